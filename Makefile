@@ -1,0 +1,134 @@
+# balloond: top-level build.
+#
+# Design: plain GNU make.  Each area of the tree describes its own programs
+# and tests in a fragment under mk/ (mk/daemon.mk, mk/cli.mk, ...), so that
+# the top level only holds what is common: flags, pkg-config, the object
+# rule, check, install, lint.  Objects go to $(BUILDDIR) (default build/),
+# so several builds can share one source tree (BUILDDIR=/tmp/b make).
+#
+# A fragment appends to these lists:
+#   BINS        programs installed into SBINDIR   (paths under $(BUILDDIR))
+#   TESTS       unit-test executables run by `make check`
+#   CHECKS      shell test scripts run by `make check` after TESTS
+#   MAN5 MAN8   man pages
+# and writes link rules for its programs with the LINK macro below.
+
+PREFIX          ?= /usr/local
+SBINDIR         ?= $(PREFIX)/sbin
+BINDIR          ?= $(PREFIX)/bin
+MANDIR          ?= $(PREFIX)/share/man
+SYSCONFDIR      ?= /etc
+SYSTEMDUNITDIR  ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR     ?= $(PREFIX)/share/bash-completion/completions
+DESTDIR         ?=
+
+BUILDDIR        ?= build
+VERSION         := 0.1.0
+
+CC              ?= cc
+PKG_CONFIG      ?= pkg-config
+
+WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARNINGS) -Werror=implicit-function-declaration \
+           -D_GNU_SOURCE -DBD_VERSION='"$(VERSION)"' \
+           -DBD_SYSCONFDIR='"$(SYSCONFDIR)"' -I. -MMD -MP
+LDFLAGS ?=
+
+ifeq ($(SANITIZE),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+
+XEN_CFLAGS     := $(call pc_cflags,xenlight xenstore)
+XEN_LIBS       := $(call pc_libs,xenlight xenstore)
+XENSTORE_LIBS  := $(call pc_libs,xenstore)
+YAJL_LIBS      := $(call pc_libs,yajl)
+SYSTEMD_LIBS   := $(call pc_libs,libsystemd)
+INIH_LIBS      := $(call pc_libs,inih)
+CMOCKA_LIBS    := $(call pc_libs,cmocka)
+CFLAGS += $(XEN_CFLAGS) $(call pc_cflags,yajl libsystemd inih cmocka)
+
+BINS   :=
+TESTS  :=
+CHECKS :=
+MAN5   :=
+MAN8   :=
+
+.PHONY: all
+all: build-all
+
+# $(call LINK,output,objects,libs)
+define LINK
+$(1): $(2)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(3)
+endef
+
+obj = $(patsubst %.c,$(BUILDDIR)/%.o,$(1))
+
+$(BUILDDIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+include $(sort $(wildcard mk/*.mk))
+
+.PHONY: build-all
+build-all: $(BINS) $(TESTS)
+
+# ---- dependencies ---------------------------------------------------------
+# Debian bookworm packages needed to build and test.  Idempotent: only the
+# missing ones are installed; apt-get update runs only when something is.
+DEB_DEPS = build-essential pkg-config libxen-dev libyajl-dev libsystemd-dev \
+           libinih-dev libcmocka-dev mandoc
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+.PHONY: deps
+deps:
+	@missing=""; for p in $(DEB_DEPS) $(EXTRA_DEB_DEPS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	        || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "deps: installing$$missing"; \
+	    $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+# ---- tests ----------------------------------------------------------------
+.PHONY: check
+check: deps
+	@$(MAKE) --no-print-directory build-all
+	@BUILDDIR=$(BUILDDIR) sh tests/run-tests.sh $(TESTS) $(CHECKS)
+
+# ---- install --------------------------------------------------------------
+.PHONY: install uninstall
+install: build-all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BINS) $(DESTDIR)$(SBINDIR)/
+	$(if $(MAN5),install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/)
+	$(if $(MAN8),install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
+	$(INSTALL_EXTRA)
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(BINS)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
+	$(UNINSTALL_EXTRA)
+
+# ---- hygiene --------------------------------------------------------------
+SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+.PHONY: format lint clean
+format:
+	clang-format -i $(SOURCES)
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	    --inline-suppr --suppress=missingIncludeSystem -I. $(SOURCES)
+	mandoc -Tlint -Wwarning $(wildcard man/*.[58])
+clean:
+	rm -rf $(BUILDDIR)
+
+-include $(shell find $(BUILDDIR) -name '*.d' 2>/dev/null)
