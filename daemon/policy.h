@@ -1,0 +1,156 @@
+/*
+ * policy.h - balloond's decision core: a snapshot in, a plan out.
+ *
+ * Design (after systemd-oomd): the daemon, the simulator, the benchmark and
+ * the tests all build one snapshot of plain structs and call
+ * bd_policy_plan().  The function reads no clock (time comes in as now_ms),
+ * does no I/O and touches no globals.  The only state that survives between
+ * two plans is struct bd_dom_track, owned by the caller (one per domain,
+ * zero-initialised when a domain appears) and updated by the plan.
+ *
+ * All sizes are KiB, all times milliseconds on the caller's monotonic clock.
+ */
+#ifndef BD_POLICY_H
+#define BD_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* How balloond treats a domain (config `mode`, or a runtime override). */
+enum bd_mode {
+    BD_MODE_AUTO = 0, /* balloond moves the target within [min, max] */
+    BD_MODE_FIXED,    /* target held at fixed_kib (or where it is now) */
+    BD_MODE_IGNORE,   /* not touched; its memory is simply "used" */
+};
+
+/* What a domain is doing, as shown by `balloonctl show`. */
+enum bd_state {
+    BD_STATE_OK = 0,
+    BD_STATE_NO_STATS, /* guest reports nothing (or garbage, or stale) */
+    BD_STATE_PINNED,   /* balloonctl set */
+    BD_STATE_EXTERNAL, /* someone else wrote memory/target: held */
+    BD_STATE_FIXED,
+    BD_STATE_IGNORED,
+    BD_STATE_STUCK,   /* no progress toward a lower target */
+    BD_STATE_CLIPPED, /* stops short of a higher target (no hot-plug) */
+};
+
+const char *bd_state_name(enum bd_state s);
+const char *bd_mode_name(enum bd_mode m);
+
+/* Tunables, from the [host] and [policy] config sections. */
+struct bd_policy_params {
+    uint64_t reserve_kib;       /* host memory kept free, after all changes */
+    uint32_t headroom_pct;      /* want = used + max(used*pct/100, min) */
+    uint64_t headroom_min_kib;
+    uint64_t hysteresis_kib;    /* smaller target changes are not written */
+    uint64_t shrink_delay_ms;   /* hold a peak this long before shrinking */
+    uint32_t shrink_pct;        /* per plan, give back this % of the excess */
+    uint64_t stuck_timeout_ms;  /* no progress this long: stuck */
+    uint64_t stuck_retry_ms;    /* a stuck domain is asked again after this */
+    uint64_t stats_max_age_ms;  /* an older guest report counts as none */
+    uint64_t progress_kib;      /* movement that counts as progress */
+};
+
+/* What the guest says about itself.  Hostile input: the daemon has already
+ * checked syntax and ranges; the policy still never trusts it beyond the
+ * domain's fair share. */
+struct bd_guest_stats {
+    bool present;           /* a well-formed report exists */
+    uint64_t time_ms;       /* when the daemon received it */
+    uint64_t used_kib;      /* memory the guest needs (total - available) */
+    uint64_t total_kib;     /* guest's MemTotal, 0 if unknown */
+    bool has_rates;
+    uint32_t swapin_per_s;  /* pages/s */
+    uint32_t swapout_per_s; /* pages/s */
+    uint32_t majflt_per_s;  /* major faults/s */
+    bool has_psi;
+    uint32_t psi_some_x100; /* PSI memory some avg10, percent * 100 */
+};
+
+/* One domain as the daemon sees it at now_ms.  min/max/weight/mode are
+ * already resolved from config and runtime overrides; the policy still
+ * clamps max to static_max_kib and never goes below min_kib. */
+struct bd_dom_input {
+    uint32_t domid;
+    const char *name;
+    uint64_t current_kib;    /* pages the domain holds now (Xen) */
+    uint64_t target_kib;     /* memory/target now */
+    uint64_t static_max_kib; /* memory/static-max */
+    uint64_t min_kib;
+    uint64_t max_kib;
+    uint32_t weight;          /* 1..10000, share above min when short */
+    enum bd_mode mode;
+    uint64_t fixed_kib;       /* BD_MODE_FIXED: 0 = keep target_kib */
+    uint64_t pin_kib;         /* balloonctl set: 0 = not pinned */
+    uint64_t hold_kib;        /* external target being honoured: 0 = none */
+    struct bd_guest_stats stats;
+};
+
+/* Per-domain memory between plans.  Zero it for a new domain; only
+ * bd_policy_plan() writes it. */
+struct bd_dom_track {
+    bool seen;                   /* initialised by a plan */
+    uint64_t last_target_kib;    /* last target planned for this domain */
+    uint64_t want_peak_kib;      /* peak-held want */
+    uint64_t want_peak_ms;       /* when the peak was last raised */
+    uint64_t progress_ms;        /* last time current moved toward target */
+    uint64_t progress_cur_kib;   /* current_kib at that time */
+    uint64_t stuck_since_ms;     /* 0 = not stuck */
+    uint64_t clip_kib;           /* learned ceiling below target, 0 = none */
+    uint64_t last_change_ms;     /* last time the planned target changed */
+};
+
+struct bd_host_input {
+    uint64_t total_kib;       /* physinfo total */
+    uint64_t free_kib;        /* physinfo free (+ scrub) */
+    uint64_t outstanding_kib; /* claims by domains being built */
+    uint64_t reserved_kib;    /* held for `balloonctl reserve`, on top of
+                                 the configured reserve */
+};
+
+struct bd_decision {
+    uint64_t target_kib; /* planned target, always in [min, min(max, smax)]
+                            unless mode is IGNORE (then = target_kib in) */
+    bool write;          /* differs from the current target and should be
+                            written (hysteresis applied) */
+    bool shrink;         /* write lowers the target */
+    enum bd_state state;
+    char reason[80];     /* one short human-readable line */
+};
+
+struct bd_plan {
+    struct bd_decision *dec; /* caller's array, one per input domain */
+    size_t *order;           /* caller's array of n: indices of writes, */
+    size_t n_order;          /* shrinks first, then grows */
+    uint64_t free_after_kib; /* host free once every write completes */
+    uint64_t want_total_kib; /* sum of wants (for status/metrics) */
+};
+
+/*
+ * Plan new targets.
+ *
+ * Contract:
+ *  - dec[i].target_kib is within [min_i, min(max_i, static_max_i)] for every
+ *    domain not in IGNORE mode (min is clamped down to that upper bound if a
+ *    misconfiguration makes min larger);
+ *  - once every write completes, host free memory is >= reserve_kib +
+ *    reserved_kib whenever that is achievable without going below minimums;
+ *  - growth is only planned with memory that is free now or being released
+ *    by shrinks of domains that are making progress;
+ *  - a guest's reported use is a floor for its target up to its fair share;
+ *    a guest that lies gets no more than its fair share;
+ *  - deterministic: the same inputs give the same plan.
+ *
+ * Returns 0, or -EINVAL for a NULL pointer or n == 0 with NULL arrays.
+ */
+int bd_policy_plan(const struct bd_policy_params *p,
+                   const struct bd_host_input *host,
+                   const struct bd_dom_input *doms, struct bd_dom_track *track,
+                   size_t n, uint64_t now_ms, struct bd_plan *plan);
+
+/* The documented defaults (used by config and tests). */
+void bd_policy_params_default(struct bd_policy_params *p);
+
+#endif /* BD_POLICY_H */
