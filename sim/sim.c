@@ -1,0 +1,595 @@
+/*
+ * sim.c - the deterministic host/guest model behind sim.h.
+ *
+ * Design: guests live in one array kept sorted by domid, so every listing
+ * and the growth order (domid order, like Xen's allocator serving whoever
+ * asks first) are stable.  Demand noise is a hash of (seed, domid, 10 s
+ * bucket) rather than a running PRNG, so the demand a guest sees at a given
+ * virtual time does not depend on how the caller slices time into steps.
+ * Scenarios are in sim/scenario.c; the only scenario logic here is the
+ * optional schedule hook that bd_sim_step() calls.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sim.h"
+#include "sim/sim_int.h"
+
+#define MIB 1024ULL
+#define DEFAULT_SPEED_KIB_S (200 * MIB)
+#define DEFAULT_REPORT_MS 5000
+#define NOISE_BUCKET_MS 10000
+#define SWAP_TOTAL_KIB (1024 * MIB)
+
+void bd_sim_guest_cfg_init(struct bd_sim_guest_cfg *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->speed_kib_s = DEFAULT_SPEED_KIB_S;
+    cfg->report_ms = DEFAULT_REPORT_MS;
+    cfg->has_psi = true;
+    cfg->behaviour = BD_SIM_COOPERATIVE;
+    cfg->demand.pattern = BD_SIM_CONST;
+    cfg->domid = BD_SIM_DOMID_AUTO;
+}
+
+int bd_sim_new(uint64_t capacity_kib, uint64_t seed, struct bd_sim **out)
+{
+    struct bd_sim *sim;
+
+    if (!out || capacity_kib == 0)
+        return -EINVAL;
+    sim = calloc(1, sizeof(*sim));
+    if (!sim)
+        return -ENOMEM;
+    sim->capacity_kib = capacity_kib;
+    sim->seed = seed;
+    sim->next_domid = 1;
+    *out = sim;
+    return 0;
+}
+
+static void guest_dispose(struct bd_sim_guest *g)
+{
+    free(g->name);
+    free(g->trace);
+}
+
+void bd_sim_free(struct bd_sim *sim)
+{
+    size_t i;
+
+    if (!sim)
+        return;
+    for (i = 0; i < sim->n; i++)
+        guest_dispose(&sim->g[i]);
+    free(sim->g);
+    free(sim->sched_state);
+    free(sim);
+}
+
+static struct bd_sim_guest *find(const struct bd_sim *sim, uint32_t domid)
+{
+    size_t lo = 0, hi = sim->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sim->g[mid].domid == domid)
+            return &sim->g[mid];
+        if (sim->g[mid].domid < domid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+uint64_t bd_sim_used_kib(const struct bd_sim *sim)
+{
+    uint64_t sum = 0;
+    size_t i;
+
+    for (i = 0; i < sim->n; i++)
+        sum += sim->g[i].current_kib;
+    return sum;
+}
+
+static uint64_t free_kib(const struct bd_sim *sim)
+{
+    uint64_t used = bd_sim_used_kib(sim);
+
+    return used >= sim->capacity_kib ? 0 : sim->capacity_kib - used;
+}
+
+/* splitmix64: a good 64-bit mix for hash-based noise. */
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* Integer sine approximation (Bhaskara I), x in [0, 1000) of a period,
+ * result in [0, 1000]: (1 + sin) / 2 scaled.  Avoids libm. */
+static uint64_t sine_0_1000(uint64_t x)
+{
+    /* work in degrees 0..359 */
+    uint64_t deg = x * 360 / 1000;
+    int64_t s; /* sin * 1000 */
+
+    if (deg < 180) {
+        int64_t d = (int64_t)deg;
+        s = 4000 * d * (180 - d) / (40500 - d * (180 - d));
+    } else {
+        int64_t d = (int64_t)deg - 180;
+        s = -(4000 * d * (180 - d) / (40500 - d * (180 - d)));
+    }
+    return (uint64_t)((1000 + s) / 2);
+}
+
+static uint64_t demand_at(const struct bd_sim *sim,
+                          const struct bd_sim_guest *g, uint64_t t)
+{
+    const struct bd_sim_demand *d = &g->cfg.demand;
+    uint64_t v = d->base_kib;
+    uint64_t span = d->peak_kib > d->base_kib ? d->peak_kib - d->base_kib : 0;
+
+    switch (d->pattern) {
+    case BD_SIM_CONST:
+        break;
+    case BD_SIM_SQUARE:
+        if (d->period_ms) {
+            uint64_t ph = (t + d->phase_ms) % d->period_ms;
+            if (ph < d->period_ms * d->duty_pct / 100)
+                v = d->peak_kib;
+        }
+        break;
+    case BD_SIM_RAMP:
+        if (t >= d->start_ms + d->ramp_ms)
+            v = d->peak_kib;
+        else if (t > d->start_ms && d->ramp_ms)
+            v = d->base_kib + span * (t - d->start_ms) / d->ramp_ms;
+        break;
+    case BD_SIM_SINE:
+        if (d->period_ms) {
+            uint64_t ph = (t + d->phase_ms) % d->period_ms;
+            v = d->base_kib + span * sine_0_1000(ph * 1000 / d->period_ms) /
+                                  1000;
+        }
+        break;
+    case BD_SIM_TRACE:
+        if (g->trace_len && d->trace_step_ms) {
+            uint64_t i = t / d->trace_step_ms;
+            v = g->trace[i < g->trace_len ? i : g->trace_len - 1];
+        }
+        break;
+    }
+    if (d->noise_pct && v) {
+        uint64_t h = mix64(sim->seed ^ mix64(((uint64_t)g->domid << 32) ^
+                                             (t / NOISE_BUCKET_MS)));
+        uint64_t amp = v * (d->noise_pct > 100 ? 100 : d->noise_pct) / 100;
+        uint64_t r = amp ? h % (2 * amp + 1) : 0;
+        v = v + r >= amp ? v + r - amp : 0;
+    }
+    return v;
+}
+
+int bd_sim_add(struct bd_sim *sim, const struct bd_sim_guest_cfg *cfg)
+{
+    struct bd_sim_guest g, *arr;
+    size_t i, pos;
+    uint64_t avail;
+    uint32_t domid;
+
+    if (!sim || !cfg || !cfg->name || !*cfg->name || cfg->static_max_kib == 0 ||
+        cfg->boot_kib == 0 || cfg->boot_kib > cfg->static_max_kib ||
+        (cfg->demand.pattern == BD_SIM_TRACE &&
+         (!cfg->demand.trace_kib || !cfg->demand.trace_len ||
+          !cfg->demand.trace_step_ms)))
+        return -EINVAL;
+    domid = cfg->domid == BD_SIM_DOMID_AUTO ? sim->next_domid : cfg->domid;
+    if (domid > 0x7fef)
+        return -EINVAL;
+    if (find(sim, domid))
+        return -EEXIST;
+    avail = free_kib(sim);
+    avail = avail > sim->outstanding_kib ? avail - sim->outstanding_kib : 0;
+    if (cfg->boot_kib > avail)
+        return -ENOMEM;
+
+    memset(&g, 0, sizeof(g));
+    g.cfg = *cfg;
+    g.domid = domid;
+    g.name = strdup(cfg->name);
+    if (!g.name)
+        return -ENOMEM;
+    g.cfg.name = g.name;
+    if (!g.cfg.speed_kib_s)
+        g.cfg.speed_kib_s = DEFAULT_SPEED_KIB_S;
+    if (!g.cfg.report_ms)
+        g.cfg.report_ms = DEFAULT_REPORT_MS;
+    if (cfg->demand.pattern == BD_SIM_TRACE) {
+        g.trace = malloc(cfg->demand.trace_len * sizeof(*g.trace));
+        if (!g.trace) {
+            free(g.name);
+            return -ENOMEM;
+        }
+        memcpy(g.trace, cfg->demand.trace_kib,
+               cfg->demand.trace_len * sizeof(*g.trace));
+        g.trace_len = cfg->demand.trace_len;
+        g.cfg.demand.trace_kib = g.trace;
+    }
+    g.current_kib = cfg->boot_kib;
+    g.target_kib = cfg->boot_kib;
+    g.next_report_ms = sim->now_ms; /* first report at the next step */
+    g.demand_kib = demand_at(sim, &g, sim->now_ms);
+
+    arr = realloc(sim->g, (sim->n + 1) * sizeof(*arr));
+    if (!arr) {
+        guest_dispose(&g);
+        return -ENOMEM;
+    }
+    sim->g = arr;
+    for (pos = 0; pos < sim->n && sim->g[pos].domid < domid; pos++)
+        ;
+    for (i = sim->n; i > pos; i--)
+        sim->g[i] = sim->g[i - 1];
+    sim->g[pos] = g;
+    sim->n++;
+    if (domid >= sim->next_domid)
+        sim->next_domid = domid + 1;
+    return (int)domid;
+}
+
+int bd_sim_remove(struct bd_sim *sim, uint32_t domid)
+{
+    struct bd_sim_guest *g = sim ? find(sim, domid) : NULL;
+    size_t pos;
+
+    if (!g)
+        return -ENOENT;
+    pos = (size_t)(g - sim->g);
+    guest_dispose(g);
+    memmove(&sim->g[pos], &sim->g[pos + 1],
+            (sim->n - pos - 1) * sizeof(*sim->g));
+    sim->n--;
+    return 0;
+}
+
+int bd_sim_set_target(struct bd_sim *sim, uint32_t domid, uint64_t kib)
+{
+    struct bd_sim_guest *g = sim ? find(sim, domid) : NULL;
+
+    if (!g)
+        return -ENOENT;
+    /* libxl: rejects > static-max, and dom0 below 128 MiB */
+    if (kib == 0 || kib > g->cfg.static_max_kib ||
+        (domid == 0 && kib < 131072))
+        return -EINVAL;
+    if (kib != g->target_kib)
+        g->stats.target_changes++;
+    g->target_kib = kib;
+    return 0;
+}
+
+void bd_sim_set_outstanding(struct bd_sim *sim, uint64_t kib)
+{
+    if (sim)
+        sim->outstanding_kib = kib;
+}
+
+static uint64_t speed_kib(const struct bd_sim_guest *g, uint64_t dt_ms)
+{
+    uint64_t s = g->cfg.speed_kib_s;
+
+    if (g->cfg.behaviour == BD_SIM_SLOW)
+        s = s / 50 ? s / 50 : 1;
+    return s * dt_ms / 1000;
+}
+
+static void write_report(struct bd_sim *sim, struct bd_sim_guest *g)
+{
+    struct bd_sim_report *r = &g->report;
+    uint64_t cur = g->current_kib, dem = g->demand_kib;
+    uint64_t used = dem < cur ? dem : cur;
+    uint64_t short_kib = dem > cur ? dem - cur : 0;
+
+    memset(r, 0, sizeof(*r));
+    r->seq = ++g->seq;
+    r->time_ms = sim->now_ms;
+    r->mem_total_kib = cur;
+    r->mem_available_kib = cur - used;
+    r->swap_total_kib = SWAP_TOTAL_KIB;
+    r->swap_free_kib =
+        short_kib >= SWAP_TOTAL_KIB ? 0 : SWAP_TOTAL_KIB - short_kib;
+    r->has_psi = g->cfg.has_psi;
+    if (short_kib) {
+        /* a working set that does not fit pages in ~5% of the shortfall
+         * every second; stalls grow with the fraction that is swapped */
+        uint64_t rate = short_kib / 4 / 20 + 1;
+        uint64_t psi = dem ? short_kib * 20000 / dem : 0;
+        r->swapin_rate = (uint32_t)(rate > 1000000 ? 1000000 : rate);
+        r->swapout_rate = r->swapin_rate / 2;
+        r->majflt_rate = r->swapin_rate + 10;
+        if (r->has_psi) {
+            r->psi_some_x100 = (uint32_t)(psi > 10000 ? 10000 : psi);
+            r->psi_full_x100 = r->psi_some_x100 / 2;
+        }
+    }
+    if (g->cfg.behaviour == BD_SIM_HOSTILE) {
+        r->mem_total_kib = g->cfg.static_max_kib;
+        r->mem_available_kib = 0;
+        r->swap_free_kib = 0;
+        r->swapin_rate = 50000;
+        r->swapout_rate = 50000;
+        r->majflt_rate = 80000;
+        r->has_psi = true;
+        r->psi_some_x100 = 9900;
+        r->psi_full_x100 = 9000;
+    }
+    g->has_report = true;
+}
+
+static int check_invariants(struct bd_sim *sim)
+{
+    uint64_t used = bd_sim_used_kib(sim);
+    size_t i;
+
+    if (used > sim->capacity_kib) {
+        snprintf(sim->err, sizeof(sim->err),
+                 "t=%" PRIu64 "ms: guests hold %" PRIu64
+                 " KiB > capacity %" PRIu64 " KiB",
+                 sim->now_ms, used, sim->capacity_kib);
+        return -EPROTO;
+    }
+    for (i = 0; i < sim->n; i++) {
+        if (sim->g[i].current_kib > sim->g[i].cfg.static_max_kib) {
+            snprintf(sim->err, sizeof(sim->err),
+                     "t=%" PRIu64 "ms: dom%" PRIu32 " holds %" PRIu64
+                     " KiB > static-max",
+                     sim->now_ms, sim->g[i].domid, sim->g[i].current_kib);
+            return -EPROTO;
+        }
+    }
+    return 0;
+}
+
+int bd_sim_step(struct bd_sim *sim, uint64_t dt_ms)
+{
+    uint64_t used, avail;
+    size_t i;
+    int rc;
+
+    if (!sim)
+        return -EINVAL;
+    if (sim->err[0])
+        return -EPROTO;
+    sim->now_ms += dt_ms;
+    if (sim->schedule) {
+        rc = sim->schedule(sim);
+        if (rc)
+            return rc;
+    }
+    for (i = 0; i < sim->n; i++)
+        sim->g[i].demand_kib = demand_at(sim, &sim->g[i], sim->now_ms);
+
+    /* shrinks first: released pages are free for growth in the same step */
+    for (i = 0; i < sim->n; i++) {
+        struct bd_sim_guest *g = &sim->g[i];
+        uint64_t lb = g->target_kib, mv;
+
+        if (g->current_kib <= lb || g->cfg.behaviour == BD_SIM_STUCK)
+            continue;
+        if (g->cfg.behaviour == BD_SIM_REFUSE_FLOOR && lb < g->cfg.floor_kib)
+            lb = g->cfg.floor_kib;
+        if (g->current_kib <= lb)
+            continue;
+        mv = speed_kib(g, dt_ms);
+        if (mv > g->current_kib - lb)
+            mv = g->current_kib - lb;
+        g->current_kib -= mv;
+    }
+    used = bd_sim_used_kib(sim);
+    avail = used < sim->capacity_kib ? sim->capacity_kib - used : 0;
+    avail = avail > sim->outstanding_kib ? avail - sim->outstanding_kib : 0;
+    for (i = 0; i < sim->n; i++) {
+        struct bd_sim_guest *g = &sim->g[i];
+        uint64_t ub = g->target_kib, mv;
+
+        if (g->cfg.behaviour == BD_SIM_STUCK)
+            continue;
+        if (g->cfg.behaviour == BD_SIM_CLIP_BOOT && ub > g->cfg.boot_kib)
+            ub = g->cfg.boot_kib;
+        if (ub > g->cfg.static_max_kib)
+            ub = g->cfg.static_max_kib;
+        if (g->current_kib >= ub)
+            continue;
+        mv = speed_kib(g, dt_ms);
+        if (mv > ub - g->current_kib)
+            mv = ub - g->current_kib;
+        if (mv > avail)
+            mv = avail;
+        g->current_kib += mv;
+        avail -= mv;
+    }
+
+    for (i = 0; i < sim->n; i++) {
+        struct bd_sim_guest *g = &sim->g[i];
+        uint64_t sh = g->demand_kib > g->current_kib
+                          ? g->demand_kib - g->current_kib
+                          : 0;
+
+        g->stats.shortfall_kib_ms += sh * dt_ms;
+        g->stats.demand_kib_ms += g->demand_kib * dt_ms;
+        if (g->cfg.behaviour != BD_SIM_SILENT &&
+            sim->now_ms >= g->next_report_ms) {
+            write_report(sim, g);
+            g->next_report_ms = sim->now_ms + g->cfg.report_ms;
+        }
+    }
+    rc = check_invariants(sim);
+    return rc;
+}
+
+uint64_t bd_sim_now_ms(const struct bd_sim *sim)
+{
+    return sim->now_ms;
+}
+
+const char *bd_sim_error(const struct bd_sim *sim)
+{
+    return sim->err;
+}
+
+void bd_sim_physinfo(const struct bd_sim *sim, struct bd_sim_physinfo *out)
+{
+    out->total_kib = sim->capacity_kib;
+    out->free_kib = free_kib(sim);
+    out->outstanding_kib = sim->outstanding_kib;
+}
+
+size_t bd_sim_count(const struct bd_sim *sim)
+{
+    return sim->n;
+}
+
+static void fill_info(const struct bd_sim_guest *g, struct bd_sim_dominfo *o)
+{
+    o->domid = g->domid;
+    o->name = g->name;
+    o->current_kib = g->current_kib;
+    o->target_kib = g->target_kib;
+    o->static_max_kib = g->cfg.static_max_kib;
+    o->demand_kib = g->demand_kib;
+    o->behaviour = g->cfg.behaviour;
+}
+
+int bd_sim_dominfo_at(const struct bd_sim *sim, size_t idx,
+                      struct bd_sim_dominfo *out)
+{
+    if (idx >= sim->n)
+        return -ENOENT;
+    fill_info(&sim->g[idx], out);
+    return 0;
+}
+
+int bd_sim_dominfo(const struct bd_sim *sim, uint32_t domid,
+                   struct bd_sim_dominfo *out)
+{
+    const struct bd_sim_guest *g = find(sim, domid);
+
+    if (!g)
+        return -ENOENT;
+    fill_info(g, out);
+    return 0;
+}
+
+int bd_sim_report(const struct bd_sim *sim, uint32_t domid,
+                  struct bd_sim_report *out)
+{
+    const struct bd_sim_guest *g = find(sim, domid);
+
+    if (!g || !g->has_report)
+        return -ENOENT;
+    if (g->cfg.behaviour == BD_SIM_GARBAGE)
+        return -EBADMSG;
+    *out = g->report;
+    return 0;
+}
+
+int bd_sim_dom_stats(const struct bd_sim *sim, uint32_t domid,
+                     struct bd_sim_stats *out)
+{
+    const struct bd_sim_guest *g = find(sim, domid);
+
+    if (!g)
+        return -ENOENT;
+    *out = g->stats;
+    return 0;
+}
+
+/* Garbage a hostile guest might write; rotates with each report. */
+static const char *garbage_value(uint64_t seq, unsigned key, char *tmp,
+                                 size_t tmplen)
+{
+    static const char *const junk[] = {
+        "-5", "12abc", "99999999999999999999999", "", " 42", "0x10",
+        "18446744073709551615", "1e9", "42\n", "NaN",
+    };
+    unsigned k = (unsigned)((seq + key) % 11);
+
+    if (k < 10)
+        return junk[k];
+    /* a very long value */
+    memset(tmp, '7', tmplen - 1);
+    tmp[tmplen - 1] = '\0';
+    return tmp;
+}
+
+int bd_sim_xs_read(const struct bd_sim *sim, uint32_t domid, const char *path,
+                   char *buf, size_t len)
+{
+    static const char *const stat_keys[] = {
+        "data/balloon/mem-total",   "data/balloon/mem-available",
+        "data/balloon/swap-total",  "data/balloon/swap-free",
+        "data/balloon/swapin-rate", "data/balloon/swapout-rate",
+        "data/balloon/majflt-rate", "data/balloon/psi-some",
+        "data/balloon/psi-full",    "data/balloon/seq",
+        "data/meminfo_total",       "data/meminfo_free",
+    };
+    const struct bd_sim_guest *g = sim ? find(sim, domid) : NULL;
+    const struct bd_sim_report *r;
+    char val[64], big[5001];
+    const char *v = val;
+    unsigned k;
+    size_t n;
+
+    if (!buf || len == 0)
+        return -EINVAL;
+    if (!g || !path)
+        return -ENOENT;
+    r = &g->report;
+    if (!strcmp(path, "memory/target")) {
+        snprintf(val, sizeof(val), "%" PRIu64, g->target_kib);
+    } else if (!strcmp(path, "memory/static-max")) {
+        snprintf(val, sizeof(val), "%" PRIu64, g->cfg.static_max_kib);
+    } else if (!strcmp(path, "control/feature-balloon")) {
+        if (g->cfg.behaviour == BD_SIM_SILENT)
+            return -ENOENT;
+        snprintf(val, sizeof(val), "1");
+    } else {
+        for (k = 0; k < sizeof(stat_keys) / sizeof(stat_keys[0]); k++)
+            if (!strcmp(path, stat_keys[k]))
+                break;
+        if (k == sizeof(stat_keys) / sizeof(stat_keys[0]) || !g->has_report)
+            return -ENOENT;
+        if ((k == 7 || k == 8) && !r->has_psi)
+            return -ENOENT;
+        if (g->cfg.behaviour == BD_SIM_GARBAGE && k != 9) {
+            v = garbage_value(r->seq, k, big, sizeof(big));
+        } else {
+            uint64_t x = 0;
+            switch (k) {
+            case 0: x = r->mem_total_kib; break;
+            case 1: x = r->mem_available_kib; break;
+            case 2: x = r->swap_total_kib; break;
+            case 3: x = r->swap_free_kib; break;
+            case 4: x = r->swapin_rate; break;
+            case 5: x = r->swapout_rate; break;
+            case 6: x = r->majflt_rate; break;
+            case 7: x = r->psi_some_x100; break;
+            case 8: x = r->psi_full_x100; break;
+            case 9: x = r->seq; break;
+            case 10: x = r->mem_total_kib; break;
+            case 11: x = r->mem_available_kib; break;
+            }
+            snprintf(val, sizeof(val), "%" PRIu64, x);
+        }
+    }
+    n = strlen(v);
+    snprintf(buf, len, "%s", v);
+    return n > 0x7fffffff ? 0x7fffffff : (int)n;
+}
