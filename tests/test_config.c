@@ -1,0 +1,392 @@
+/*
+ * test_config.c - balloond.conf parsing: defaults, every accepted key, and
+ * every error path with the exact "FILE:LINE: key: reason" it prints.  Also
+ * that a failed parse leaves no object behind and that the shipped
+ * conf/balloond.conf is valid.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "daemon/config.h"
+
+#define MiB (UINT64_C(1024))
+#define GiB (UINT64_C(1024) * 1024)
+
+static struct bd_config *load_ok(const char *text)
+{
+    struct bd_config *c = NULL;
+    char *err = NULL;
+    int rc = bd_config_load_string("t.conf", text, &c, &err);
+
+    if (rc)
+        fprintf(stderr, "unexpected errors:\n%s", err ? err : "(none)\n");
+    assert_int_equal(rc, 0);
+    assert_null(err);
+    assert_non_null(c);
+    return c;
+}
+
+/* The text must fail, and its messages must contain every expected line
+ * (each one whole: "t.conf:LINE: key: reason..."). */
+static void load_bad(const char *text, const char *const *expect)
+{
+    struct bd_config *c = (struct bd_config *)0x1;
+    char *err = NULL;
+    int rc = bd_config_load_string("t.conf", text, &c, &err);
+
+    assert_int_equal(rc, -EINVAL);
+    assert_ptr_equal(c, (struct bd_config *)0x1); /* untouched */
+    assert_non_null(err);
+    for (; *expect; expect++) {
+        if (!strstr(err, *expect)) {
+            fprintf(stderr, "missing \"%s\" in:\n%s", *expect, err);
+            fail();
+        }
+    }
+    free(err);
+}
+
+#define BAD(text, ...)                                                      \
+    do {                                                                    \
+        const char *const exp_[] = {__VA_ARGS__, NULL};                     \
+        load_bad(text, exp_);                                               \
+    } while (0)
+
+static void test_defaults(void **state)
+{
+    struct bd_config *c = load_ok("");
+    struct bd_dom_limits l;
+
+    (void)state;
+    assert_false(c->reserve.is_pct);
+    assert_int_equal(c->reserve.kib, 256 * MiB);
+    assert_int_equal(c->interval_ms, 5000);
+    assert_false(c->manage_dom0);
+    assert_int_equal(c->default_weight, 100);
+    assert_string_equal(c->socket_path, "/run/balloond/control");
+    assert_null(c->socket_group);
+    assert_null(c->metrics_path);
+    assert_int_equal(c->n_rules, 0);
+    assert_string_equal(c->path, "t.conf");
+    assert_true(c->policy.stuck_retry_ms >= c->policy.stuck_timeout_ms);
+
+    /* dom0 is ignored unless manage-dom0 */
+    bd_config_limits(c, 0, "Domain-0", 4 * GiB, &l);
+    assert_int_equal(l.mode, BD_MODE_IGNORE);
+    bd_config_limits(c, 3, "web1", 4 * GiB, &l);
+    assert_int_equal(l.mode, BD_MODE_AUTO);
+    assert_int_equal(l.min_kib, 128 * MiB);
+    assert_int_equal(l.max_kib, 4 * GiB);
+    assert_int_equal(l.weight, 100);
+    bd_config_free(c);
+}
+
+static void test_full(void **state)
+{
+    struct bd_config *c = load_ok(
+        "; a comment\n"
+        "# another\n"
+        "[host]\n"
+        "reserve = 5%\n"
+        "interval = 2s   ; inline comment\n"
+        "manage-dom0 = yes\n"
+        "dom0-min = 512M\n"
+        "dom0-max = 2G\n"
+        "\n"
+        "[policy]\n"
+        "headroom = 20%\n"
+        "headroom-min = 32M\n"
+        "hysteresis = 8M\n"
+        "shrink-delay = 1min\n"
+        "shrink-rate = 25%\n"
+        "stuck-timeout = 20s\n"
+        "stuck-retry = 2min\n"
+        "stats-max-age = 3min\n"
+        "progress = 2M\n"
+        "default-min = 10%\n"
+        "default-weight = 50\n"
+        "external-hold = 0\n"
+        "[control]\n"
+        "socket = /tmp/bd.sock\n"
+        "group = root\n"
+        "allow-readonly = on\n"
+        "state-file = /var/lib/x/state\n"
+        "metrics-file = /var/lib/prometheus/node-exporter/balloond.prom\n"
+        "reserve-hold = 30s\n"
+        "[domain db-*]\n"
+        "mode = fixed\n"
+        "target = 4G\n"
+        "[domain web*]\n"
+        "min = 1G\n"
+        "max = 75%\n"
+        "weight = 300\n"
+        "[domain Domain-0]\n"
+        "min = 768M\n"
+        "[domain *]\n"
+        "weight = 10\n");
+    struct bd_dom_limits l;
+
+    (void)state;
+    assert_true(c->reserve.is_pct);
+    assert_int_equal(c->reserve.pct_x100, 500);
+    assert_int_equal(c->interval_ms, 2000);
+    assert_true(c->manage_dom0);
+    assert_int_equal(c->dom0_min_kib, 512 * MiB);
+    assert_int_equal(c->dom0_max_kib, 2 * GiB);
+    assert_int_equal(c->policy.headroom_pct, 20);
+    assert_int_equal(c->policy.headroom_min_kib, 32 * MiB);
+    assert_int_equal(c->policy.hysteresis_kib, 8 * MiB);
+    assert_int_equal(c->policy.shrink_delay_ms, 60000);
+    assert_int_equal(c->policy.shrink_pct, 25);
+    assert_int_equal(c->policy.stuck_timeout_ms, 20000);
+    assert_int_equal(c->policy.stuck_retry_ms, 120000);
+    assert_int_equal(c->policy.stats_max_age_ms, 180000);
+    assert_int_equal(c->policy.progress_kib, 2 * MiB);
+    assert_int_equal(c->default_weight, 50);
+    assert_int_equal(c->external_hold_ms, 0);
+    assert_string_equal(c->socket_path, "/tmp/bd.sock");
+    assert_string_equal(c->socket_group, "root");
+    assert_true(c->allow_readonly);
+    assert_string_equal(c->state_path, "/var/lib/x/state");
+    assert_int_equal(c->reserve_hold_ms, 30000);
+    assert_int_equal(c->n_rules, 4);
+
+    /* first match wins, % of static-max, fallbacks from [policy] */
+    bd_config_limits(c, 5, "web7", 8 * GiB, &l);
+    assert_int_equal(l.min_kib, 1 * GiB);
+    assert_int_equal(l.max_kib, 6 * GiB);
+    assert_int_equal(l.weight, 300);
+    assert_int_equal(l.mode, BD_MODE_AUTO);
+    bd_config_limits(c, 6, "db-main", 8 * GiB, &l);
+    assert_int_equal(l.mode, BD_MODE_FIXED);
+    assert_int_equal(l.fixed_kib, 4 * GiB);
+    assert_int_equal(l.min_kib, 8 * GiB / 10);
+    bd_config_limits(c, 7, "other", 1 * GiB, &l);
+    assert_int_equal(l.weight, 10);
+    /* dom0: its own min from the rule, its max from dom0-max, managed */
+    bd_config_limits(c, 0, "Domain-0", 4 * GiB, &l);
+    assert_int_equal(l.min_kib, 768 * MiB);
+    assert_int_equal(l.max_kib, 2 * GiB);
+    assert_int_equal(l.mode, BD_MODE_AUTO);
+    /* a min above a small static-max becomes the static-max */
+    bd_config_limits(c, 8, "web-small", 512 * MiB, &l);
+    assert_int_equal(l.max_kib, 384 * MiB);
+    assert_int_equal(l.min_kib, 384 * MiB);
+    bd_config_free(c);
+}
+
+static void test_dom0_stays_ignored(void **state)
+{
+    struct bd_config *c = load_ok("[domain *]\nmode = auto\n");
+    struct bd_dom_limits l;
+
+    (void)state;
+    /* a catch-all rule does not make balloond manage dom0 by accident */
+    bd_config_limits(c, 0, "Domain-0", 4 * GiB, &l);
+    assert_int_equal(l.mode, BD_MODE_IGNORE);
+    bd_config_free(c);
+}
+
+static void test_errors_structure(void **state)
+{
+    (void)state;
+    BAD("[nosuch]\nfoo = 1\n",
+        "t.conf:1: [nosuch]: unknown section (expected host, policy, control "
+        "or domain NAME-GLOB)\n");
+    BAD("[host]\nfrobnicate = 1\n", "t.conf:2: frobnicate: unknown key in [host]\n");
+    BAD("[policy]\nreserve = 1G\n", "t.conf:2: reserve: unknown key in [policy]\n");
+    BAD("[host]\ninterval = 5s\n\ninterval = 6s\n",
+        "t.conf:4: interval: duplicate key (first set at line 2)\n");
+    BAD("[host]\n[host]\n", "t.conf:2: [host]: section already defined at line 1\n");
+    BAD("[domain a]\n[domain a]\n",
+        "t.conf:2: [domain]: section [domain a] already defined at line 1\n");
+    BAD("[domain]\nmin = 1G\n", "t.conf:1: [domain]: a name pattern is expected");
+    BAD("reserve = 1G\n", "t.conf:1: reserve: key outside of any section\n");
+    BAD("[host\nreserve = 1G\n", "t.conf:1: [: section header without ']'\n");
+    BAD("[host] x\n", "t.conf:1: [: junk after section header\n");
+    BAD("[host]\nreserve\n", "t.conf:2: reserve: 'key = value' expected\n");
+    BAD("[host]\nreserve =\n", "t.conf:2: reserve: empty value\n");
+}
+
+static void test_errors_values(void **state)
+{
+    (void)state;
+    BAD("[host]\nreserve = 12\n",
+        "t.conf:2: reserve: size needs a unit: K, M, G or T: \"12\"\n");
+    BAD("[host]\nreserve = 1Q\n",
+        "t.conf:2: reserve: unknown size unit (use K, M, G or T): \"1Q\"\n");
+    BAD("[host]\nreserve = -1G\n", "t.conf:2: reserve: negative value: \"-1G\"\n");
+    BAD("[host]\nreserve = 101%\n", "t.conf:2: reserve: percentage above 100%");
+    BAD("[host]\nreserve = 99999999999G\n", "t.conf:2: reserve: value too large");
+    BAD("[host]\ndom0-min = 10%\n",
+        "t.conf:2: dom0-min: a percentage is not allowed here: \"10%\"\n");
+    BAD("[host]\ninterval = 5\n",
+        "t.conf:2: interval: duration needs a unit: ms, s, min or h: \"5\"\n");
+    BAD("[host]\ninterval = 10ms\n",
+        "t.conf:2: interval: must be at least 100ms: \"10ms\"\n");
+    BAD("[host]\ninterval = 5 s\n", "t.conf:2: interval: unknown duration unit");
+    BAD("[host]\nmanage-dom0 = maybe\n",
+        "t.conf:2: manage-dom0: yes or no expected: \"maybe\"\n");
+    BAD("[policy]\nheadroom = 15\n",
+        "t.conf:2: headroom: size needs a unit");
+    BAD("[policy]\nheadroom = 1G\n",
+        "t.conf:2: headroom: a percentage is expected: \"1G\"\n");
+    BAD("[policy]\nshrink-rate = 0%\n",
+        "t.conf:2: shrink-rate: a whole percentage from 1% to 100% is expected");
+    BAD("[policy]\nshrink-rate = 2.5%\n",
+        "t.conf:2: shrink-rate: a whole percentage from 1% to 100%");
+    BAD("[policy]\ndefault-weight = 0\n",
+        "t.conf:2: default-weight: a weight from 1 to 10000 is expected "
+        "(out of range): \"0\"\n");
+    BAD("[policy]\ndefault-weight = 10001\n", "t.conf:2: default-weight: a weight");
+    BAD("[policy]\ndefault-weight = ten\n", "t.conf:2: default-weight: a weight");
+    BAD("[policy]\nstuck-timeout = 1min\nstuck-retry = 30s\n",
+        "stuck-retry: must not be shorter than stuck-timeout\n");
+    BAD("[host]\ndom0-min = 2G\ndom0-max = 1G\n",
+        "t.conf:1: dom0-max: dom0-max is below dom0-min\n");
+    BAD("[control]\nsocket = relative/path\n",
+        "t.conf:2: socket: an absolute path is expected: \"relative/path\"\n");
+    BAD("[control]\nsocket = /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+        "t.conf:2: socket: path longer than 107 characters\n");
+    BAD("[control]\ngroup = no-such-group-xyz\n",
+        "t.conf:2: group: no such group: \"no-such-group-xyz\"\n");
+}
+
+static void test_errors_domain(void **state)
+{
+    (void)state;
+    BAD("[domain web*]\nmin = 2G\nmax = 1G\n",
+        "t.conf:3: max: max is below min (line 2)\n");
+    BAD("[domain web*]\nmin = 50%\nmax = 25%\n",
+        "t.conf:3: max: max is below min (line 2)\n");
+    BAD("[domain web*]\nweight = 0\n", "t.conf:2: weight: a weight from 1 to 10000");
+    BAD("[domain web*]\nmode = sometimes\n",
+        "t.conf:2: mode: auto, fixed or ignore expected: \"sometimes\"\n");
+    BAD("[domain web*]\ntarget = 1G\n",
+        "t.conf:2: target: target is only used with mode = fixed\n");
+    BAD("[domain web*]\nmode = fixed\nmin = 2G\ntarget = 1G\n",
+        "t.conf:4: target: target is below min (line 3)\n");
+    BAD("[domain web*]\nmode = fixed\nmax = 1G\ntarget = 2G\n",
+        "t.conf:4: target: target is above max (line 3)\n");
+    BAD("[domain web*]\nmode = fixed\ntarget = 10%\n",
+        "t.conf:3: target: a percentage is not allowed here");
+    BAD("[domain web*]\ncolour = blue\n",
+        "t.conf:2: colour: unknown key in [domain web*]\n");
+    BAD("[domain x]\nmin = 1G\nmin = 2G\n",
+        "t.conf:3: min: duplicate key (first set at line 2)\n");
+}
+
+static void test_every_error_reported(void **state)
+{
+    (void)state;
+    /* Several problems: all of them, each with its own line, in order. */
+    BAD("[host]\n"
+        "reserve = x\n"
+        "bogus = 1\n"
+        "[policy]\n"
+        "hysteresis = 1\n"
+        "[weird]\n"
+        "a = b\n"
+        "[domain q]\n"
+        "weight = 99999\n",
+        "t.conf:2: reserve:", "t.conf:3: bogus:", "t.conf:5: hysteresis:",
+        "t.conf:6: [weird]:", "t.conf:9: weight:");
+}
+
+static void test_long_line_and_nul(void **state)
+{
+    char text[600];
+
+    (void)state;
+    snprintf(text, sizeof(text), "[host]\n; %0400d\nreserve = 2x\n", 7);
+    BAD(text, "t.conf:2: line: longer than", "t.conf:3: reserve:");
+}
+
+static void test_file(void **state)
+{
+    char path[] = "/tmp/bd-test-conf-XXXXXX";
+    struct bd_config *c = NULL;
+    char *err = NULL;
+    int fd = mkstemp(path);
+    FILE *f;
+
+    (void)state;
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs("[host]\nreserve = 1G\n[domain vm*]\nmin = 1G\nmax = 512M\n", f);
+    fclose(f);
+    assert_int_equal(bd_config_load(path, &c, &err), -EINVAL);
+    assert_non_null(err);
+    {
+        char want[128];
+
+        snprintf(want, sizeof(want), "%s:5: max: max is below min (line 4)\n",
+                 path);
+        assert_string_equal(err, want);
+    }
+    free(err);
+    err = NULL;
+    unlink(path);
+    assert_int_equal(bd_config_load(path, &c, &err), -ENOENT);
+    assert_non_null(strstr(err, "cannot open: No such file or directory"));
+    free(err);
+}
+
+static void test_shipped_config(void **state)
+{
+    struct bd_config *c = NULL;
+    char *err = NULL;
+    int rc;
+
+    (void)state;
+    rc = bd_config_load("conf/balloond.conf", &c, &err);
+    if (rc)
+        fprintf(stderr, "%s", err ? err : "?");
+    assert_int_equal(rc, 0);
+    bd_config_free(c);
+}
+
+/* The old object stays valid while and after a new one fails to parse. */
+static void test_reload_keeps_old(void **state)
+{
+    struct bd_config *old = load_ok("[host]\nreserve = 1G\n");
+    struct bd_config *c = old;
+    char *err = NULL;
+
+    (void)state;
+    assert_int_equal(bd_config_load_string("t.conf", "[host]\nreserve = ?\n",
+                                           &c, &err), -EINVAL);
+    assert_ptr_equal(c, old);
+    assert_int_equal(old->reserve.kib, 1 * GiB);
+    free(err);
+    bd_config_free(old);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_full),
+        cmocka_unit_test(test_dom0_stays_ignored),
+        cmocka_unit_test(test_errors_structure),
+        cmocka_unit_test(test_errors_values),
+        cmocka_unit_test(test_errors_domain),
+        cmocka_unit_test(test_every_error_reported),
+        cmocka_unit_test(test_long_line_and_nul),
+        cmocka_unit_test(test_file),
+        cmocka_unit_test(test_shipped_config),
+        cmocka_unit_test(test_reload_keeps_old),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
