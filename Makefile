@@ -36,6 +36,11 @@ CFLAGS  += -std=gnu11 $(WARNINGS) -Werror=implicit-function-declaration \
            -DBD_SYSCONFDIR='"$(SYSCONFDIR)"' -I. -MMD -MP
 LDFLAGS ?=
 
+# CI builds with WERROR=1: a warning fails the build.
+ifeq ($(WERROR),1)
+CFLAGS  += -Werror
+endif
+
 ifeq ($(SANITIZE),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
            -fno-sanitize-recover=undefined
