@@ -110,19 +110,34 @@ check: deps
 	@BUILDDIR=$(BUILDDIR) sh tests/run-tests.sh $(TESTS) $(CHECKS)
 
 # ---- install --------------------------------------------------------------
+# Units are written with /usr/sbin paths; install rewrites them to SBINDIR.
+# The config is installed only where none exists: an admin's edits survive
+# every reinstall, and uninstall leaves it in place.
+UNITS      = $(wildcard systemd/*.service)
+COMPLETION = $(wildcard cli/balloonctl.bash)
+CONFFILE   = $(DESTDIR)$(SYSCONFDIR)/balloond/balloond.conf
+
 .PHONY: install uninstall
 install: build-all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/balloond $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(SBINDIR)/
 	$(if $(MAN5),install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/)
 	$(if $(MAN8),install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
-	$(INSTALL_EXTRA)
+	for u in $(UNITS); do \
+	    sed 's|/usr/sbin/|$(SBINDIR)/|g' $$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$u) && \
+	    chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$u) || exit 1; done
+	[ -e $(CONFFILE) ] || install -m 0644 conf/balloond.conf $(CONFFILE)
+	$(if $(COMPLETION),install -m 0644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/balloonctl)
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(BINS)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
-	$(UNINSTALL_EXTRA)
+	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS)))
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/balloonctl
+	@[ ! -e $(CONFFILE) ] || echo "uninstall: kept $(CONFFILE)"
 
 # ---- hygiene --------------------------------------------------------------
 SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)

@@ -4,3 +4,6 @@ COMMON_SIZE_OBJ := $(call obj,common/size.c)
 
 TESTS += $(BUILDDIR)/tests/test_size
 $(eval $(call LINK,$(BUILDDIR)/tests/test_size,$(call obj,tests/test_size.c) $(COMMON_SIZE_OBJ),$(CMOCKA_LIBS)))
+
+# `make install` into a temporary DESTDIR, checked file by file.
+CHECKS += tests/install-test.sh
