@@ -196,13 +196,13 @@ struct bd_ctl_reserve_result {
     uint64_t hold_ms;        /* ok: held this long unless released */
     char error[BD_PROTO_ERR_MAX]; /* !ok: one line ("" = generic message) */
 };
-/* Writes a complete reply line (with '\n') for a reservation result into g
- * (a fresh generator). */
+/* Writes the complete reply object for a reservation result into g (a fresh
+ * generator; the server adds the '\n'). */
 int bd_proto_gen_reserve_reply(yajl_gen g,
                                const struct bd_ctl_reserve_result *r);
 
 /* Writes a complete {"version":1,"ok":false,"error":msg} object into a
- * fresh generator.  Control characters in msg become spaces. */
+ * fresh generator (no '\n').  Control characters in msg become spaces. */
 int bd_proto_gen_error(yajl_gen g, const char *msg);
 
 /* ---- request writing and reply reading (client side) -------------------- */

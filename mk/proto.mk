@@ -1,0 +1,7 @@
+# The control protocol (common/proto.c, shared by balloond and balloonctl)
+# and its unit test.  balloond links common/proto.c and daemon/control.c
+# with $(YAJL_LIBS) $(SYSTEMD_LIBS).
+PROTO_SRCS := common/proto.c
+
+TESTS += $(BUILDDIR)/tests/test_proto
+$(eval $(call LINK,$(BUILDDIR)/tests/test_proto,$(call obj,tests/test_proto.c common/proto.c common/size.c),$(YAJL_LIBS) $(CMOCKA_LIBS)))
