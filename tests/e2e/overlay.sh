@@ -1,0 +1,97 @@
+#!/bin/sh
+# overlay.sh - the per-run part of the testbed: the project's freshly built
+# binaries, the test scripts and the guest image, as one cpio archive that
+# run.sh appends to the cached dom0 image (the kernel unpacks it over the
+# base).  Rebuilt on every run in about a second, so editing a scenario or
+# rebuilding balloond never needs an image rebuild.
+#
+# Our binaries are built on this Debian bookworm machine; each one's shared
+# libraries (ldd) are added unless the base image already holds the same
+# file, so a library the Xen packages do not bring (libsystemd0, libinih1,
+# ...) is picked up automatically.
+#
+# Usage: overlay.sh BUILDDIR OUTDIR    -> OUTDIR/dom0.cpio (base + overlay)
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${E2E_CACHE:-$here/cache}
+build=$1
+out=$2
+die() { echo "e2e-overlay: error: $*" >&2; exit 1; }
+
+[ -f "$cache/dom0-base.cpio" ] || die "no base image (run images.sh)"
+mkdir -p "$out"
+st="$out/stage"
+rm -rf "$st"
+mkdir -p "$st/dom0" "$st/guest"
+
+pad512() {
+    sz=$(stat -c %s "$1")
+    rem=$((sz % 512))
+    [ $rem -eq 0 ] || head -c $((512 - rem)) /dev/zero >> "$1"
+}
+mkcpio() { (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$2"; }
+
+# add_bin BASEROOT STAGEROOT BINARY DEST: the binary and the libraries the
+# base root lacks (or has in another version).
+add_bin() {
+    base=$1 stage=$2 bin=$3 dest=$4
+    mkdir -p "$stage/$(dirname "$dest")"
+    cp "$bin" "$stage$dest"
+    chmod 0755 "$stage$dest"
+    ldd "$bin" | awk '/=> \// { print $3 } /^\t\// { print $1 }' |
+    while read -r lib; do
+        name=$(basename "$lib")
+        same=""
+        for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu lib64; do
+            [ -e "$base/$d/$name" ] || continue
+            # Relative symlinks inside the root resolve within it.
+            if cmp -s "$lib" "$base/$d/$name"; then same=1; break; fi
+            dir=$d
+        done
+        [ -n "$same" ] && continue
+        dir=${dir:-lib/x86_64-linux-gnu}
+        mkdir -p "$stage/$dir"
+        cp -L "$lib" "$stage/$dir/$name"
+        echo "e2e-overlay: $(basename "$bin"): adding $name" >&2
+        unset dir
+    done
+}
+
+# ---- guest: init, hog, balloon-agent ----------------------------------------
+g=$st/guest
+install -D -m 0755 "$here/guest/init" "$g/init"
+install -D -m 0755 "$here/guest/e2e-hog.sh" "$g/e2e-hog.sh"
+have_agent=""
+if [ -x "$build/agent/balloon-agent" ]; then
+    add_bin "$cache/guest-root" "$g" "$build/agent/balloon-agent" /usr/sbin/balloon-agent
+    [ -n "${E2E_AGENT_ARGS:-}" ] && echo "$E2E_AGENT_ARGS" > "$g/etc/balloon-agent.args"
+    have_agent=1
+fi
+mkcpio "$g" "$st/guest-overlay.cpio"
+
+# ---- dom0 ----------------------------------------------------------------
+d=$st/dom0
+install -D -m 0755 "$here/dom0/init" "$d/init"
+mkdir -p "$d/e2e/scenarios" "$d/e2e/suites" "$d/e2e/guests" "$d/etc/xen" \
+         "$d/etc/balloond" "$d/guest"
+cp "$here/dom0/lib.sh" "$here/dom0/demo.sh" "$d/e2e/" 2>/dev/null || cp "$here/dom0/lib.sh" "$d/e2e/"
+cp "$here"/scenarios/*.sh "$d/e2e/scenarios/"
+cp "$here"/suites/* "$d/e2e/suites/"
+cp "$here"/guests/*.cfg "$d/e2e/guests/"
+cp "$here/dom0/xl.conf" "$d/etc/xen/xl.conf"
+cp "$here/dom0/balloond.conf" "$d/e2e/balloond.conf"
+cp "$here/dom0/balloond.conf" "$d/etc/balloond/balloond.conf"
+for b in daemon/balloond cli/balloonctl; do
+    [ -x "$build/$b" ] && add_bin "$cache/dom0-root" "$d" "$build/$b" "/usr/sbin/$(basename $b)"
+done
+[ -n "$have_agent" ] && touch "$d/guest/has-agent"
+# The guest ramdisk: cached base + this run's overlay, each padded.
+gzip -1n < "$st/guest-overlay.cpio" > "$st/guest-overlay.cpio.gz"
+pad512 "$st/guest-overlay.cpio.gz"
+cat "$cache/guest-base.cpio.gz" "$st/guest-overlay.cpio.gz" > "$d/guest/guest.cpio.gz"
+
+mkcpio "$d" "$st/dom0-overlay.cpio"
+pad512 "$st/dom0-overlay.cpio"
+cat "$cache/dom0-base.cpio" "$st/dom0-overlay.cpio" > "$out/dom0.cpio"
+echo "e2e-overlay: built$( [ -x "$build/daemon/balloond" ] && echo " balloond")$( [ -x "$build/cli/balloonctl" ] && echo " balloonctl")$( [ -n "$have_agent" ] && echo " balloon-agent") ($(du -h "$st/dom0-overlay.cpio" | cut -f1) overlay)" >&2

@@ -1,0 +1,141 @@
+#!/bin/sh
+# run.sh - boot the real-Xen testbed under QEMU (TCG) and report.
+#
+# Design: each suite is one boot of Xen + a busybox dom0 that creates its
+# guests, runs its scenario scripts and powers off (reboot -f with QEMU's
+# -no-reboot).  Results come back only through the serial console, as
+# "E2E: ..." lines (see dom0/init).  Everything here is bounded by timeout;
+# a boot that never reports "done" is a failure and its log tail is shown.
+# A boot that dies early (QEMU exits, no "done") is retried once: the notes
+# record rare TCG crashes of unknown cause.
+#
+# Usage: run.sh [--suite NAME]... [--demo] [--shell]
+# Environment:
+#   BUILDDIR       where balloond, balloonctl, balloon-agent were built (build)
+#   E2E_SUITES     suites to boot, in order (default "a b")
+#   E2E_BOOT_TIMEOUT  seconds per boot (default 420)
+#   E2E_MEM        QEMU memory in MiB (default 2048)
+#   E2E_XEN_DEBUG=1   verbose Xen logging on the serial console
+#   DEMO_FOREVER=1    with --demo: run until Ctrl-C
+# Output: per scenario "ok N - suite/name ..." / "not ok ...", then
+# "N passed, N failed" (skips are reported on the line before).  Logs in
+# tests/e2e/out/serial-SUITE.log.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cache=${E2E_CACHE:-$here/cache}
+out=${E2E_OUT:-$here/out}
+build=${BUILDDIR:-build}
+case $build in /*) ;; *) build=$top/$build ;; esac
+suites=${E2E_SUITES:-a b}
+boot_timeout=${E2E_BOOT_TIMEOUT:-420}
+mem=${E2E_MEM:-2048}
+mode=test
+shell=0
+
+picked=""
+while [ $# -gt 0 ]; do
+    case $1 in
+    --suite) picked="$picked $2"; shift ;;
+    --demo) mode=demo ;;
+    --shell) shell=1 ;;
+    *) echo "usage: run.sh [--suite NAME]... [--demo] [--shell]" >&2; exit 2 ;;
+    esac
+    shift
+done
+[ -n "$picked" ] && suites=$picked
+
+for t in qemu-system-x86_64 cpio timeout; do
+    command -v $t >/dev/null 2>&1 ||
+        { echo "e2e: $t not found (run: make e2e-deps)" >&2; exit 1; }
+done
+
+t_start=$(date +%s)
+"$here/images.sh" || exit 1
+"$here/overlay.sh" "$build" "$out" || exit 1
+echo "e2e: images ready in $(( $(date +%s) - t_start ))s"
+
+# boot SUITE LOG [extra dom0 args]: one QEMU run; returns timeout's status.
+boot() {
+    suite=$1 log=$2
+    shift 2
+    xenlog=""
+    [ "${E2E_XEN_DEBUG:-0}" = 1 ] && xenlog="loglvl=all guest_loglvl=all"
+    timeout -k 10 "$boot_timeout" qemu-system-x86_64 \
+        -machine q35 -accel tcg -cpu qemu64 -smp 2 -m "$mem" -no-reboot \
+        -kernel "$cache/xen" \
+        -append "dom0_mem=384M,max:384M dom0_max_vcpus=2 console=com1 com1=115200,8n1 $xenlog" \
+        -initrd "$cache/vmlinuz console=hvc0 earlyprintk=xen rdinit=/init quiet e2e.suite=$suite e2e.mode=$mode e2e.shell=$shell $*,$out/dom0.cpio" \
+        -display none -vga none -net none -monitor none -serial stdio \
+        < /dev/null 2>&1 | tr -d '\r' | tee "$log" | show_progress
+}
+
+# Live progress: results, stage marks and failures only.
+show_progress() {
+    if [ "$mode" = demo ]; then
+        # The demo prints for a person: everything from dom0's demo script.
+        grep --line-buffered -a -E 'E2E-DEMO|E2E: (ok|not ok|done)|Kernel panic|\(XEN\) .*(FATAL|Panic)' |
+            sed -u 's/^.*E2E-DEMO ?//'
+    else
+        grep --line-buffered -a -E 'E2E: (ok|not ok|MARK|done)|FAIL:|Kernel panic|\(XEN\) .*(FATAL|Panic)' |
+            sed -u 's/^.*\(E2E: \)/  \1/'
+    fi
+}
+
+if [ "$mode" = demo ]; then
+    [ "${DEMO_FOREVER:-0}" = 1 ] && boot_timeout=$((365 * 24 * 3600))
+    boot demo "$out/serial-demo.log" "e2e.forever=${DEMO_FOREVER:-0}"
+    exit 0
+fi
+
+pass=0 fail=0 skipped=0 n=0
+summary=""
+for s in $suites; do
+    log="$out/serial-$s.log"
+    for attempt in 1 2; do
+        t0=$(date +%s)
+        echo "e2e: booting suite $s (attempt $attempt, limit ${boot_timeout}s)"
+        boot "$s" "$log"
+        secs=$(( $(date +%s) - t0 ))
+        grep -aq 'E2E: done' "$log" && break
+        if [ $secs -ge "$boot_timeout" ]; then
+            echo "e2e: suite $s timed out after ${secs}s"
+            break
+        fi
+        [ $attempt = 1 ] && { echo "e2e: suite $s: boot died after ${secs}s (no 'done'), log tail:"; tail -n 15 "$log"; echo "e2e: retrying once"; cp "$log" "$log.1"; }
+    done
+    echo "e2e: suite $s took ${secs}s"
+    plan=$(grep -a -o 'E2E: 1\.\.[0-9]*' "$log" | head -n 1 | sed 's/.*\.\.//')
+    got=0
+    # Renumber the suite's TAP lines into one sequence.
+    results=$(grep -a -o 'E2E: \(not \)\?ok [0-9]* - .*' "$log" | sed 's/^E2E: //')
+    while IFS= read -r line; do
+        [ -n "$line" ] || continue
+        got=$((got + 1)) n=$((n + 1))
+        rest=$(echo "$line" | sed 's/^\(not \)\?ok [0-9]* - //')
+        case $line in
+        "not ok"*) echo "not ok $n - $s/$rest"; fail=$((fail + 1)); summary="$summary\n  FAIL $s/$rest" ;;
+        *"# SKIP"*) echo "ok $n - $s/$rest"; skipped=$((skipped + 1)); summary="$summary\n  skip $s/$rest" ;;
+        *) echo "ok $n - $s/$rest"; pass=$((pass + 1)) ;;
+        esac
+    done <<RESULTS
+$results
+RESULTS
+    if ! grep -aq 'E2E: done' "$log"; then
+        missing=$(( ${plan:-1} - got ))
+        [ $missing -gt 0 ] || missing=1
+        echo "not ok $((n + 1)) - $s: boot did not finish ($missing result(s) missing); last lines of $log:"
+        tail -n 40 "$log" | sed 's/^/    /'
+        n=$((n + missing)) fail=$((fail + missing))
+        summary="$summary\n  FAIL $s: boot did not finish"
+    fi
+    grep -a -o 'E2E-METRIC [^ ]*' "$log" | sed "s/^E2E-METRIC /  metric $s: /"
+    grep -a -o 'E2E: MARK .*' "$log" | sed "s/^E2E: MARK /  mark $s: /"
+done
+
+echo "e2e: total $(( $(date +%s) - t_start ))s"
+[ -n "$summary" ] && printf "e2e: not passed:$summary\n"
+echo "$skipped skipped"
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
