@@ -187,9 +187,12 @@ int bd_agent_options_parse(int argc, char **argv, struct bd_agent_options *o,
             return fail(err, errlen, "%s: needs an argument",
                         argv[optind - 1]);
         default:
-            if (optopt)
-                return fail(err, errlen, "-%c: unknown option", optopt);
-            return fail(err, errlen, "%s: unknown option", argv[optind - 1]);
+            /* A long option has been stepped over; optopt is its value
+             * when it was known but given "=value" it does not take. */
+            if (optind > 0 && strncmp(argv[optind - 1], "--", 2) == 0)
+                return fail(err, errlen, "%s: %s", argv[optind - 1],
+                            optopt ? "takes no value" : "unknown option");
+            return fail(err, errlen, "-%c: unknown option", optopt);
         }
     }
     if (optind < argc)

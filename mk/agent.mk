@@ -12,3 +12,8 @@ $(eval $(call LINK,$(BUILDDIR)/agent/balloon-agent,$(call obj,$(AGENT_SRCS)),$(X
 .PHONY: agent
 agent: $(BUILDDIR)/agent/balloon-agent
 
+TESTS += $(BUILDDIR)/tests/test_agent_procfs $(BUILDDIR)/tests/test_agent_report \
+         $(BUILDDIR)/tests/test_agent_options
+$(eval $(call LINK,$(BUILDDIR)/tests/test_agent_procfs,$(call obj,tests/test_agent_procfs.c $(AGENT_CORE_SRCS)),$(CMOCKA_LIBS)))
+$(eval $(call LINK,$(BUILDDIR)/tests/test_agent_report,$(call obj,tests/test_agent_report.c $(AGENT_CORE_SRCS)),$(CMOCKA_LIBS)))
+$(eval $(call LINK,$(BUILDDIR)/tests/test_agent_options,$(call obj,tests/test_agent_options.c $(AGENT_CORE_SRCS)),$(CMOCKA_LIBS)))
