@@ -51,6 +51,9 @@ struct bd_policy_params {
     uint64_t stuck_retry_ms;    /* a stuck domain is asked again after this */
     uint64_t stats_max_age_ms;  /* an older guest report counts as none */
     uint64_t progress_kib;      /* movement that counts as progress */
+    uint64_t decay_interval_ms; /* shrink_pct is given back per this much
+                                   time (the daemon's interval); 0 = per
+                                   plan.  Default 5 s. */
 };
 
 /* What the guest says about itself.  Hostile input: the daemon has already
@@ -100,6 +103,8 @@ struct bd_dom_track {
     uint64_t stuck_since_ms;     /* 0 = not stuck */
     uint64_t clip_kib;           /* learned ceiling below target, 0 = none */
     uint64_t last_change_ms;     /* last time the planned target changed */
+    uint64_t retry_ms;           /* last time a stuck domain was asked again */
+    uint64_t decay_ms;           /* want_peak_kib decayed up to this time */
 };
 
 struct bd_host_input {

@@ -1,0 +1,886 @@
+/*
+ * policy.c - balloond's decision core (see policy.h for the contract).
+ *
+ * Design.  Every plan is one pass over a snapshot:
+ *
+ * 1. Accounting.  The memory the listed domains can share is what they hold
+ *    now plus what the host has free (less outstanding claims); the budget
+ *    is that less the reserve and `balloonctl reserve` holds.  A planned
+ *    target commits a domain to holding that much once writes complete,
+ *    except that a stuck domain (no progress toward a lower target for
+ *    stuck_timeout_ms) is committed to what it holds now: memory it has not
+ *    released is never spent twice.  Ignored domains are committed to the
+ *    larger of their current memory and their target.
+ *
+ * 2. Held domains (pinned, fixed, external target) get their targets
+ *    first; their growth is only what the budget has left above everybody
+ *    else's minimum, so a pin can never squeeze an auto domain below min.
+ *
+ * 3. Auto domains share the rest by tiers, each filled completely before
+ *    the next gets anything; the tier where the budget runs out is split
+ *    by weighted max-min fairness (water-filling: everyone below the level
+ *    gets all they ask, everyone above gets min + weight * level):
+ *      min      -> guaranteed;
+ *      used     -> what the guest reports it uses now;
+ *      need     -> used + headroom, or more on memory pressure (swap-in,
+ *                  major faults, PSI: grow fast, at once);
+ *      want     -> the need's peak, held for shrink_delay_ms, then decayed
+ *                  by shrink_pct of the excess per plan (shrink slowly);
+ *      keep     -> the domain's current target (retention).
+ *    Retention is what kills qmemman's ping-pong and most churn: memory is
+ *    only taken from a domain when some other tier needs it, and then from
+ *    the domains holding most above their want (per weight) first.  Free
+ *    memory beyond every tier simply stays free.  A guest's reported use is
+ *    therefore a floor for its target up to its fair share, and a guest
+ *    that lies about its use or pressure gets at most that share.
+ *
+ * 4. Hysteresis: changes smaller than hysteresis_kib are dropped, growths
+ *    first (that only frees budget), then shrinks while the budget still
+ *    closes; a target outside the domain's limits is always corrected.
+ *
+ * 5. Writes are ordered shrinks first, then grows.
+ *
+ * Cost: O(n) passes plus at most one O(n log n) heap sort (only in the
+ * tier that is split), no allocation but one scratch array.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/policy.h"
+
+#define KIB_CAP (UINT64_C(1) << 40) /* 1 PiB: no sum of 4096 overflows */
+#define MIB UINT64_C(1024)
+#define GIB (UINT64_C(1024) * 1024)
+
+/* Pressure thresholds.  PSI "some" avg10 of 2% or 500 pages/s swapped in
+ * means the working set does not fit; ten times that is severe. */
+#define PSI_MILD_X100 200
+#define PSI_SEVERE_X100 1000
+#define SWAPIN_MILD 100
+#define SWAPIN_SEVERE 1000
+#define MAJFLT_MILD 500
+#define MAJFLT_SEVERE 5000
+#define BOOST_MILD_PCT 25
+#define BOOST_SEVERE_PCT 50
+
+const char *bd_state_name(enum bd_state s)
+{
+    switch (s) {
+    case BD_STATE_OK: return "ok";
+    case BD_STATE_NO_STATS: return "no-stats";
+    case BD_STATE_PINNED: return "pinned";
+    case BD_STATE_EXTERNAL: return "external";
+    case BD_STATE_FIXED: return "fixed";
+    case BD_STATE_IGNORED: return "ignored";
+    case BD_STATE_STUCK: return "stuck";
+    case BD_STATE_CLIPPED: return "clipped";
+    }
+    return "unknown";
+}
+
+const char *bd_mode_name(enum bd_mode m)
+{
+    switch (m) {
+    case BD_MODE_AUTO: return "auto";
+    case BD_MODE_FIXED: return "fixed";
+    case BD_MODE_IGNORE: return "ignore";
+    }
+    return "unknown";
+}
+
+void bd_policy_params_default(struct bd_policy_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->reserve_kib = 256 * MIB;
+    p->headroom_pct = 15;
+    p->headroom_min_kib = 64 * MIB;
+    p->hysteresis_kib = 16 * MIB;
+    p->shrink_delay_ms = 2 * 60 * 1000;
+    p->shrink_pct = 10;
+    p->stuck_timeout_ms = 30 * 1000;
+    p->stuck_retry_ms = 5 * 60 * 1000;
+    p->stats_max_age_ms = 5 * 60 * 1000;
+    p->progress_kib = 1 * MIB;
+    p->decay_interval_ms = 5000;
+}
+
+static uint64_t capk(uint64_t v)
+{
+    return v > KIB_CAP ? KIB_CAP : v;
+}
+
+static uint64_t sub0(uint64_t a, uint64_t b)
+{
+    return a > b ? a - b : 0;
+}
+
+static uint64_t clampu(uint64_t v, uint64_t lo, uint64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static uint64_t maxu(uint64_t a, uint64_t b)
+{
+    return a > b ? a : b;
+}
+
+static uint64_t minu(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+enum cls {
+    CLS_AUTO = 0,
+    CLS_HELD,   /* pinned, fixed, external hold */
+    CLS_IGNORE,
+};
+
+enum press {
+    PRESS_NONE = 0,
+    PRESS_PSI,
+    PRESS_SWAPIN,
+    PRESS_MAJFLT,
+};
+
+enum { TIER_MIN = 0, TIER_USED, TIER_NEED, TIER_WANT, TIER_KEEP, N_TIERS };
+
+/* Scratch per domain, for one plan. */
+struct work {
+    uint64_t lo, hi;      /* planning bounds: hi includes a learned clip,
+                             lo includes what a stuck domain cannot free */
+    uint64_t lo0;         /* min clamped to min(max, static-max) */
+    uint64_t floor;       /* held whatever the target (stuck: current) */
+    uint64_t tier[N_TIERS]; /* cumulative caps, nondecreasing, in [lo,hi] */
+    uint64_t alloc;
+    uint64_t target;
+    uint64_t used;        /* clamped report, for reasons */
+    uint32_t w;
+    uint32_t press_val;
+    uint8_t cls;
+    uint8_t press;
+    uint8_t alloc_tier;   /* highest tier fully or partly served */
+    bool stats;
+    bool stuck;
+    bool clipped;
+    bool retry;
+    bool limited;         /* held growth cut by the budget */
+};
+
+/* ---- sizes and times in reasons ---------------------------------------- */
+
+static const char *fmt_kib(uint64_t kib, char *buf, size_t len)
+{
+    if (kib >= GIB && kib % (GIB / 10) == 0 && kib / GIB < 10000)
+        snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "G", kib / GIB,
+                 kib % GIB / (GIB / 10));
+    else if (kib >= 10 * GIB)
+        snprintf(buf, len, "%" PRIu64 "G", kib / GIB);
+    else if (kib >= GIB)
+        snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "G", kib / GIB,
+                 kib % GIB * 10 / GIB);
+    else if (kib >= MIB)
+        snprintf(buf, len, "%" PRIu64 "M", kib / MIB);
+    else
+        snprintf(buf, len, "%" PRIu64 "K", kib);
+    return buf;
+}
+
+static const char *fmt_ms(uint64_t ms, char *buf, size_t len)
+{
+    if (ms < 120 * 1000)
+        snprintf(buf, len, "%" PRIu64 " s", ms / 1000);
+    else if (ms < 120 * 60 * 1000)
+        snprintf(buf, len, "%" PRIu64 " min", ms / 60000);
+    else
+        snprintf(buf, len, "%" PRIu64 " h", ms / 3600000);
+    return buf;
+}
+
+/* ---- water-filling ----------------------------------------------------- */
+
+/* a before b when its room per weight is smaller; ties by index, so the
+ * result never depends on the sort's stability. */
+static bool room_less(const struct work *w, size_t a, size_t b,
+                      const uint64_t *room)
+{
+    unsigned __int128 x = (unsigned __int128)room[a] * w[b].w;
+    unsigned __int128 y = (unsigned __int128)room[b] * w[a].w;
+
+    if (x != y)
+        return x < y;
+    return a < b;
+}
+
+static void sift_down(size_t *idx, size_t start, size_t end,
+                      const struct work *w, const uint64_t *room)
+{
+    size_t root = start;
+
+    for (;;) {
+        size_t child = 2 * root + 1, sw = root;
+
+        if (child >= end)
+            return;
+        if (room_less(w, idx[sw], idx[child], room))
+            sw = child;
+        if (child + 1 < end && room_less(w, idx[sw], idx[child + 1], room))
+            sw = child + 1;
+        if (sw == root)
+            return;
+        size_t t = idx[root];
+        idx[root] = idx[sw];
+        idx[sw] = t;
+        root = sw;
+    }
+}
+
+static void heap_sort(size_t *idx, size_t n, const struct work *w,
+                      const uint64_t *room)
+{
+    size_t i;
+
+    if (n < 2)
+        return;
+    for (i = n / 2; i-- > 0;)
+        sift_down(idx, i, n, w, room);
+    for (i = n - 1; i > 0; i--) {
+        size_t t = idx[0];
+        idx[0] = idx[i];
+        idx[i] = t;
+        sift_down(idx, 0, i, w, room);
+    }
+}
+
+/*
+ * Give `budget` among the auto domains in idx[0..m) (room[i] each, weights
+ * w[i].w) by weighted max-min fairness; adds to w[i].alloc.  room[] is
+ * overwritten.  Returns what was handed out (<= budget).
+ */
+static uint64_t water_fill(struct work *w, size_t *idx, size_t m,
+                           uint64_t *room, uint64_t budget)
+{
+    unsigned __int128 wsum = 0;
+    uint64_t given = 0;
+    size_t k;
+
+    heap_sort(idx, m, w, room);
+    for (k = 0; k < m; k++)
+        wsum += w[idx[k]].w;
+    for (k = 0; k < m; k++) {
+        size_t i = idx[k];
+        /* room/w <= budget/wsum: the level covers this domain entirely */
+        if ((unsigned __int128)room[i] * wsum <=
+            (unsigned __int128)budget * w[i].w) {
+            w[i].alloc += room[i];
+            budget -= room[i];
+            given += room[i];
+            wsum -= w[i].w;
+            continue;
+        }
+        /* everyone from here on is cut at the level budget/wsum */
+        {
+            uint64_t left = budget;
+            size_t j;
+            for (j = k; j < m; j++) {
+                size_t q = idx[j];
+                uint64_t x = (uint64_t)((unsigned __int128)left * w[q].w /
+                                        wsum);
+                if (x > room[q])
+                    x = room[q];
+                w[q].alloc += x;
+                budget -= x;
+                given += x;
+            }
+        }
+        break;
+    }
+    return given;
+}
+
+/* ---- per-domain tracking ----------------------------------------------- */
+
+static enum press pressure_of(const struct bd_guest_stats *s, uint32_t *val,
+                              uint32_t *boost_pct)
+{
+    enum press kind = PRESS_NONE;
+    uint32_t boost = 0;
+
+    *val = 0;
+    if (s->has_psi && s->psi_some_x100 >= PSI_MILD_X100) {
+        kind = PRESS_PSI;
+        *val = s->psi_some_x100;
+        boost = s->psi_some_x100 >= PSI_SEVERE_X100 ? BOOST_SEVERE_PCT
+                                                    : BOOST_MILD_PCT;
+    }
+    if (s->has_rates && s->swapin_per_s >= SWAPIN_MILD) {
+        uint32_t b = s->swapin_per_s >= SWAPIN_SEVERE ? BOOST_SEVERE_PCT
+                                                      : BOOST_MILD_PCT;
+        if (b > boost || kind == PRESS_NONE) {
+            kind = PRESS_SWAPIN;
+            *val = s->swapin_per_s;
+            boost = b;
+        }
+    }
+    if (s->has_rates && s->majflt_per_s >= MAJFLT_MILD) {
+        uint32_t b = s->majflt_per_s >= MAJFLT_SEVERE ? BOOST_SEVERE_PCT
+                                                      : BOOST_MILD_PCT;
+        if (b > boost || kind == PRESS_NONE) {
+            kind = PRESS_MAJFLT;
+            *val = s->majflt_per_s;
+            boost = b;
+        }
+    }
+    *boost_pct = boost;
+    return kind;
+}
+
+static bool stats_fresh(const struct bd_policy_params *p,
+                        const struct bd_guest_stats *s, uint64_t now_ms)
+{
+    if (!s->present || s->time_ms > now_ms)
+        return false;
+    return p->stats_max_age_ms == 0 || now_ms - s->time_ms <= p->stats_max_age_ms;
+}
+
+/* Progress, stuck and clip detection from how current moved toward the
+ * target in force.  free_kib is host free less claims, to excuse a guest
+ * that cannot grow because the host has nothing to give. */
+static void track_progress(const struct bd_policy_params *p,
+                           const struct bd_dom_input *d,
+                           struct bd_dom_track *t, struct work *w,
+                           uint64_t free_kib, uint64_t now_ms)
+{
+    uint64_t cur = capk(d->current_kib), tin = capk(d->target_kib);
+    uint64_t pk = p->progress_kib ? p->progress_kib : 1;
+    bool down = cur > tin + pk, up = tin > cur + pk;
+
+    if (!t->seen) {
+        t->progress_ms = now_ms;
+        t->progress_cur_kib = cur;
+        t->last_target_kib = tin;
+    }
+    if (t->clip_kib && cur > t->clip_kib + pk)
+        t->clip_kib = 0; /* it grew after all: forget the ceiling */
+    if (t->seen && tin != t->last_target_kib) {
+        /* a new target (ours took effect, or someone else's): a fresh
+         * clock for the move toward it */
+        t->progress_ms = now_ms;
+        t->progress_cur_kib = cur;
+    }
+    if (!down && !up) {
+        t->progress_ms = now_ms;
+        t->progress_cur_kib = cur;
+        t->stuck_since_ms = 0;
+    } else if ((down && cur + pk <= t->progress_cur_kib) ||
+               (up && cur >= t->progress_cur_kib + pk)) {
+        t->progress_ms = now_ms;
+        t->progress_cur_kib = cur;
+        t->stuck_since_ms = 0;
+    } else if (up && free_kib < tin - cur) {
+        /* the host has nothing to give: not the guest's fault */
+        t->progress_ms = now_ms;
+        t->progress_cur_kib = cur;
+    }
+    if (down && !t->stuck_since_ms &&
+        now_ms - t->progress_ms >= p->stuck_timeout_ms)
+        t->stuck_since_ms = now_ms ? now_ms : 1;
+    if (!down)
+        t->stuck_since_ms = 0;
+    if (up && now_ms - t->progress_ms >= p->stuck_timeout_ms &&
+        d->mode != BD_MODE_IGNORE)
+        t->clip_kib = cur;
+
+    w->stuck = t->stuck_since_ms != 0;
+    w->clipped = t->clip_kib != 0;
+    if (w->stuck) {
+        uint64_t since = maxu(t->stuck_since_ms, t->retry_ms);
+        if (now_ms - since >= p->stuck_retry_ms) {
+            w->retry = true;
+            t->retry_ms = now_ms;
+        }
+    }
+}
+
+/* need and peak-held want of an auto domain with fresh stats */
+static void estimate(const struct bd_policy_params *p,
+                     const struct bd_dom_input *d, struct bd_dom_track *t,
+                     struct work *w, uint64_t now_ms, uint64_t *need,
+                     uint64_t *want)
+{
+    const struct bd_guest_stats *s = &d->stats;
+    uint64_t used = capk(s->used_kib), cur = capk(d->current_kib);
+    uint64_t head, n;
+    uint32_t boost;
+    uint32_t pct = p->headroom_pct > 1000 ? 1000 : p->headroom_pct;
+
+    head = maxu(used * pct / 100, capk(p->headroom_min_kib));
+    n = capk(used + head);
+    w->used = used;
+    w->press = (uint8_t)pressure_of(s, &w->press_val, &boost);
+    if (w->press != PRESS_NONE) {
+        /* the guest cannot report use above what it holds: grow from
+         * what it holds */
+        n = maxu(n, capk(cur + cur * boost / 100));
+    }
+    *need = n;
+
+    if (!t->seen || n >= t->want_peak_kib || w->press != PRESS_NONE) {
+        /* a new peak, or pressure: hold from now */
+        t->want_peak_kib = maxu(n, t->seen ? t->want_peak_kib : 0);
+        t->want_peak_ms = now_ms;
+        t->decay_ms = now_ms;
+    } else if (now_ms - t->want_peak_ms >= p->shrink_delay_ms) {
+        /* give back shrink_pct of the excess per decay interval */
+        uint32_t sp = p->shrink_pct > 100 ? 100 : p->shrink_pct;
+        uint64_t steps = 1, since;
+
+        if (t->decay_ms < t->want_peak_ms + p->shrink_delay_ms)
+            t->decay_ms = t->want_peak_ms + p->shrink_delay_ms;
+        since = sub0(now_ms, t->decay_ms);
+        if (p->decay_interval_ms) {
+            steps = since / p->decay_interval_ms;
+            t->decay_ms += steps * p->decay_interval_ms;
+            if (steps > 200)
+                steps = 200;
+        }
+        while (steps-- > 0 && t->want_peak_kib > n) {
+            uint64_t excess = t->want_peak_kib - n;
+            uint64_t give = excess * sp / 100;
+            if (give < MIB || sp == 100)
+                give = excess; /* the last crumbs at once */
+            t->want_peak_kib -= give;
+        }
+        if (t->want_peak_kib < n)
+            t->want_peak_kib = n;
+    }
+    *want = maxu(n, t->want_peak_kib);
+}
+
+/* ---- the plan ---------------------------------------------------------- */
+
+static void set_reason(struct bd_decision *dec, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void set_reason(struct bd_decision *dec, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(dec->reason, sizeof(dec->reason), fmt, ap);
+    va_end(ap);
+}
+
+static void explain(const struct bd_policy_params *p,
+                    const struct bd_dom_input *d,
+                    const struct bd_dom_track *t, const struct work *w,
+                    struct bd_decision *dec, uint64_t now_ms)
+{
+    char a[24], b[24];
+    uint64_t tin = capk(d->target_kib);
+
+    switch (dec->state) {
+    case BD_STATE_IGNORED:
+        set_reason(dec, "ignored");
+        return;
+    case BD_STATE_PINNED:
+        set_reason(dec, w->limited ? "pinned at %s, grows as memory frees"
+                                   : "pinned at %s",
+                   fmt_kib(w->tier[TIER_KEEP], a, sizeof(a)));
+        return;
+    case BD_STATE_FIXED:
+        set_reason(dec, w->limited ? "fixed at %s, grows as memory frees"
+                                   : "fixed at %s",
+                   fmt_kib(w->tier[TIER_KEEP], a, sizeof(a)));
+        return;
+    case BD_STATE_EXTERNAL:
+        set_reason(dec, w->limited ? "external target %s held, grows as "
+                                     "memory frees"
+                                   : "external target %s held",
+                   fmt_kib(w->tier[TIER_KEEP], a, sizeof(a)));
+        return;
+    case BD_STATE_STUCK:
+        set_reason(dec, "stuck: no progress %s%s",
+                   fmt_ms(now_ms - t->progress_ms, a, sizeof(a)),
+                   w->retry ? ", retrying" : "");
+        return;
+    default:
+        break;
+    }
+
+    if (dec->target_kib == w->lo && w->tier[TIER_NEED] <= w->lo &&
+        w->stats && dec->target_kib != tin) {
+        set_reason(dec, "clamped to min %s", fmt_kib(w->lo, a, sizeof(a)));
+        return;
+    }
+    if (!dec->write) {
+        if (dec->state == BD_STATE_CLIPPED)
+            set_reason(dec, "clipped at %s (no hot-plug?)",
+                       fmt_kib(t->clip_kib, a, sizeof(a)));
+        else if (!w->stats)
+            set_reason(dec, "no stats: target kept");
+        else if (w->alloc < w->tier[TIER_NEED])
+            set_reason(dec, "fair share: uses %s, host short",
+                       fmt_kib(w->used, a, sizeof(a)));
+        else
+            set_reason(dec, "steady: uses %s",
+                       fmt_kib(w->used, a, sizeof(a)));
+        return;
+    }
+    if (dec->state == BD_STATE_CLIPPED && dec->target_kib < tin) {
+        set_reason(dec, "clipped at %s (no hot-plug?)",
+                   fmt_kib(t->clip_kib, a, sizeof(a)));
+        return;
+    }
+    if (tin > w->hi && dec->target_kib == w->hi) {
+        set_reason(dec, "clamped to max %s", fmt_kib(w->hi, a, sizeof(a)));
+        return;
+    }
+    if (tin < w->lo && dec->target_kib == w->lo) {
+        set_reason(dec, "clamped to min %s", fmt_kib(w->lo, a, sizeof(a)));
+        return;
+    }
+    if (!w->stats) {
+        set_reason(dec, "no stats: kept within limits");
+        return;
+    }
+    if (!dec->shrink) {
+        const char *fair = w->alloc < w->tier[TIER_NEED] ? ", fair share" : "";
+        switch (w->press) {
+        case PRESS_PSI:
+            set_reason(dec, "grow: psi %" PRIu32 ".%02" PRIu32 "%%%s",
+                       w->press_val / 100, w->press_val % 100, fair);
+            return;
+        case PRESS_SWAPIN:
+            set_reason(dec, "grow: swap-in %" PRIu32 "/s%s", w->press_val,
+                       fair);
+            return;
+        case PRESS_MAJFLT:
+            set_reason(dec, "grow: major faults %" PRIu32 "/s%s",
+                       w->press_val, fair);
+            return;
+        default:
+            set_reason(dec, "grow: uses %s%s", fmt_kib(w->used, a, sizeof(a)),
+                       fair);
+            return;
+        }
+    }
+    if (w->alloc < w->tier[TIER_NEED]) {
+        set_reason(dec, "shrink: fair share, uses %s, host short",
+                   fmt_kib(w->used, a, sizeof(a)));
+        return;
+    }
+    if (now_ms - t->want_peak_ms >= p->shrink_delay_ms) {
+        set_reason(dec, "shrink: idle %s, uses %s",
+                   fmt_ms(now_ms - t->want_peak_ms, a, sizeof(a)),
+                   fmt_kib(w->used, b, sizeof(b)));
+        return;
+    }
+    set_reason(dec, "shrink: memory needed elsewhere, uses %s",
+               fmt_kib(w->used, a, sizeof(a)));
+}
+
+static uint64_t committed(const struct work *w, uint64_t target)
+{
+    return maxu(target, w->floor);
+}
+
+int bd_policy_plan(const struct bd_policy_params *p,
+                   const struct bd_host_input *host,
+                   const struct bd_dom_input *doms, struct bd_dom_track *track,
+                   size_t n, uint64_t now_ms, struct bd_plan *plan)
+{
+    struct work *w = NULL;
+    uint64_t *room = NULL;
+    uint64_t free_now, pool_all = 0, budget, fixed_use = 0, want_total = 0;
+    uint64_t lo_sum = 0, held_base = 0, left, sum_commit;
+    size_t i, m;
+    int rc;
+
+    if (!p || !host || !plan || (n > 0 && (!doms || !track || !plan->dec ||
+                                           !plan->order)))
+        return -EINVAL;
+    plan->n_order = 0;
+    plan->free_after_kib = 0;
+    plan->want_total_kib = 0;
+    free_now = sub0(capk(host->free_kib), capk(host->outstanding_kib));
+    if (n == 0) {
+        plan->free_after_kib = free_now;
+        return 0;
+    }
+    w = calloc(n, sizeof(*w));
+    room = calloc(n, sizeof(*room));
+    if (!w || !room) {
+        rc = -ENOMEM;
+        goto out;
+    }
+
+    /* 1. bounds, tracking, estimates */
+    for (i = 0; i < n; i++) {
+        const struct bd_dom_input *d = &doms[i];
+        struct bd_dom_track *t = &track[i];
+        struct work *x = &w[i];
+        uint64_t cur = capk(d->current_kib), tin = capk(d->target_kib);
+        uint64_t smax = capk(d->static_max_kib);
+        uint64_t hi, lo, need, want;
+
+        pool_all += cur;
+        hi = d->max_kib ? capk(d->max_kib) : smax;
+        if (smax && hi > smax)
+            hi = smax;
+        if (hi == 0)
+            hi = maxu(tin, cur); /* no limits known at all: stay put */
+        lo = minu(capk(d->min_kib), hi);
+        x->w = d->weight == 0 ? 1 : d->weight > 10000 ? 10000 : d->weight;
+        x->hi = hi;
+        x->lo = lo;
+        x->lo0 = lo;
+
+        if (d->mode == BD_MODE_IGNORE) {
+            x->cls = CLS_IGNORE;
+            x->target = tin;
+            fixed_use += maxu(cur, tin);
+            /* track it anyway, so a later switch to auto starts clean */
+            t->seen = true;
+            t->last_target_kib = tin;
+            t->progress_ms = now_ms;
+            t->progress_cur_kib = cur;
+            t->stuck_since_ms = 0;
+            continue;
+        }
+        track_progress(p, d, t, x, free_now, now_ms);
+        if (x->clipped)
+            x->hi = maxu(lo, minu(hi, t->clip_kib));
+        if (x->stuck)
+            x->floor = cur;
+
+        if (d->pin_kib || d->mode == BD_MODE_FIXED || d->hold_kib) {
+            uint64_t want_t;
+            x->cls = CLS_HELD;
+            if (d->pin_kib)
+                want_t = capk(d->pin_kib);
+            else if (d->mode == BD_MODE_FIXED)
+                want_t = d->fixed_kib ? capk(d->fixed_kib) : tin;
+            else
+                want_t = capk(d->hold_kib);
+            /* a pin may go above a learned clip: the admin asked */
+            want_t = clampu(want_t, lo, hi);
+            x->tier[TIER_KEEP] = want_t;
+            want_total += want_t;
+            continue;
+        }
+
+        x->cls = CLS_AUTO;
+        x->stats = stats_fresh(p, &d->stats, now_ms);
+        if (x->stats) {
+            estimate(p, d, t, x, now_ms, &need, &want);
+        } else {
+            /* keep the target, within limits; not squeezed below min */
+            need = want = tin;
+            t->want_peak_kib = tin;
+            t->want_peak_ms = now_ms;
+        }
+        /* what a stuck domain cannot give back is not available */
+        x->lo = maxu(lo, minu(x->floor, x->hi));
+        x->tier[TIER_MIN] = x->lo;
+        x->tier[TIER_USED] = x->stats ? clampu(x->used, x->lo, x->hi) : x->lo;
+        x->tier[TIER_NEED] = clampu(need, x->tier[TIER_USED], x->hi);
+        x->tier[TIER_WANT] = clampu(want, x->tier[TIER_NEED], x->hi);
+        x->tier[TIER_KEEP] = clampu(tin, x->tier[TIER_WANT], x->hi);
+        if (!x->stats) {
+            /* no report: its target is its need, not something to trade */
+            x->tier[TIER_USED] = x->tier[TIER_NEED] = x->tier[TIER_WANT] =
+                x->tier[TIER_KEEP];
+        }
+        want_total += x->tier[TIER_WANT];
+        lo_sum += x->lo;
+        fixed_use += sub0(x->floor, x->hi); /* stuck above its max */
+    }
+
+    {
+        uint64_t reserve = capk(p->reserve_kib) + capk(host->reserved_kib);
+        budget = sub0(free_now + pool_all, reserve);
+    }
+
+    /* 2. held domains: shrinks and kept memory first, growth from what is
+     * left above every auto minimum, in domain order */
+    for (i = 0; i < n; i++) {
+        struct work *x = &w[i];
+        uint64_t cur;
+        if (x->cls != CLS_HELD)
+            continue;
+        cur = capk(doms[i].current_kib);
+        x->alloc = maxu(maxu(x->lo, x->floor), minu(x->tier[TIER_KEEP], cur));
+        held_base += x->alloc;
+    }
+    left = sub0(budget, fixed_use + held_base + lo_sum);
+    for (i = 0; i < n; i++) {
+        struct work *x = &w[i];
+        uint64_t grow, give;
+        if (x->cls != CLS_HELD)
+            continue;
+        grow = sub0(x->tier[TIER_KEEP], x->alloc);
+        give = minu(grow, left);
+        x->alloc += give;
+        left -= give;
+        x->limited = give < grow;
+        x->target = x->limited ? x->alloc : x->tier[TIER_KEEP];
+        fixed_use += committed(x, x->alloc);
+    }
+
+    /* 3. auto domains by tiers */
+    left = sub0(budget, fixed_use + lo_sum);
+    for (i = 0; i < n; i++)
+        if (w[i].cls == CLS_AUTO) {
+            w[i].alloc = w[i].lo;
+            w[i].alloc_tier = TIER_MIN;
+        }
+    for (int tier = TIER_USED; tier < N_TIERS; tier++) {
+        uint64_t ask = 0;
+        for (i = 0; i < n; i++)
+            if (w[i].cls == CLS_AUTO)
+                ask += w[i].tier[tier] - w[i].alloc;
+        if (ask <= left) {
+            for (i = 0; i < n; i++)
+                if (w[i].cls == CLS_AUTO) {
+                    w[i].alloc = w[i].tier[tier];
+                    w[i].alloc_tier = (uint8_t)tier;
+                }
+            left -= ask;
+            continue;
+        }
+        m = 0;
+        for (i = 0; i < n; i++) {
+            if (w[i].cls != CLS_AUTO || w[i].tier[tier] == w[i].alloc)
+                continue;
+            room[i] = w[i].tier[tier] - w[i].alloc;
+            plan->order[m++] = i; /* the caller's array as scratch */
+        }
+        left -= water_fill(w, plan->order, m, room, left);
+        break;
+    }
+
+    /* a stuck domain that got no more than it holds keeps being asked for
+     * its lower target; it is not moved around while it does not move */
+    for (i = 0; i < n; i++) {
+        struct work *x = &w[i];
+        if (x->cls != CLS_AUTO)
+            continue;
+        x->target = x->alloc;
+        if (x->stuck && x->alloc <= capk(doms[i].current_kib))
+            x->target = clampu(capk(doms[i].target_kib), x->lo0, x->hi);
+    }
+
+    /* 4. hysteresis: small grows are dropped (that only frees budget),
+     * then small shrinks while the budget still closes */
+    sum_commit = 0;
+    for (i = 0; i < n; i++) {
+        struct work *x = &w[i];
+        uint64_t tin = capk(doms[i].target_kib);
+        if (x->cls != CLS_AUTO) {
+            if (x->cls == CLS_HELD)
+                sum_commit += committed(x, x->target);
+            continue;
+        }
+        if (!x->stuck && x->target > tin && tin >= x->lo && tin <= x->hi &&
+            x->target - tin < p->hysteresis_kib)
+            x->target = tin;
+        sum_commit += committed(x, x->target);
+    }
+    {
+        uint64_t ign = 0;
+        for (i = 0; i < n; i++)
+            if (w[i].cls == CLS_IGNORE)
+                ign += maxu(capk(doms[i].current_kib),
+                            capk(doms[i].target_kib));
+        sum_commit += ign;
+    }
+    for (i = 0; i < n; i++) {
+        struct work *x = &w[i];
+        uint64_t tin = capk(doms[i].target_kib), extra;
+        if (x->cls != CLS_AUTO || x->stuck || x->target >= tin ||
+            tin < x->lo || tin > x->hi ||
+            tin - x->target >= p->hysteresis_kib)
+            continue;
+        extra = committed(x, tin) - committed(x, x->target);
+        if (sum_commit + extra <= budget) {
+            x->target = tin;
+            sum_commit += extra;
+        }
+    }
+
+    /* 5. decisions and order: shrinks first, then grows */
+    m = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (i = 0; i < n; i++) {
+            const struct bd_dom_input *d = &doms[i];
+            struct bd_dom_track *t = &track[i];
+            struct work *x = &w[i];
+            struct bd_decision *dec = &plan->dec[i];
+            uint64_t tin = capk(d->target_kib);
+
+            if (pass == 0) {
+                memset(dec, 0, sizeof(*dec));
+                dec->target_kib = x->target;
+                if (x->cls == CLS_IGNORE) {
+                    dec->target_kib = d->target_kib;
+                    dec->state = BD_STATE_IGNORED;
+                } else {
+                    dec->write = x->target != d->target_kib || x->retry;
+                    dec->shrink = x->target < tin;
+                    if (x->stuck)
+                        dec->state = BD_STATE_STUCK;
+                    else if (d->pin_kib)
+                        dec->state = BD_STATE_PINNED;
+                    else if (d->mode == BD_MODE_FIXED)
+                        dec->state = BD_STATE_FIXED;
+                    else if (d->hold_kib)
+                        dec->state = BD_STATE_EXTERNAL;
+                    else if (x->clipped)
+                        dec->state = BD_STATE_CLIPPED;
+                    else if (!x->stats)
+                        dec->state = BD_STATE_NO_STATS;
+                    else
+                        dec->state = BD_STATE_OK;
+                }
+                explain(p, d, t, x, dec, now_ms);
+                if (x->cls != CLS_IGNORE) {
+                    if (dec->write && x->target != tin) {
+                        t->last_change_ms = now_ms;
+                        /* the move toward the new target starts now */
+                        if (!x->stuck) {
+                            t->progress_ms = now_ms;
+                            t->progress_cur_kib = capk(d->current_kib);
+                        }
+                    }
+                    t->last_target_kib = x->target;
+                    t->seen = true;
+                }
+                if (dec->write && dec->shrink)
+                    plan->order[m++] = i;
+            } else if (plan->dec[i].write && !plan->dec[i].shrink) {
+                plan->order[m++] = i;
+            }
+        }
+    }
+    plan->n_order = m;
+
+    sum_commit = 0;
+    for (i = 0; i < n; i++) {
+        if (w[i].cls == CLS_IGNORE)
+            sum_commit += maxu(capk(doms[i].current_kib),
+                               capk(doms[i].target_kib));
+        else
+            sum_commit += committed(&w[i], w[i].target);
+    }
+    plan->free_after_kib = sub0(free_now + pool_all, sum_commit);
+    plan->want_total_kib = want_total;
+    rc = 0;
+out:
+    free(w);
+    free(room);
+    return rc;
+}
