@@ -174,6 +174,9 @@ void bd_ctl_server_free(struct bd_ctl_server *s);
 int bd_ctl_server_set_access(struct bd_ctl_server *s, const char *group,
                              bool allow_readonly);
 
+/* Tests: a shorter idle timeout (default BD_CTL_IDLE_TIMEOUT_MS). */
+void bd_ctl_server_set_idle_timeout(struct bd_ctl_server *s, uint64_t ms);
+
 /* Number of open connections (tests, status). */
 unsigned bd_ctl_server_n_connections(const struct bd_ctl_server *s);
 

@@ -5,3 +5,6 @@ PROTO_SRCS := common/proto.c
 
 TESTS += $(BUILDDIR)/tests/test_proto
 $(eval $(call LINK,$(BUILDDIR)/tests/test_proto,$(call obj,tests/test_proto.c common/proto.c common/size.c),$(YAJL_LIBS) $(CMOCKA_LIBS)))
+
+TESTS += $(BUILDDIR)/tests/test_control
+$(eval $(call LINK,$(BUILDDIR)/tests/test_control,$(call obj,tests/test_control.c daemon/control.c common/proto.c common/size.c),$(YAJL_LIBS) $(SYSTEMD_LIBS) $(CMOCKA_LIBS)))
