@@ -13,7 +13,14 @@ $(eval $(call LINK,$(BUILDDIR)/agent/balloon-agent,$(call obj,$(AGENT_SRCS)),$(X
 agent: $(BUILDDIR)/agent/balloon-agent
 
 TESTS += $(BUILDDIR)/tests/test_agent_procfs $(BUILDDIR)/tests/test_agent_report \
-         $(BUILDDIR)/tests/test_agent_options
+         $(BUILDDIR)/tests/test_agent_options $(BUILDDIR)/tests/test_agent_xs
 $(eval $(call LINK,$(BUILDDIR)/tests/test_agent_procfs,$(call obj,tests/test_agent_procfs.c $(AGENT_CORE_SRCS)),$(CMOCKA_LIBS)))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_agent_report,$(call obj,tests/test_agent_report.c $(AGENT_CORE_SRCS)),$(CMOCKA_LIBS)))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_agent_options,$(call obj,tests/test_agent_options.c $(AGENT_CORE_SRCS)),$(CMOCKA_LIBS)))
+$(eval $(call LINK,$(BUILDDIR)/tests/test_agent_xs,$(call obj,tests/test_agent_xs.c agent/xs.c $(AGENT_CORE_SRCS)),$(XENSTORE_LIBS) $(CMOCKA_LIBS) -lpthread))
+
+# The agent end to end on recorded /proc files, against the fake xenstored
+# in test_agent_xs (signals, --once, backoff).
+CHECKS += tests/test_agent.sh
+
+MAN8 += man/balloon-agent.8
