@@ -1,0 +1,591 @@
+/*
+ * domains.c - the domain table, kept in step with the host.
+ *
+ * Design: a sorted array of per-domain records.  A scan (at start, on
+ * @introduceDomain / @releaseDomain, and on every tick) lists the domains
+ * and physinfo from the host and marks and sweeps the table; a new domain
+ * gets two watches (memory/ and data/, which cover memory/target,
+ * memory/static-max, memory/meminfo and every guest stat key) and a first
+ * read of its keys.  Watch events never do real work themselves: a memory/
+ * event re-reads two small keys, a data/ event only marks the domain dirty,
+ * and the stat keys of a dirty domain are read at most once per
+ * BD_STATS_MIN_GAP_MS, so a guest that floods its keys costs one read a
+ * second and nothing else.
+ *
+ * A memory/target that changes to a value balloond did not write is
+ * another tool's (xl mem-set): the domain is held there (state external)
+ * for external-hold or until `balloonctl auto`; balloond never fights it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/size.h"
+#include "daemon/daemon.h"
+
+int bd_host_split_path(const char *path, uint32_t *domid, const char **rel)
+{
+    static const char pfx[] = "/local/domain/";
+    const char *p;
+    uint64_t v = 0;
+    int digits = 0;
+
+    if (strncmp(path, pfx, sizeof(pfx) - 1) != 0)
+        return -EINVAL;
+    p = path + sizeof(pfx) - 1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        v = v * 10 + (uint64_t)(*p - '0');
+        if (++digits > 5)
+            return -EINVAL;
+    }
+    if (digits == 0 || v > 0x7fef)
+        return -EINVAL;
+    if (*p == '/')
+        p++;
+    else if (*p != '\0')
+        return -EINVAL;
+    *domid = (uint32_t)v;
+    *rel = p;
+    return 0;
+}
+
+int bd_daemon_init(struct bd_daemon *d, struct bd_config *cfg,
+                   struct bd_host *host)
+{
+    memset(d, 0, sizeof(*d));
+    d->cfg = cfg;
+    d->host = host;
+    d->next_res_id = 1;
+    d->rescan_needed = true;
+    return 0;
+}
+
+static void domain_free(struct bd_daemon *d, struct bd_domain *dom,
+                        bool unwatch)
+{
+    char path[64];
+
+    if (unwatch && dom->watched && d->host) {
+        snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/memory",
+                 dom->domid);
+        d->host->ops->unwatch(d->host, path, "m");
+        snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/data",
+                 dom->domid);
+        d->host->ops->unwatch(d->host, path, "d");
+    }
+    free(dom);
+}
+
+void bd_daemon_dispose(struct bd_daemon *d)
+{
+    for (size_t i = 0; i < d->n_doms; i++)
+        domain_free(d, d->doms[i], false);
+    free(d->doms);
+    d->doms = NULL;
+    d->n_doms = d->cap_doms = 0;
+    free(d->reload_error);
+    d->reload_error = NULL;
+    free(d->pending);
+    d->pending = NULL;
+    d->n_pending = 0;
+}
+
+struct bd_domain *bd_domain_find(struct bd_daemon *d, uint32_t domid)
+{
+    size_t lo = 0, hi = d->n_doms;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->doms[mid]->domid == domid)
+            return d->doms[mid];
+        if (d->doms[mid]->domid < domid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+struct bd_domain *bd_domain_lookup(struct bd_daemon *d, const char *key)
+{
+    uint64_t id;
+    const char *why;
+
+    for (size_t i = 0; i < d->n_doms; i++)
+        if (strcmp(d->doms[i]->name, key) == 0)
+            return d->doms[i];
+    if (bd_parse_uint(key, 0, UINT32_MAX, &id, &why) == 0)
+        return bd_domain_find(d, (uint32_t)id);
+    return NULL;
+}
+
+static int domain_insert(struct bd_daemon *d, struct bd_domain *dom)
+{
+    size_t pos = 0;
+
+    if (d->n_doms == d->cap_doms) {
+        size_t ncap = d->cap_doms ? d->cap_doms * 2 : 16;
+        struct bd_domain **n = realloc(d->doms, ncap * sizeof(*n));
+        if (!n)
+            return -ENOMEM;
+        d->doms = n;
+        d->cap_doms = ncap;
+    }
+    while (pos < d->n_doms && d->doms[pos]->domid < dom->domid)
+        pos++;
+    memmove(&d->doms[pos + 1], &d->doms[pos],
+            (d->n_doms - pos) * sizeof(*d->doms));
+    d->doms[pos] = dom;
+    d->n_doms++;
+    return 0;
+}
+
+void bd_domain_apply_limits(struct bd_daemon *d, struct bd_domain *dom)
+{
+    struct bd_dom_limits *l = &dom->limits;
+    uint64_t smax = dom->static_max_kib;
+
+    bd_config_limits(d->cfg, dom->domid, dom->name, smax, l);
+    if (dom->ovr.has_min)
+        l->min_kib = dom->ovr.min_kib;
+    if (dom->ovr.has_max)
+        l->max_kib = dom->ovr.max_kib;
+    if (dom->ovr.has_weight)
+        l->weight = dom->ovr.weight;
+    if (dom->ovr.has_mode &&
+        (dom->domid != 0 || d->cfg->manage_dom0 ||
+         dom->ovr.mode == BD_MODE_IGNORE))
+        l->mode = dom->ovr.mode;
+    if (smax && l->max_kib > smax)
+        l->max_kib = smax;
+    if (l->min_kib > l->max_kib)
+        l->min_kib = l->max_kib;
+}
+
+void bd_domains_apply_config(struct bd_daemon *d)
+{
+    for (size_t i = 0; i < d->n_doms; i++)
+        bd_domain_apply_limits(d, d->doms[i]);
+}
+
+static int read_num_key(struct bd_daemon *d, uint32_t domid, const char *rel,
+                        uint64_t *out)
+{
+    char buf[32];
+    size_t vlen = 0;
+    const char *why;
+    int rc;
+
+    rc = d->host->ops->read_key(d->host, domid, rel, buf, sizeof(buf), &vlen);
+    if (rc == -E2BIG)
+        return -EINVAL;
+    if (rc < 0)
+        return rc;
+    rc = bd_stat_parse_num(buf, vlen, BD_SIZE_MAX_KIB, out, &why);
+    return rc < 0 ? -EINVAL : 0;
+}
+
+static void hold_external(struct bd_daemon *d, struct bd_domain *dom,
+                          uint64_t target_kib, uint64_t now_ms)
+{
+    char a[32];
+    uint64_t hold_ms = d->cfg->external_hold_ms;
+
+    dom->hold_kib = target_kib;
+    dom->hold_until_ms = hold_ms ? now_ms + hold_ms : 0;
+    dom->hold_until_wall = 0;
+    if (dom->pin_kib) {
+        /* The newest wish wins; keeping the pin would fight the writer. */
+        dom->pin_kib = 0;
+    }
+    d->cnt.external_writes++;
+    d->state_dirty = true;
+    bd_notice("domain %s (%" PRIu32 "): target set to %s by another tool; "
+              "holding it %s",
+              dom->name, dom->domid, bd_format_kib(target_kib, a, sizeof(a)),
+              hold_ms ? "for external-hold" : "until balloonctl auto");
+}
+
+int bd_domain_read_memory(struct bd_daemon *d, struct bd_domain *dom,
+                          uint64_t now_ms)
+{
+    uint64_t target = 0, smax = 0;
+    bool was_usable = dom->usable;
+    int rc;
+
+    rc = read_num_key(d, dom->domid, "memory/target", &target);
+    if (rc == -ENOENT && dom->domid == 0) {
+        /* Dom0's target appears only once libxl first writes it. */
+        target = dom->current_kib;
+        rc = 0;
+    }
+    if (rc < 0)
+        goto unusable;
+    rc = read_num_key(d, dom->domid, "memory/static-max", &smax);
+    if (rc == -ENOENT && dom->domid == 0 && dom->hv_max_kib) {
+        smax = dom->hv_max_kib;
+        rc = 0;
+    }
+    if (rc < 0)
+        goto unusable;
+
+    if (was_usable && target != dom->target_kib &&
+        !(dom->written_kib && target == dom->written_kib) &&
+        target != dom->hold_kib)
+        hold_external(d, dom, target, now_ms);
+    dom->target_kib = target;
+    if (smax != dom->static_max_kib) {
+        dom->static_max_kib = smax;
+        bd_domain_apply_limits(d, dom);
+    }
+    dom->usable = true;
+    return 0;
+
+unusable:
+    if (rc == -EINVAL && was_usable)
+        bd_warn("domain %s (%" PRIu32 "): unreadable memory/target or "
+                "static-max; leaving it alone", dom->name, dom->domid);
+    if (rc == -EINVAL || rc == -ENOENT)
+        dom->usable = false;
+    return rc;
+}
+
+int bd_domain_read_stats(struct bd_daemon *d, struct bd_domain *dom,
+                         uint64_t now_ms)
+{
+    static char vals[BD_SK_N][BD_STAT_MEMINFO_MAX + 2];
+    struct bd_stat_raw raw;
+    struct bd_guest_stats st;
+    uint64_t seq = 0;
+    const char *why;
+    int bad_key, rc;
+
+    memset(&raw, 0, sizeof(raw));
+    dom->stats_dirty = false;
+    dom->stats_read_ms = now_ms;
+
+    /* The sequence number first: written last by the agent, an unchanged
+     * one means an unchanged report, so a flood costs one read. */
+    for (int i = 0; i < BD_SK_N; i++) {
+        int k = i == 0 ? BD_SK_SEQ : (i == BD_SK_SEQ ? 0 : i);
+        size_t vlen = 0;
+        size_t cap = k == BD_SK_QUBES ? sizeof(vals[k]) : BD_STAT_NUM_MAX + 2;
+
+        rc = d->host->ops->read_key(d->host, dom->domid, bd_stat_key_path[k],
+                                    vals[k], cap, &vlen);
+        if (rc == -E2BIG) {
+            /* Too long to be a number: let the parser say so. */
+            raw.val[k] = vals[k];
+            raw.len[k] = cap;
+            continue;
+        }
+        if (rc == -ENOENT)
+            continue;
+        if (rc < 0)
+            return rc;
+        raw.val[k] = vals[k];
+        raw.len[k] = vlen;
+        if (k == BD_SK_SEQ && dom->stats.present && dom->stats_seq &&
+            bd_stat_parse_num(vals[k], vlen, UINT64_MAX, &seq, &why) == 0 &&
+            seq == dom->stats_seq)
+            return 0;
+    }
+
+    rc = bd_guest_stats_parse(&raw, dom->static_max_kib, now_ms, &st, &seq,
+                              &why, &bad_key);
+    if (rc == -EINVAL) {
+        if (dom->stats_err[0] == '\0') {
+            snprintf(dom->stats_err, sizeof(dom->stats_err), "%s: %s",
+                     bad_key >= 0 ? bd_stat_key_path[bad_key] : "report",
+                     why ? why : "invalid");
+            bd_warn("domain %s (%" PRIu32 "): ignoring its memory report "
+                    "(%s)", dom->name, dom->domid, dom->stats_err);
+        }
+        d->cnt.stats_rejected++;
+        memset(&dom->stats, 0, sizeof(dom->stats));
+        dom->stats_seq = 0;
+        return 0;
+    }
+    if (rc == -ENOENT) {
+        memset(&dom->stats, 0, sizeof(dom->stats));
+        dom->stats_seq = 0;
+        return 0;
+    }
+    if (dom->stats_err[0] != '\0') {
+        bd_info("domain %s (%" PRIu32 "): memory report valid again",
+                dom->name, dom->domid);
+        dom->stats_err[0] = '\0';
+    }
+    dom->stats = st;
+    dom->stats_seq = seq;
+    return 0;
+}
+
+bool bd_domain_plannable(const struct bd_daemon *d,
+                         const struct bd_domain *dom)
+{
+    (void)d;
+    return dom->usable && !dom->dying && dom->name[0] != '\0';
+}
+
+static int watch_domain(struct bd_daemon *d, struct bd_domain *dom)
+{
+    char path[64];
+    int rc;
+
+    snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/memory",
+             dom->domid);
+    rc = d->host->ops->watch(d->host, path, "m");
+    if (rc < 0)
+        return rc;
+    snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/data",
+             dom->domid);
+    rc = d->host->ops->watch(d->host, path, "d");
+    if (rc < 0) {
+        snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/memory",
+                 dom->domid);
+        d->host->ops->unwatch(d->host, path, "m");
+        return rc;
+    }
+    dom->watched = true;
+    return 0;
+}
+
+static void domain_name(struct bd_daemon *d, struct bd_domain *dom)
+{
+    char name[BD_DOMAIN_NAME_MAX];
+
+    if (d->host->ops->domain_name(d->host, dom->domid, name, sizeof(name)) ==
+            0 &&
+        name[0] != '\0') {
+        snprintf(dom->name, sizeof(dom->name), "%s", name);
+        bd_state_apply_pending(d, dom);
+        bd_domain_apply_limits(d, dom);
+    }
+}
+
+int bd_domains_scan(struct bd_daemon *d, uint64_t now_ms)
+{
+    struct bd_host_dom *list = NULL;
+    size_t n = 0;
+    int rc;
+
+    rc = d->host->ops->list_domains(d->host, &list, &n);
+    if (rc == 0)
+        rc = d->host->ops->physinfo(d->host, &d->phys);
+    if (rc < 0) {
+        if (!d->host_failed)
+            bd_err("cannot read the host's domains or memory: %s",
+                   strerror(-rc));
+        d->host_failed = true;
+        d->cnt.errors++;
+        goto out;
+    }
+    if (d->host_failed)
+        bd_info("host readable again");
+    d->host_failed = false;
+    d->have_phys = true;
+
+    for (size_t i = 0; i < d->n_doms; i++)
+        d->doms[i]->seen = false;
+
+    for (size_t i = 0; i < n; i++) {
+        struct bd_domain *dom = bd_domain_find(d, list[i].domid);
+        char a[32], b[32];
+
+        if (!dom) {
+            dom = calloc(1, sizeof(*dom));
+            if (!dom) {
+                rc = -ENOMEM;
+                goto out;
+            }
+            dom->domid = list[i].domid;
+            dom->fresh = true;
+            dom->stats_dirty = true;
+            dom->current_kib = list[i].current_kib;
+            dom->hv_max_kib = list[i].hv_max_kib;
+            rc = domain_insert(d, dom);
+            if (rc < 0) {
+                free(dom);
+                goto out;
+            }
+            if (watch_domain(d, dom) < 0)
+                bd_warn("domain %" PRIu32 ": cannot watch its keys",
+                        dom->domid);
+            domain_name(d, dom);
+            bd_domain_read_memory(d, dom, now_ms);
+            bd_domain_apply_limits(d, dom);
+            bd_info("domain %s (%" PRIu32 ") found: current %s, target %s",
+                    dom->name[0] ? dom->name : "?", dom->domid,
+                    bd_format_kib(dom->current_kib, a, sizeof(a)),
+                    bd_format_kib(dom->target_kib, b, sizeof(b)));
+        } else if (dom->name[0] == '\0') {
+            domain_name(d, dom);
+        }
+        dom->seen = true;
+        dom->current_kib = list[i].current_kib;
+        dom->hv_max_kib = list[i].hv_max_kib;
+        if ((list[i].dying || list[i].shutdown) && !dom->dying)
+            bd_debug("domain %s (%" PRIu32 ") is shutting down", dom->name,
+                     dom->domid);
+        dom->dying = list[i].dying || list[i].shutdown;
+        if (!dom->usable && !dom->dying)
+            bd_domain_read_memory(d, dom, now_ms);
+    }
+
+    /* Sweep domains that are gone. */
+    for (size_t i = 0; i < d->n_doms;) {
+        struct bd_domain *dom = d->doms[i];
+        if (dom->seen) {
+            i++;
+            continue;
+        }
+        bd_info("domain %s (%" PRIu32 ") gone", dom->name, dom->domid);
+        if (dom->pin_kib || dom->hold_kib || dom->ovr.has_min ||
+            dom->ovr.has_max || dom->ovr.has_weight || dom->ovr.has_mode)
+            d->state_dirty = true;
+        domain_free(d, dom, true);
+        memmove(&d->doms[i], &d->doms[i + 1],
+                (d->n_doms - i - 1) * sizeof(*d->doms));
+        d->n_doms--;
+    }
+    d->rescan_needed = false;
+    rc = 0;
+out:
+    free(list);
+    return rc;
+}
+
+bool bd_domain_pressure(const struct bd_domain *dom)
+{
+    const struct bd_guest_stats *st = &dom->stats;
+
+    if (!st->present)
+        return false;
+    if (st->has_rates && (st->swapin_per_s > 0 || st->majflt_per_s > 0))
+        return true;
+    return st->has_psi && st->psi_some_x100 >= 100;
+}
+
+/* A guest report that asks for growth is worth a plan before the tick. */
+static bool stats_want_growth(const struct bd_daemon *d,
+                              const struct bd_domain *dom)
+{
+    const struct bd_guest_stats *st = &dom->stats;
+    const struct bd_policy_params *p = &d->cfg->policy;
+    uint64_t head, want;
+
+    if (!st->present)
+        return false;
+    if (bd_domain_pressure(dom))
+        return true;
+    head = st->used_kib * p->headroom_pct / 100;
+    if (head < p->headroom_min_kib)
+        head = p->headroom_min_kib;
+    want = st->used_kib + head;
+    return want > dom->target_kib + p->hysteresis_kib;
+}
+
+void bd_domains_event(struct bd_daemon *d, const struct bd_host_event *ev,
+                      uint64_t now_ms, bool *kick)
+{
+    struct bd_domain *dom;
+    const char *rel;
+    uint32_t domid;
+
+    if (strcmp(ev->path, "@introduceDomain") == 0 ||
+        strcmp(ev->path, "@releaseDomain") == 0) {
+        d->rescan_needed = true;
+        *kick = true;
+        return;
+    }
+    if (bd_host_split_path(ev->path, &domid, &rel) < 0)
+        return;
+    dom = bd_domain_find(d, domid);
+    if (!dom)
+        return;
+    if (strcmp(rel, "memory/target") == 0 ||
+        strcmp(rel, "memory/static-max") == 0 || strcmp(rel, "memory") == 0) {
+        uint64_t old_hold = dom->hold_kib;
+        if (bd_domain_read_memory(d, dom, now_ms) == -ENOENT &&
+            strcmp(rel, "memory") != 0)
+            d->rescan_needed = true;
+        if (dom->hold_kib != old_hold)
+            *kick = true;
+        if (strcmp(rel, "memory") == 0)
+            dom->stats_dirty = true;
+        return;
+    }
+    if (strncmp(rel, "data", 4) == 0 || strcmp(rel, "memory/meminfo") == 0)
+        dom->stats_dirty = true;
+}
+
+uint64_t bd_domains_process_dirty(struct bd_daemon *d, uint64_t now_ms,
+                                  bool *kick)
+{
+    uint64_t next = 0;
+
+    for (size_t i = 0; i < d->n_doms; i++) {
+        struct bd_domain *dom = d->doms[i];
+        uint64_t due;
+
+        if (!dom->stats_dirty)
+            continue;
+        due = dom->stats_read_ms ? dom->stats_read_ms + BD_STATS_MIN_GAP_MS
+                                 : 0;
+        if (due > now_ms) {
+            if (!next || due < next)
+                next = due;
+            continue;
+        }
+        if (bd_domain_read_stats(d, dom, now_ms) == 0 &&
+            stats_want_growth(d, dom) && !dom->dying)
+            *kick = true;
+    }
+    return next;
+}
+
+uint64_t bd_reserved_kib(const struct bd_daemon *d)
+{
+    uint64_t sum = 0;
+
+    for (size_t i = 0; i < d->n_res; i++)
+        sum += d->res[i].kib;
+    return sum;
+}
+
+void bd_domain_release(struct bd_daemon *d, struct bd_domain *dom)
+{
+    if (dom->pin_kib || dom->hold_kib)
+        d->state_dirty = true;
+    dom->pin_kib = 0;
+    dom->hold_kib = 0;
+    dom->hold_until_ms = 0;
+    dom->hold_until_wall = 0;
+}
+
+void bd_domains_expire(struct bd_daemon *d, uint64_t now_ms)
+{
+    for (size_t i = 0; i < d->n_doms; i++) {
+        struct bd_domain *dom = d->doms[i];
+        if (dom->hold_kib && dom->hold_until_wall && !dom->hold_until_ms) {
+            /* A hold restored from the state file: back to our clock. */
+            int64_t left = dom->hold_until_wall - (int64_t)time(NULL);
+            dom->hold_until_ms = now_ms + (left > 0 ? (uint64_t)left : 0) *
+                                              1000;
+            if (!dom->hold_until_ms)
+                dom->hold_until_ms = 1;
+        }
+        if (dom->hold_kib && dom->hold_until_ms &&
+            now_ms >= dom->hold_until_ms) {
+            bd_info("domain %s (%" PRIu32 "): external hold expired; "
+                    "balloond manages it again", dom->name, dom->domid);
+            dom->hold_kib = 0;
+            dom->hold_until_ms = 0;
+            d->state_dirty = true;
+        }
+    }
+}

@@ -1,0 +1,453 @@
+/*
+ * handlers.c - balloond's answers to the control socket.
+ *
+ * Design: control.c hands over validated, typed requests; each handler
+ * here checks the request against the domain and the host, changes the
+ * daemon's state and, for changes, runs a rebalance at once so that when
+ * `balloonctl set` returns, the new target is already written.  Every
+ * refusal is one clear line saying what to do; nothing is silently
+ * clamped.  Runtime changes are saved to the state file before the reply.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/proto.h"
+#include "common/size.h"
+#include "daemon/loop.h"
+
+static struct bd_loop *L(struct bd_ctl_call *call)
+{
+    return call->userdata;
+}
+
+static struct bd_domain *find(struct bd_daemon *d,
+                              const struct bd_ctl_domref *ref)
+{
+    if (ref->by_id)
+        return bd_domain_find(d, ref->domid);
+    for (size_t i = 0; i < d->n_doms; i++)
+        if (strcmp(d->doms[i]->name, ref->name) == 0)
+            return d->doms[i];
+    return NULL;
+}
+
+static int no_domain(struct bd_ctl_call *call, const struct bd_ctl_domref *r)
+{
+    if (r->by_id)
+        return bd_ctl_fail(call, -ENOENT, "no domain with id %" PRIu32,
+                           r->domid);
+    return bd_ctl_fail(call, -ENOENT, "no domain named '%s'", r->name);
+}
+
+static const char *dom_state(const struct bd_domain *dom)
+{
+    if (dom->dying)
+        return "dying";
+    if (dom->limits.mode == BD_MODE_IGNORE)
+        return bd_state_name(BD_STATE_IGNORED);
+    if (dom->pin_kib)
+        return bd_state_name(BD_STATE_PINNED);
+    if (dom->hold_kib)
+        return bd_state_name(BD_STATE_EXTERNAL);
+    if (dom->has_dec)
+        return bd_state_name(dom->dec.state);
+    if (!dom->stats.present)
+        return bd_state_name(BD_STATE_NO_STATS);
+    return bd_state_name(BD_STATE_OK);
+}
+
+static int gen_dom(yajl_gen g, const struct bd_domain *dom)
+{
+    struct bd_ctl_dom_info info;
+    char reason[160];
+
+    memset(&info, 0, sizeof(info));
+    info.domid = dom->domid;
+    info.name = dom->name;
+    info.current_kib = dom->current_kib;
+    info.target_kib = dom->target_kib;
+    info.min_kib = dom->limits.min_kib;
+    info.max_kib = dom->limits.max_kib;
+    info.static_max_kib = dom->static_max_kib;
+    info.weight = dom->limits.weight;
+    info.mode = dom->limits.mode;
+    info.state = dom_state(dom);
+    info.has_stats = dom->stats.present;
+    if (dom->stats.present) {
+        info.used_kib = dom->stats.used_kib;
+        info.available_kib = dom->stats.total_kib > dom->stats.used_kib
+                                 ? dom->stats.total_kib - dom->stats.used_kib
+                                 : 0;
+    }
+    info.pressure = bd_domain_pressure(dom);
+    if (dom->stats_err[0])
+        snprintf(reason, sizeof(reason), "report ignored: %s",
+                 dom->stats_err);
+    else if (dom->hold_kib)
+        snprintf(reason, sizeof(reason), "target set by another tool");
+    else if (dom->has_dec)
+        snprintf(reason, sizeof(reason), "%s", dom->dec.reason);
+    else
+        reason[0] = '\0';
+    info.reason = reason;
+    info.pin_kib = dom->pin_kib;
+    return bd_proto_gen_domain(g, &info);
+}
+
+/* Scan and rebalance now, so a change is applied before the reply. */
+static void apply_now(struct bd_loop *l)
+{
+    uint64_t now = bd_loop_now_ms(l);
+
+    bd_domains_scan(l->d, now);
+    bd_rebalance(l->d, now);
+    if (l->d->state_dirty && l->d->cfg->state_path &&
+        bd_state_save(l->d, l->d->cfg->state_path, now) == 0)
+        l->d->state_dirty = false;
+    bd_loop_notify_status(l);
+}
+
+static int reply_domain(struct bd_ctl_call *call, const struct bd_domain *dom)
+{
+    int rc = bd_gen_key(call->g, "domain");
+
+    if (rc == 0)
+        rc = gen_dom(call->g, dom);
+    return rc;
+}
+
+static int h_status(struct bd_ctl_call *call)
+{
+    struct bd_loop *l = L(call);
+    struct bd_daemon *d = l->d;
+    struct bd_ctl_status_info s;
+    struct bd_policy_params p;
+    uint64_t now = bd_loop_now_ms(l);
+    uint32_t managed = 0;
+
+    bd_policy_params_now(d, &p);
+    for (size_t i = 0; i < d->n_doms; i++)
+        if (bd_domain_plannable(d, d->doms[i]) &&
+            d->doms[i]->limits.mode == BD_MODE_AUTO)
+            managed++;
+    memset(&s, 0, sizeof(s));
+    s.daemon_version = BD_VERSION;
+    s.pid = (uint32_t)getpid();
+    s.uptime_ms = now - d->start_ms;
+    s.config_path = d->cfg_path;
+    s.host = l->host_spec;
+    s.dry_run = d->dry_run;
+    s.host_total_kib = d->phys.total_kib;
+    s.host_free_kib = d->phys.free_kib;
+    s.reserve_kib = p.reserve_kib;
+    s.reserved_kib = bd_reserved_kib(d);
+    s.n_reservations = (uint32_t)d->n_res;
+    s.domains = (uint32_t)d->n_doms;
+    s.domains_managed = managed;
+    s.has_last_rebalance = d->last_rebalance_ms != 0;
+    s.last_rebalance_ago_ms = d->last_rebalance_ms ? now - d->last_rebalance_ms
+                                                   : 0;
+    s.rebalances = d->cnt.rebalances;
+    s.target_writes = d->cnt.target_writes;
+    s.errors = d->cnt.errors;
+    s.last_error = d->reload_error;
+    return bd_proto_gen_status(call->g, &s);
+}
+
+static int h_show(struct bd_ctl_call *call, const struct bd_ctl_domref *refs,
+                  size_t n)
+{
+    struct bd_daemon *d = L(call)->d;
+    int rc;
+
+    for (size_t k = 0; k < n; k++)
+        if (!find(d, &refs[k]))
+            return no_domain(call, &refs[k]);
+    rc = bd_gen_key(call->g, "domains");
+    if (rc == 0 && yajl_gen_array_open(call->g) != yajl_gen_status_ok)
+        rc = -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < d->n_doms; i++) {
+        const struct bd_domain *dom = d->doms[i];
+        bool match = n == 0;
+
+        for (size_t k = 0; k < n && !match; k++)
+            match = find(d, &refs[k]) == dom;
+        if (match)
+            rc = gen_dom(call->g, dom);
+    }
+    if (rc == 0 && yajl_gen_array_close(call->g) != yajl_gen_status_ok)
+        rc = -ENOMEM;
+    return rc;
+}
+
+/* Common checks for set/auto/limits. */
+static int changeable(struct bd_ctl_call *call, struct bd_domain *dom)
+{
+    struct bd_daemon *d = L(call)->d;
+
+    if (dom->dying)
+        return bd_ctl_fail(call, -ENOENT, "domain %s is shutting down",
+                           dom->name);
+    if (!bd_domain_plannable(d, dom))
+        return bd_ctl_fail(call, -EAGAIN,
+                           "domain %s has no memory/target or static-max in "
+                           "xenstore yet; try again", dom->name);
+    if (dom->domid == 0 && !d->cfg->manage_dom0)
+        return bd_ctl_fail(call, -EPERM,
+                           "Domain-0 is not managed (set manage-dom0 = yes "
+                           "in the [host] section)");
+    return 0;
+}
+
+static int h_set(struct bd_ctl_call *call, const struct bd_ctl_domref *ref,
+                 uint64_t target_kib)
+{
+    struct bd_loop *l = L(call);
+    struct bd_daemon *d = l->d;
+    struct bd_domain *dom = find(d, ref);
+    struct bd_policy_params p;
+    uint64_t hi, lo, avail, grow, pending = 0;
+    char a[32], b[32], c[32];
+    int rc;
+
+    if (!dom)
+        return no_domain(call, ref);
+    if ((rc = changeable(call, dom)) < 0)
+        return rc;
+    if (dom->limits.mode == BD_MODE_IGNORE)
+        return bd_ctl_fail(call, -EPERM,
+                           "domain %s is in mode ignore; change its mode "
+                           "with balloonctl limits first", dom->name);
+    hi = dom->limits.max_kib;
+    if (dom->static_max_kib && hi > dom->static_max_kib)
+        hi = dom->static_max_kib;
+    lo = dom->limits.min_kib < hi ? dom->limits.min_kib : hi;
+    if (target_kib < lo || target_kib > hi)
+        return bd_ctl_fail(call, -ERANGE,
+                           "%s is outside %s's limits [%s, %s]; change them "
+                           "with balloonctl limits",
+                           bd_format_kib(target_kib, a, sizeof(a)), dom->name,
+                           bd_format_kib(lo, b, sizeof(b)),
+                           bd_format_kib(hi, c, sizeof(c)));
+    bd_domains_scan(d, bd_loop_now_ms(l));
+    bd_policy_params_now(d, &p);
+    for (size_t i = 0; i < d->n_doms; i++) {
+        const struct bd_domain *o = d->doms[i];
+        if (o != dom && bd_domain_plannable(d, o) &&
+            o->target_kib > o->current_kib)
+            pending += o->target_kib - o->current_kib;
+    }
+    avail = d->phys.free_kib;
+    avail = avail > d->phys.outstanding_kib + pending
+                ? avail - d->phys.outstanding_kib - pending
+                : 0;
+    avail = avail > p.reserve_kib + bd_reserved_kib(d)
+                ? avail - p.reserve_kib - bd_reserved_kib(d)
+                : 0;
+    grow = target_kib > dom->current_kib ? target_kib - dom->current_kib : 0;
+    if (grow > avail)
+        return bd_ctl_fail(call, -ENOSPC,
+                           "%s needs %s more but only %s is free above the "
+                           "host reserve; free memory first (balloonctl "
+                           "reserve) or pick a smaller size",
+                           dom->name, bd_format_kib(grow, a, sizeof(a)),
+                           bd_format_kib(avail, b, sizeof(b)));
+    dom->pin_kib = target_kib;
+    dom->hold_kib = 0;
+    dom->hold_until_ms = 0;
+    dom->hold_until_wall = 0;
+    d->state_dirty = true;
+    bd_info("domain %s (%" PRIu32 "): pinned at %s by uid %u", dom->name,
+            dom->domid, bd_format_kib(target_kib, a, sizeof(a)),
+            (unsigned)call->uid);
+    apply_now(l);
+    return reply_domain(call, dom);
+}
+
+static int h_auto(struct bd_ctl_call *call, const struct bd_ctl_domref *ref)
+{
+    struct bd_loop *l = L(call);
+    struct bd_daemon *d = l->d;
+    struct bd_domain *dom = find(d, ref);
+
+    if (!dom)
+        return no_domain(call, ref);
+    if (dom->pin_kib || dom->hold_kib)
+        bd_info("domain %s (%" PRIu32 "): back to automatic (uid %u)",
+                dom->name, dom->domid, (unsigned)call->uid);
+    bd_domain_release(d, dom);
+    apply_now(l);
+    return reply_domain(call, dom);
+}
+
+static int h_limits(struct bd_ctl_call *call,
+                    const struct bd_ctl_limits_args *a)
+{
+    struct bd_loop *l = L(call);
+    struct bd_daemon *d = l->d;
+    struct bd_domain *dom = find(d, &a->domain);
+    struct bd_override o;
+    struct bd_dom_limits saved;
+    char x[32], y[32];
+    int rc;
+
+    if (!dom)
+        return no_domain(call, &a->domain);
+    if (a->reset) {
+        memset(&dom->ovr, 0, sizeof(dom->ovr));
+        bd_domain_apply_limits(d, dom);
+        d->state_dirty = true;
+        bd_info("domain %s (%" PRIu32 "): runtime limits reset", dom->name,
+                dom->domid);
+        apply_now(l);
+        return reply_domain(call, dom);
+    }
+    if ((rc = changeable(call, dom)) < 0)
+        return rc;
+    o = dom->ovr;
+    if (a->has_min) {
+        o.has_min = true;
+        o.min_kib = a->min_kib;
+    }
+    if (a->has_max) {
+        if (dom->static_max_kib && a->max_kib > dom->static_max_kib)
+            return bd_ctl_fail(call, -ERANGE,
+                               "max %s is above %s's static-max %s",
+                               bd_format_kib(a->max_kib, x, sizeof(x)),
+                               dom->name,
+                               bd_format_kib(dom->static_max_kib, y,
+                                             sizeof(y)));
+        o.has_max = true;
+        o.max_kib = a->max_kib;
+    }
+    if (a->has_weight) {
+        o.has_weight = true;
+        o.weight = a->weight;
+    }
+    if (a->has_mode) {
+        o.has_mode = true;
+        o.mode = a->mode;
+    }
+    /* Check the effective pair before committing. */
+    saved = dom->limits;
+    {
+        struct bd_override keep = dom->ovr;
+        dom->ovr = o;
+        bd_domain_apply_limits(d, dom);
+        if (o.has_min && dom->limits.min_kib != o.min_kib) {
+            uint64_t eff_max = dom->limits.max_kib;
+            dom->ovr = keep;
+            dom->limits = saved;
+            return bd_ctl_fail(call, -ERANGE,
+                               "min %s is above %s's effective max %s",
+                               bd_format_kib(o.min_kib, x, sizeof(x)),
+                               dom->name, bd_format_kib(eff_max, y,
+                                                        sizeof(y)));
+        }
+        if (dom->pin_kib && (dom->pin_kib < dom->limits.min_kib ||
+                             dom->pin_kib > dom->limits.max_kib)) {
+            bd_info("domain %s: pin dropped, outside its new limits",
+                    dom->name);
+            dom->pin_kib = 0;
+        }
+    }
+    d->state_dirty = true;
+    bd_info("domain %s (%" PRIu32 "): runtime limits min %s max %s weight "
+            "%" PRIu32 " mode %s (uid %u)",
+            dom->name, dom->domid,
+            bd_format_kib(dom->limits.min_kib, x, sizeof(x)),
+            bd_format_kib(dom->limits.max_kib, y, sizeof(y)),
+            dom->limits.weight, bd_mode_name(dom->limits.mode),
+            (unsigned)call->uid);
+    apply_now(l);
+    return reply_domain(call, dom);
+}
+
+static int h_reserve(struct bd_ctl_call *call, uint64_t kib,
+                     uint64_t timeout_ms, struct bd_ctl_pending *p)
+{
+    struct bd_loop *l = L(call);
+    char err[BD_PROTO_ERR_MAX];
+    int rc;
+
+    bd_domains_scan(l->d, bd_loop_now_ms(l));
+    rc = bd_res_add(l, kib, timeout_ms, p, err, sizeof(err));
+    if (rc < 0)
+        return bd_ctl_fail(call, rc, "%s", err);
+    return 0;
+}
+
+static void h_reserve_abandoned(void *userdata, struct bd_ctl_pending *p)
+{
+    bd_res_abandon(userdata, p);
+}
+
+static int h_release(struct bd_ctl_call *call, uint64_t id)
+{
+    uint64_t kib = 0;
+    int rc = bd_res_release(L(call), id, &kib);
+
+    if (rc == -ENOENT)
+        return bd_ctl_fail(call, rc, "no reservation %" PRIu64, id);
+    if (rc == -EBUSY)
+        return bd_ctl_fail(call, rc,
+                           "reservation %" PRIu64 " is still being freed",
+                           id);
+    if ((rc = bd_gen_u64(call->g, "id", id)) < 0)
+        return rc;
+    return bd_gen_u64(call->g, "kib", kib);
+}
+
+static int h_reload(struct bd_ctl_call *call)
+{
+    struct bd_loop *l = L(call);
+    char *errors = NULL;
+    int rc = bd_loop_reload(l, &errors);
+
+    if (rc < 0) {
+        char msg[BD_PROTO_ERR_MAX];
+        size_t n;
+        snprintf(msg, sizeof(msg), "%s", errors ? errors : strerror(-rc));
+        /* Several errors on one line, separated by "; ". */
+        n = strlen(msg);
+        while (n > 0 && msg[n - 1] == '\n')
+            msg[--n] = '\0';
+        for (char *q = msg; *q; q++)
+            if (*q == '\n')
+                *q = ';';
+        free(errors);
+        return bd_ctl_fail(call, -EINVAL, "reload failed, old configuration "
+                                          "kept: %s", msg);
+    }
+    return bd_gen_str(call->g, "config", l->d->cfg_path);
+}
+
+static int h_metrics(struct bd_ctl_call *call)
+{
+    char *text = bd_metrics_render(L(call)->d);
+    int rc;
+
+    if (!text)
+        return -ENOMEM;
+    rc = bd_gen_str(call->g, "text", text);
+    free(text);
+    return rc;
+}
+
+const struct bd_ctl_ops bd_handlers = {
+    .status = h_status,
+    .show = h_show,
+    .set = h_set,
+    .auto_ = h_auto,
+    .limits = h_limits,
+    .reserve = h_reserve,
+    .reserve_abandoned = h_reserve_abandoned,
+    .release = h_release,
+    .reload = h_reload,
+    .metrics = h_metrics,
+    .log = NULL,
+};

@@ -1,0 +1,347 @@
+/*
+ * host_xen.c - the real host: libxl for the hypervisor, libxenstore for
+ * keys and watches.
+ *
+ * Design: one libxl context (with a logger that forwards only libxl's
+ * warnings and errors to our log) and one xenstore handle of our own for
+ * reads and watches.  The xenstore handle's watch pipe (xs_fileno) goes
+ * into the daemon's poll loop and is drained with xs_check_watch() until
+ * it reports EAGAIN; nothing here blocks except the short synchronous
+ * libxl calls.  Never libxl_wait_for_*: they sleep.
+ *
+ * Targets are written with libxl_set_memory_target(ctx, domid, kib,
+ * relative=0, enforce=1), exactly as `xl mem-set`, so that maxmem follows
+ * the target and libxl's checks (static-max, dom0 minimum) apply.  libxl
+ * subtracts memory/videoram from an absolute target, so we add it back:
+ * memory/target ends up holding exactly the value asked for.
+ *
+ * This is the only file that knows libxl's ERROR_* codes and xenstore's
+ * errno conventions; they become -errno here.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxl.h>
+#include <libxl_utils.h>
+#include <xenstore.h>
+#include <xentoollog.h>
+
+#include "common/size.h"
+#include "daemon/daemon.h"
+#include "daemon/guest_stats.h"
+
+struct xen_priv {
+    libxl_ctx *ctx;
+    struct xs_handle *xs;
+    xentoollog_logger logger;
+};
+
+static int xl_errno(int lrc)
+{
+    switch (lrc) {
+    case 0: return 0;
+    case ERROR_NOMEM: return -ENOMEM;
+    case ERROR_INVAL: return -EINVAL;
+    case ERROR_NI: return -ENOSYS;
+    case ERROR_DOMAIN_NOTFOUND:
+    case ERROR_NOTFOUND:
+    case ERROR_DOMAIN_DESTROYED: return -ENOENT;
+    case ERROR_LOCK_FAIL: return -EAGAIN;
+    case ERROR_TIMEDOUT:
+    case ERROR_GUEST_TIMEDOUT: return -ETIMEDOUT;
+    case ERROR_NOT_READY: return -EAGAIN;
+    case ERROR_ABORTED: return -ECANCELED;
+    default: return -EIO;
+    }
+}
+
+static void bd_xtl_vmessage(struct xentoollog_logger *logger,
+                         xentoollog_level level, int errnoval,
+                         const char *context, const char *format, va_list al)
+{
+    char msg[512];
+    int prio;
+
+    (void)logger;
+    if (level < XTL_WARN)
+        return;
+    prio = level >= XTL_ERROR ? 3 : 4;
+    vsnprintf(msg, sizeof(msg), format, al);
+    msg[strcspn(msg, "\n")] = '\0';
+    if (errnoval >= 0)
+        bd_log(prio, "%s: %s: %s", context ? context : "libxl", msg,
+               strerror(errnoval));
+    else
+        bd_log(prio, "%s: %s", context ? context : "libxl", msg);
+}
+
+static void bd_xtl_progress(struct xentoollog_logger *logger,
+                         const char *context, const char *doing_what,
+                         int percent, unsigned long done,
+                         unsigned long total)
+{
+    (void)logger;
+    (void)context;
+    (void)doing_what;
+    (void)percent;
+    (void)done;
+    (void)total;
+}
+
+static void bd_xtl_destroy(struct xentoollog_logger *logger)
+{
+    (void)logger;
+}
+
+static struct xen_priv *P(struct bd_host *h)
+{
+    return h->priv;
+}
+
+static int xen_list_domains(struct bd_host *h, struct bd_host_dom **out,
+                            size_t *n)
+{
+    struct xen_priv *p = P(h);
+    libxl_dominfo *info;
+    struct bd_host_dom *list;
+    int nb = 0;
+
+    *out = NULL;
+    *n = 0;
+    info = libxl_list_domain(p->ctx, &nb);
+    if (!info)
+        return -EIO;
+    list = calloc(nb > 0 ? (size_t)nb : 1, sizeof(*list));
+    if (!list) {
+        libxl_dominfo_list_free(info, nb);
+        return -ENOMEM;
+    }
+    for (int i = 0; i < nb; i++) {
+        char path[64], *v;
+        unsigned int len = 0;
+        uint64_t video = 0, cur = info[i].current_memkb;
+        const char *why;
+
+        list[i].domid = info[i].domid;
+        /* Make current comparable with memory/target (HVM: videoram is
+         * part of the domain's pages but not of its target). */
+        snprintf(path, sizeof(path), "/local/domain/%u/memory/videoram",
+                 (unsigned)info[i].domid);
+        v = xs_read(p->xs, XBT_NULL, path, &len);
+        if (v && bd_stat_parse_num(v, len, BD_SIZE_MAX_KIB, &video, &why) ==
+                     0 &&
+            video < cur)
+            cur -= video;
+        free(v);
+        list[i].current_kib = cur;
+        list[i].hv_max_kib = info[i].max_memkb;
+        list[i].dying = info[i].dying;
+        list[i].shutdown = info[i].shutdown;
+    }
+    libxl_dominfo_list_free(info, nb);
+    *out = list;
+    *n = (size_t)nb;
+    return 0;
+}
+
+static int xen_physinfo(struct bd_host *h, struct bd_host_phys *out)
+{
+    libxl_physinfo pi;
+    int lrc;
+
+    libxl_physinfo_init(&pi);
+    lrc = libxl_get_physinfo(P(h)->ctx, &pi);
+    if (lrc == 0) {
+        out->total_kib = pi.total_pages * 4;
+        out->free_kib = (pi.free_pages + pi.scrub_pages) * 4;
+        out->outstanding_kib = pi.outstanding_pages * 4;
+    }
+    libxl_physinfo_dispose(&pi);
+    return xl_errno(lrc);
+}
+
+static int xen_domain_name(struct bd_host *h, uint32_t domid, char *buf,
+                           size_t len)
+{
+    char *name = libxl_domid_to_name(P(h)->ctx, domid);
+
+    if (!name)
+        return -ENOENT;
+    snprintf(buf, len, "%s", name);
+    free(name);
+    return 0;
+}
+
+static int xen_read_key(struct bd_host *h, uint32_t domid, const char *rel,
+                        char *buf, size_t len, size_t *vlen)
+{
+    char path[BD_HOST_PATH_MAX];
+    unsigned int l = 0;
+    char *v;
+
+    if (len == 0)
+        return -EINVAL;
+    snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/%s", domid, rel);
+    v = xs_read(P(h)->xs, XBT_NULL, path, &l);
+    if (!v)
+        return errno == ENOENT || errno == EACCES ? -ENOENT
+                                                  : -(errno ? errno : EIO);
+    if (l >= len) {
+        free(v);
+        return -E2BIG;
+    }
+    memcpy(buf, v, l);
+    buf[l] = '\0';
+    *vlen = l;
+    free(v);
+    return 0;
+}
+
+static int xen_set_target(struct bd_host *h, uint32_t domid,
+                          uint64_t target_kib)
+{
+    struct xen_priv *p = P(h);
+    uint64_t video = 0;
+    char buf[32];
+    size_t vlen;
+    const char *why;
+    int lrc;
+
+    if (xen_read_key(h, domid, "memory/videoram", buf, sizeof(buf), &vlen) ==
+        0)
+        bd_stat_parse_num(buf, vlen, BD_SIZE_MAX_KIB, &video, &why);
+    if (target_kib + video > INT64_MAX)
+        return -ERANGE;
+    lrc = libxl_set_memory_target(p->ctx, domid, (int64_t)(target_kib + video),
+                                  0, 1);
+    if (lrc == ERROR_FAIL) {
+        /* libxl says FAIL both for a vanished domain and for real
+         * failures: tell them apart. */
+        libxl_dominfo info;
+        bool gone;
+        int r;
+        libxl_dominfo_init(&info);
+        r = libxl_domain_info(p->ctx, &info, domid);
+        gone = r == ERROR_DOMAIN_NOTFOUND || (r == 0 && info.dying);
+        libxl_dominfo_dispose(&info);
+        if (gone)
+            return -ENOENT;
+    }
+    return xl_errno(lrc);
+}
+
+static int xen_watch(struct bd_host *h, const char *path, const char *token)
+{
+    if (!xs_watch(P(h)->xs, path, token))
+        return -(errno ? errno : EIO);
+    return 0;
+}
+
+static int xen_unwatch(struct bd_host *h, const char *path, const char *token)
+{
+    if (!xs_unwatch(P(h)->xs, path, token))
+        return -(errno ? errno : EIO);
+    return 0;
+}
+
+static int xen_fd(struct bd_host *h)
+{
+    return xs_fileno(P(h)->xs);
+}
+
+static int xen_next_event(struct bd_host *h, struct bd_host_event *ev)
+{
+    char **vec;
+
+    errno = 0;
+    vec = xs_check_watch(P(h)->xs);
+    if (!vec)
+        return errno == EAGAIN || errno == 0 ? -EAGAIN : -errno;
+    snprintf(ev->path, sizeof(ev->path), "%s", vec[XS_WATCH_PATH]);
+    snprintf(ev->token, sizeof(ev->token), "%s", vec[XS_WATCH_TOKEN]);
+    free(vec);
+    return 0;
+}
+
+static int xen_cmdline(struct bd_host *h, char *buf, size_t len)
+{
+    const libxl_version_info *vi = libxl_get_version_info(P(h)->ctx);
+
+    if (!vi || !vi->commandline)
+        return -ENOTSUP;
+    snprintf(buf, len, "%s", vi->commandline);
+    return 0;
+}
+
+static void xen_destroy(struct bd_host *h)
+{
+    struct xen_priv *p = P(h);
+
+    if (p) {
+        if (p->xs)
+            xs_close(p->xs);
+        if (p->ctx)
+            libxl_ctx_free(p->ctx);
+        free(p);
+    }
+    free(h);
+}
+
+static const struct bd_host_ops xen_ops = {
+    .name = "xen",
+    .list_domains = xen_list_domains,
+    .physinfo = xen_physinfo,
+    .domain_name = xen_domain_name,
+    .read_key = xen_read_key,
+    .set_target = xen_set_target,
+    .watch = xen_watch,
+    .unwatch = xen_unwatch,
+    .fd = xen_fd,
+    .next_event = xen_next_event,
+    .step = NULL,
+    .xen_cmdline = xen_cmdline,
+    .destroy = xen_destroy,
+};
+
+int bd_host_xen_open(struct bd_host **out)
+{
+    struct bd_host *h = calloc(1, sizeof(*h));
+    struct xen_priv *p = calloc(1, sizeof(*p));
+    int lrc, rc;
+
+    if (!h || !p) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    h->ops = &xen_ops;
+    h->priv = p;
+    p->logger.vmessage = bd_xtl_vmessage;
+    p->logger.progress = bd_xtl_progress;
+    p->logger.destroy = bd_xtl_destroy;
+    lrc = libxl_ctx_alloc(&p->ctx, LIBXL_VERSION, 0, &p->logger);
+    if (lrc) {
+        p->ctx = NULL;
+        bd_err("cannot open libxl (is this a Xen dom0 with privcmd?)");
+        rc = xl_errno(lrc);
+        goto fail;
+    }
+    p->xs = xs_open(0);
+    if (!p->xs) {
+        rc = -(errno ? errno : EIO);
+        bd_err("cannot connect to xenstored: %s", strerror(-rc));
+        goto fail;
+    }
+    *out = h;
+    return 0;
+fail:
+    if (h) {
+        h->priv = p;
+        xen_destroy(h);
+    } else
+        free(p);
+    return rc;
+}

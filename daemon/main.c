@@ -1,0 +1,246 @@
+/*
+ * main.c - balloond's command line and start-up.
+ *
+ * Design: parse options, load and validate the configuration (or only
+ * check it, --check-config), open the host backend, refuse to run beside
+ * xl's autoballoon (they would fight) unless --force, restore runtime
+ * overrides from the state file, then hand over to the event loop.
+ * balloond never forks: systemd (Type=notify) or a terminal supervises
+ * it, and --foreground is accepted for scripts that pass it.
+ *
+ * Exit status: 0 stopped cleanly (or configuration OK), 1 failure
+ * (bad configuration, no host, autoballoon), 2 usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/loop.h"
+
+#define XL_CONF "/etc/xen/xl.conf"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: balloond [--config FILE] [--foreground] "
+            "[--host xen|sim:SCENARIO]\n"
+            "                [--dry-run] [--force] [--verbose]\n"
+            "       balloond --check-config [FILE]\n"
+            "       balloond --version | --help\n"
+            "\n"
+            "  -c, --config FILE     configuration (default %s)\n"
+            "  -f, --foreground      accepted for compatibility; balloond "
+            "never forks\n"
+            "      --host SPEC       xen (default) or sim:SCENARIO, a "
+            "simulated host\n"
+            "  -n, --dry-run         decide and log, but write no targets\n"
+            "      --force           run even though xl's autoballoon is on\n"
+            "  -v, --verbose         debug logging\n"
+            "      --check-config [FILE]  check the configuration and exit\n"
+            "  -V, --version         print the version\n"
+            "  -h, --help            this help\n",
+            BD_DEFAULT_CONFIG);
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Load path; print every error.  explicit: a missing file is an error. */
+static int load_config(const char *path, bool explicit_path,
+                       struct bd_config **out, bool to_stdout)
+{
+    char *errors = NULL;
+    int rc = bd_config_load(path, out, &errors);
+
+    if (rc == -ENOENT && !explicit_path) {
+        struct bd_config *c = calloc(1, sizeof(*c));
+        free(errors);
+        if (!c || bd_config_init(c) < 0) {
+            free(c);
+            return -ENOMEM;
+        }
+        c->path = strdup(path);
+        bd_info("%s not found; using the defaults", path);
+        *out = c;
+        return 0;
+    }
+    if (rc < 0) {
+        char *p = errors, *nl;
+        while (p && *p) {
+            nl = strchr(p, '\n');
+            if (nl)
+                *nl = '\0';
+            if (*p) {
+                if (to_stdout)
+                    printf("%s\n", p);
+                else
+                    bd_err("%s", p);
+            }
+            if (!nl)
+                break;
+            p = nl + 1;
+        }
+        if (!errors || !*errors) {
+            if (to_stdout)
+                printf("%s: %s\n", path, strerror(-rc));
+            else
+                bd_err("%s: %s", path, strerror(-rc));
+        }
+    }
+    free(errors);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_HOST = 256, OPT_FORCE, OPT_CHECK };
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"foreground", no_argument, NULL, 'f'},
+        {"host", required_argument, NULL, OPT_HOST},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"verbose", no_argument, NULL, 'v'},
+        {"check-config", optional_argument, NULL, OPT_CHECK},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config_path = BD_DEFAULT_CONFIG;
+    const char *host_spec = "xen";
+    bool explicit_config = false, dry_run = false, force = false;
+    bool check = false;
+    struct bd_config *cfg = NULL;
+    struct bd_host *host = NULL;
+    struct bd_daemon d;
+    struct bd_loop loop;
+    int c, rc, ret = 1;
+
+    while ((c = getopt_long(argc, argv, "c:fnvVh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config_path = optarg;
+            explicit_config = true;
+            break;
+        case 'f':
+            break;
+        case OPT_HOST:
+            host_spec = optarg;
+            break;
+        case 'n':
+            dry_run = true;
+            break;
+        case OPT_FORCE:
+            force = true;
+            break;
+        case 'v':
+            bd_log_level = 7;
+            break;
+        case OPT_CHECK:
+            check = true;
+            if (optarg) {
+                config_path = optarg;
+                explicit_config = true;
+            } else if (optind < argc && argv[optind][0] != '-') {
+                config_path = argv[optind++];
+                explicit_config = true;
+            }
+            break;
+        case 'V':
+            printf("balloond %s\n", BD_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "balloond: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(host_spec, "xen") != 0 &&
+        (strncmp(host_spec, "sim:", 4) != 0 || host_spec[4] == '\0')) {
+        fprintf(stderr, "balloond: --host must be xen or sim:SCENARIO\n");
+        return 2;
+    }
+
+    if (check) {
+        rc = load_config(config_path, true, &cfg, true);
+        if (rc < 0)
+            return 1;
+        printf("configuration OK\n");
+        bd_config_free(cfg);
+        return 0;
+    }
+
+    rc = load_config(config_path, explicit_config, &cfg, false);
+    if (rc < 0) {
+        bd_err("cannot start with an invalid configuration");
+        return 1;
+    }
+
+    rc = bd_host_open(host_spec, mono_ms(), &host);
+    if (rc < 0) {
+        if (rc == -ENOENT && strncmp(host_spec, "sim:", 4) == 0)
+            bd_err("unknown simulator scenario '%s'", host_spec + 4);
+        else
+            bd_err("cannot open the %s host: %s", host_spec, strerror(-rc));
+        goto out;
+    }
+    if (strcmp(host_spec, "xen") == 0) {
+        char cmdline[1024];
+        const char *why = "";
+        bool have = host->ops->xen_cmdline(host, cmdline,
+                                           sizeof(cmdline)) == 0;
+        if (bd_xl_autoballoon(XL_CONF, have ? cmdline : NULL, &why) == 1) {
+            if (!force) {
+                bd_err("xl would balloon dom0 by itself (%s): set "
+                       "autoballoon=\"off\" in %s, or start with --force",
+                       why, XL_CONF);
+                goto out;
+            }
+            bd_warn("xl's autoballoon is on (%s); running anyway (--force)",
+                    why);
+        } else
+            bd_debug("%s", why);
+    }
+
+    bd_daemon_init(&d, cfg, host);
+    d.dry_run = dry_run;
+    d.verbose = bd_log_level >= 7;
+    d.cfg_path = config_path;
+    bd_state_load(&d, cfg->state_path, mono_ms());
+
+    rc = bd_loop_init(&loop, &d, host_spec);
+    if (rc < 0) {
+        bd_err("cannot start: %s", strerror(-rc));
+        bd_loop_dispose(&loop);
+        cfg = d.cfg;
+        bd_daemon_dispose(&d);
+        goto out;
+    }
+    bd_info("balloond %s started (host %s%s)", BD_VERSION, host_spec,
+            dry_run ? ", dry-run" : "");
+    ret = bd_loop_run(&loop);
+    bd_loop_dispose(&loop);
+    cfg = d.cfg;
+    bd_daemon_dispose(&d);
+    bd_info("balloond stopped");
+out:
+    bd_host_close(host);
+    bd_config_free(cfg);
+    return ret;
+}

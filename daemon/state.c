@@ -1,0 +1,429 @@
+/*
+ * state.c - what must survive a restart: pins, runtime limits, holds.
+ *
+ * Design: everything else (targets, current sizes, guest reports) is
+ * rebuilt from Xen and xenstore after a restart, so the state file holds
+ * only what an administrator asked for at run time.  It is a small text
+ * file, one line per domain:
+ *
+ *     balloond-state 1
+ *     dom 5 pin=524288 min=262144 weight=200 mode=auto name=web1
+ *
+ * (sizes in KiB; hold=K hold-until=EPOCH for an external hold; the name
+ * comes last so that it may contain spaces).  An entry applies only to
+ * the same domain (same domid and name) when it is seen again, so a
+ * re-created domain starts clean.  Writes are atomic: a temporary file in
+ * the same directory, fsync, rename over the old one, fsync of the
+ * directory, so kill -9 or a power cut leaves the old or the new file,
+ * never half of one.  A corrupt file is reported and ignored as a whole.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/size.h"
+#include "daemon/daemon.h"
+
+#define STATE_MAGIC "balloond-state 1"
+#define STATE_MAX_BYTES (1024 * 1024)
+#define STATE_MAX_ENTRIES 4096
+
+static bool has_state(const struct bd_domain *dom)
+{
+    const struct bd_override *o = &dom->ovr;
+    return dom->pin_kib || dom->hold_kib || o->has_min || o->has_max ||
+           o->has_weight || o->has_mode;
+}
+
+static bool name_ok(const char *name)
+{
+    if (!name[0])
+        return false;
+    for (const char *p = name; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t r = write(fd, buf, len);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        buf += r;
+        len -= (size_t)r;
+    }
+    return 0;
+}
+
+int bd_state_save(const struct bd_daemon *d, const char *path,
+                  uint64_t now_ms)
+{
+    char *tmp = NULL, *dircopy = NULL, *buf = NULL;
+    size_t len = 0, cap = 0;
+    FILE *mem = NULL;
+    int fd = -1, dfd = -1, rc, r;
+    time_t wall = time(NULL);
+
+    if (!path)
+        return 0;
+    mem = open_memstream(&buf, &cap);
+    if (!mem)
+        return -ENOMEM;
+    fprintf(mem, "%s\n", STATE_MAGIC);
+    for (size_t i = 0; i < d->n_doms; i++) {
+        const struct bd_domain *dom = d->doms[i];
+        const struct bd_override *o = &dom->ovr;
+
+        if (!has_state(dom) || !name_ok(dom->name))
+            continue;
+        fprintf(mem, "dom %" PRIu32, dom->domid);
+        if (dom->pin_kib)
+            fprintf(mem, " pin=%" PRIu64, dom->pin_kib);
+        if (o->has_min)
+            fprintf(mem, " min=%" PRIu64, o->min_kib);
+        if (o->has_max)
+            fprintf(mem, " max=%" PRIu64, o->max_kib);
+        if (o->has_weight)
+            fprintf(mem, " weight=%" PRIu32, o->weight);
+        if (o->has_mode)
+            fprintf(mem, " mode=%s", bd_mode_name(o->mode));
+        if (dom->hold_kib) {
+            int64_t until = 0;
+            if (dom->hold_until_ms)
+                until = (int64_t)wall +
+                        (int64_t)((dom->hold_until_ms > now_ms
+                                       ? dom->hold_until_ms - now_ms
+                                       : 0) /
+                                  1000) +
+                        1;
+            fprintf(mem, " hold=%" PRIu64 " hold-until=%" PRId64,
+                    dom->hold_kib, until);
+        }
+        fprintf(mem, " name=%s\n", dom->name);
+    }
+    if (fclose(mem) != 0) {
+        mem = NULL;
+        rc = -ENOMEM;
+        goto out;
+    }
+    mem = NULL;
+    len = strlen(buf);
+
+    if (asprintf(&tmp, "%s.tmp", path) < 0) {
+        tmp = NULL;
+        rc = -ENOMEM;
+        goto out;
+    }
+    dircopy = strdup(path);
+    if (!dircopy) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == ENOENT) {
+        /* First run: create the directory (systemd's StateDirectory=
+         * normally has). */
+        char *dir = dirname(dircopy);
+        if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+            fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        free(dircopy);
+        dircopy = strdup(path);
+        if (!dircopy) {
+            rc = -ENOMEM;
+            goto out;
+        }
+    }
+    if (fd < 0) {
+        rc = -errno;
+        goto out;
+    }
+    rc = write_all(fd, buf, len);
+    if (rc < 0)
+        goto out;
+    if (fsync(fd) < 0) {
+        rc = -errno;
+        goto out;
+    }
+    r = close(fd);
+    fd = -1;
+    if (r < 0) {
+        rc = -errno;
+        goto out;
+    }
+    if (rename(tmp, path) < 0) {
+        rc = -errno;
+        goto out;
+    }
+    dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0)
+        fsync(dfd);
+    rc = 0;
+out:
+    if (mem)
+        fclose(mem);
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    } else if (rc < 0 && tmp)
+        unlink(tmp);
+    if (dfd >= 0)
+        close(dfd);
+    free(tmp);
+    free(dircopy);
+    free(buf);
+    return rc;
+}
+
+static int parse_kib_field(const char *v, uint64_t *out)
+{
+    const char *why;
+    return bd_parse_uint(v, 1, BD_SIZE_MAX_KIB, out, &why);
+}
+
+static int parse_mode(const char *v, enum bd_mode *m)
+{
+    if (strcmp(v, "auto") == 0)
+        *m = BD_MODE_AUTO;
+    else if (strcmp(v, "fixed") == 0)
+        *m = BD_MODE_FIXED;
+    else if (strcmp(v, "ignore") == 0)
+        *m = BD_MODE_IGNORE;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+/* Parse one "dom ..." line (NUL-terminated, no newline). */
+static int parse_line(char *line, struct bd_state_entry *e, const char **why)
+{
+    char *p = line, *sp;
+    uint64_t v;
+    bool have_name = false;
+
+    memset(e, 0, sizeof(*e));
+    if (strncmp(p, "dom ", 4) != 0) {
+        *why = "unknown line";
+        return -EINVAL;
+    }
+    p += 4;
+    sp = strchr(p, ' ');
+    if (!sp) {
+        *why = "no fields";
+        return -EINVAL;
+    }
+    *sp = '\0';
+    if (bd_parse_uint(p, 0, 0x7fef, &v, why) < 0)
+        return -EINVAL;
+    e->domid = (uint32_t)v;
+    p = sp + 1;
+    while (*p) {
+        char *eq, *val;
+
+        if (strncmp(p, "name=", 5) == 0) {
+            if (strlen(p + 5) >= sizeof(e->name) || !name_ok(p + 5)) {
+                *why = "bad name";
+                return -EINVAL;
+            }
+            strcpy(e->name, p + 5);
+            have_name = true;
+            break;
+        }
+        sp = strchr(p, ' ');
+        if (!sp) {
+            *why = "line does not end with name=";
+            return -EINVAL;
+        }
+        *sp = '\0';
+        eq = strchr(p, '=');
+        if (!eq) {
+            *why = "field without =";
+            return -EINVAL;
+        }
+        *eq = '\0';
+        val = eq + 1;
+        if (strcmp(p, "pin") == 0) {
+            if (parse_kib_field(val, &e->pin_kib) < 0)
+                goto bad_value;
+        } else if (strcmp(p, "min") == 0) {
+            if (bd_parse_uint(val, 0, BD_SIZE_MAX_KIB, &e->ovr.min_kib,
+                              why) < 0)
+                goto bad_value;
+            e->ovr.has_min = true;
+        } else if (strcmp(p, "max") == 0) {
+            if (parse_kib_field(val, &e->ovr.max_kib) < 0)
+                goto bad_value;
+            e->ovr.has_max = true;
+        } else if (strcmp(p, "weight") == 0) {
+            if (bd_parse_uint(val, 1, 10000, &v, why) < 0)
+                goto bad_value;
+            e->ovr.weight = (uint32_t)v;
+            e->ovr.has_weight = true;
+        } else if (strcmp(p, "mode") == 0) {
+            if (parse_mode(val, &e->ovr.mode) < 0)
+                goto bad_value;
+            e->ovr.has_mode = true;
+        } else if (strcmp(p, "hold") == 0) {
+            if (parse_kib_field(val, &e->hold_kib) < 0)
+                goto bad_value;
+        } else if (strcmp(p, "hold-until") == 0) {
+            if (bd_parse_uint(val, 0, INT64_MAX, &v, why) < 0)
+                goto bad_value;
+            e->hold_until_wall = (int64_t)v;
+        } else {
+            *why = "unknown field";
+            return -EINVAL;
+        }
+        p = sp + 1;
+    }
+    if (!have_name) {
+        *why = "no name";
+        return -EINVAL;
+    }
+    if (e->ovr.has_min && e->ovr.has_max && e->ovr.min_kib > e->ovr.max_kib) {
+        *why = "min above max";
+        return -EINVAL;
+    }
+    return 0;
+bad_value:
+    *why = "bad value";
+    return -EINVAL;
+}
+
+int bd_state_load(struct bd_daemon *d, const char *path, uint64_t now_ms)
+{
+    struct bd_state_entry *ents = NULL;
+    size_t n = 0, lineno = 0;
+    char *line = NULL;
+    size_t lcap = 0;
+    ssize_t len;
+    struct stat sb;
+    FILE *f;
+    const char *why = NULL;
+    int rc;
+
+    (void)now_ms;
+    if (!path)
+        return 0;
+    f = fopen(path, "re");
+    if (!f) {
+        if (errno == ENOENT)
+            return 0;
+        rc = -errno;
+        bd_err("state file %s: %s; starting without saved overrides", path,
+               strerror(-rc));
+        return rc;
+    }
+    if (fstat(fileno(f), &sb) == 0 && sb.st_size > STATE_MAX_BYTES) {
+        why = "file too large";
+        rc = -EINVAL;
+        goto out;
+    }
+    while ((len = getline(&line, &lcap, f)) >= 0) {
+        struct bd_state_entry e, *ne;
+
+        lineno++;
+        if (len == 0 || line[len - 1] != '\n') {
+            why = "truncated line";
+            rc = -EINVAL;
+            goto out;
+        }
+        line[len - 1] = '\0';
+        if (strlen(line) != (size_t)len - 1) {
+            why = "NUL byte";
+            rc = -EINVAL;
+            goto out;
+        }
+        if (lineno == 1) {
+            if (strcmp(line, STATE_MAGIC) != 0) {
+                why = "not a balloond state file (or another version)";
+                rc = -EINVAL;
+                goto out;
+            }
+            continue;
+        }
+        if (line[0] == '\0' || line[0] == '#')
+            continue;
+        rc = parse_line(line, &e, &why);
+        if (rc < 0)
+            goto out;
+        if (n >= STATE_MAX_ENTRIES) {
+            why = "too many entries";
+            rc = -EINVAL;
+            goto out;
+        }
+        ne = realloc(ents, (n + 1) * sizeof(*ents));
+        if (!ne) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        ents = ne;
+        ents[n++] = e;
+    }
+    if (lineno == 0) {
+        why = "empty file";
+        rc = -EINVAL;
+        goto out;
+    }
+    free(d->pending);
+    d->pending = ents;
+    d->n_pending = n;
+    ents = NULL;
+    rc = 0;
+out:
+    if (rc == -EINVAL)
+        bd_err("state file %s:%zu: %s; ignoring the saved overrides", path,
+               lineno, why ? why : "invalid");
+    free(ents);
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+void bd_state_apply_pending(struct bd_daemon *d, struct bd_domain *dom)
+{
+    for (size_t i = 0; i < d->n_pending; i++) {
+        struct bd_state_entry *e = &d->pending[i];
+        char a[32];
+
+        if (e->domid != dom->domid)
+            continue;
+        if (strcmp(e->name, dom->name) == 0) {
+            dom->ovr = e->ovr;
+            dom->pin_kib = e->pin_kib;
+            if (e->hold_kib) {
+                time_t wall = time(NULL);
+                if (e->hold_until_wall == 0 || e->hold_until_wall > wall) {
+                    dom->hold_kib = e->hold_kib;
+                    dom->hold_until_wall = e->hold_until_wall;
+                }
+            }
+            bd_info("domain %s (%" PRIu32 "): restored saved overrides%s%s",
+                    dom->name, dom->domid, dom->pin_kib ? ", pinned at " : "",
+                    dom->pin_kib ? bd_format_kib(dom->pin_kib, a, sizeof(a))
+                                 : "");
+        }
+        d->pending[i] = d->pending[--d->n_pending];
+        return;
+    }
+}
+
+void bd_state_pending_drop(struct bd_daemon *d)
+{
+    if (d->n_pending)
+        d->state_dirty = true;
+    free(d->pending);
+    d->pending = NULL;
+    d->n_pending = 0;
+}

@@ -1,0 +1,23 @@
+# daemon/: balloond itself (issue 4): event loop, host backends (Xen and
+# simulated), guest report parsing, actuation, persistence; its unit tests,
+# the smoke test on the simulated host, the man page and the systemd unit.
+# The e2e testbed takes the binary from $(BUILDDIR)/daemon/balloond.
+# sim.mk is included after this file, so its SIM_SRCS is not set yet here.
+DAEMON_SIM_SRCS := sim/sim.c sim/scenario.c
+DAEMON_CORE_SRCS := daemon/log.c daemon/guest_stats.c daemon/domains.c \
+                    daemon/actuate.c daemon/state.c daemon/metrics.c \
+                    daemon/config.c daemon/policy.c common/size.c
+DAEMON_SRCS := $(DAEMON_CORE_SRCS) daemon/xlconf.c daemon/host.c \
+               daemon/host_xen.c daemon/host_sim.c $(DAEMON_SIM_SRCS) \
+               daemon/loop.c daemon/handlers.c daemon/control.c \
+               common/proto.c daemon/main.c
+XLUTIL_LIBS := $(call pc_libs,xlutil)
+DAEMON_LIBS := $(XEN_LIBS) $(XLUTIL_LIBS) $(YAJL_LIBS) $(SYSTEMD_LIBS) \
+               $(INIH_LIBS) -lm
+
+BINS += $(BUILDDIR)/daemon/balloond
+$(eval $(call LINK,$(BUILDDIR)/daemon/balloond,$(call obj,$(DAEMON_SRCS)),$(DAEMON_LIBS)))
+
+.PHONY: daemon
+daemon: $(BUILDDIR)/daemon/balloond
+
