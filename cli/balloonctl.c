@@ -1,0 +1,699 @@
+/*
+ * balloonctl - talk to balloond over its control socket.
+ *
+ * Design: a table of subcommands, each with its arguments and the options
+ * it accepts; one getopt_long pass over the whole command line (options may
+ * come before or after the subcommand, as with git or systemctl), then the
+ * table says whether what was given makes sense.  Every argument is
+ * checked here (sizes with common/size.c, domains with common/proto.c), so
+ * a typo is a usage error (exit 2) that never reaches the daemon.  Errors
+ * are one line on stderr that says what to do; exit codes are fixed:
+ * 0 ok, 1 the operation failed, 2 usage, 3 balloond not reachable.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/client.h"
+#include "cli/top.h"
+#include "common/proto.h"
+#include "common/size.h"
+
+enum {
+    O_JSON = 1u << 0,
+    O_LIMITS = 1u << 1,  /* --min --max --weight --mode --reset */
+    O_TIMEOUT = 1u << 2,
+    O_QUIET = 1u << 3,
+    O_TOP = 1u << 4,     /* --delay --iterations */
+};
+
+enum {
+    OPT_SOCKET = 256,
+    OPT_MIN,
+    OPT_MAX,
+    OPT_WEIGHT,
+    OPT_MODE,
+    OPT_RESET,
+};
+
+struct opts {
+    const char *socket;
+    unsigned given;          /* O_* of the options seen */
+    const char *given_name[8]; /* per O_* bit: as typed, for messages */
+    bool json, quiet;
+    const char *min, *max, *weight, *mode;
+    bool reset;
+    const char *timeout, *delay, *iterations;
+};
+
+struct cmd {
+    const char *name;
+    const char *args;        /* for usage */
+    const char *help;
+    int min_args, max_args;  /* -1: any number */
+    unsigned opts;
+    int (*run)(const struct opts *o, char **argv, int argc);
+    bool hidden;
+};
+
+static const struct cmd *find_cmd(const char *name);
+static void usage(FILE *f);
+
+static int usage_err(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int usage_err(const char *cmd, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (cmd)
+        bctl_err("%s: %s (see 'balloonctl help %s')", cmd, msg, cmd);
+    else
+        bctl_err("%s (see 'balloonctl help')", msg);
+    return BCTL_EXIT_USAGE;
+}
+
+static int parse_dom(const char *cmd, const char *s, struct bd_ctl_domref *d)
+{
+    const char *why = "invalid";
+
+    if (bd_proto_domref_parse(s, d, &why))
+        return usage_err(cmd, "'%s' is not a domain name or id: %s", s, why);
+    return 0;
+}
+
+static int parse_size(const char *cmd, const char *what, const char *s,
+                      uint64_t *kib)
+{
+    const char *why = "invalid";
+    int r = bd_parse_size_kib(s, kib, &why);
+
+    if (r == -ERANGE)
+        return usage_err(cmd, "%s '%s' is too large", what, s);
+    if (r)
+        return usage_err(cmd, "%s '%s' is not a size: %s (e.g. 512M, 2G)",
+                         what, s, why);
+    return 0;
+}
+
+/* The operation failed: print balloond's message. */
+static int op_failed(const char *cmd, yajl_val reply)
+{
+    const char *e = bctl_get_str(reply, "error");
+
+    bctl_err("%s: %s", cmd, e ? e : "failed (no reason given)");
+    return BCTL_EXIT_FAILED;
+}
+
+/* Send a request; print JSON or call print() for the ok reply. */
+static int simple(const struct opts *o, const char *cmd, yajl_gen g,
+                  uint64_t timeout_ms, void (*print)(yajl_val reply))
+{
+    yajl_val reply = NULL;
+    int rc = bctl_call(o->socket, g, timeout_ms, &reply, NULL, 0);
+
+    yajl_gen_free(g);
+    if (rc == BCTL_EXIT_OK) {
+        if (o->json) {
+            if (bctl_print_json(stdout, reply, true))
+                rc = BCTL_EXIT_FAILED;
+        } else if (print) {
+            print(reply);
+        }
+    } else if (rc == BCTL_EXIT_FAILED) {
+        rc = op_failed(cmd, reply);
+    }
+    yajl_tree_free(reply);
+    if (fflush(stdout) != 0 && rc == BCTL_EXIT_OK) {
+        bctl_err("writing output: %s", strerror(errno));
+        rc = BCTL_EXIT_FAILED;
+    }
+    return rc;
+}
+
+static yajl_gen begin(enum bd_ctl_cmd c)
+{
+    yajl_gen g = bd_proto_request_begin(c);
+
+    if (!g) {
+        bctl_err("out of memory");
+        exit(BCTL_EXIT_FAILED);
+    }
+    return g;
+}
+
+/* ---- commands ---------------------------------------------------------- */
+
+static void print_status(yajl_val r)
+{
+    bctl_print_status(stdout, r);
+}
+
+static int cmd_status(const struct opts *o, char **argv, int argc)
+{
+    (void)argv;
+    (void)argc;
+    return simple(o, "status", begin(BD_CTL_STATUS), BCTL_REPLY_TIMEOUT_MS,
+                  print_status);
+}
+
+static void print_show(yajl_val r)
+{
+    bctl_print_domains(stdout, bctl_get(r, "domains"), 0);
+}
+
+static int cmd_show(const struct opts *o, char **argv, int argc)
+{
+    yajl_gen g;
+    int rc;
+
+    if (argc > BD_PROTO_MAX_DOMAINS)
+        return usage_err("show", "at most %d domains at once (give none "
+                         "for all)", BD_PROTO_MAX_DOMAINS);
+    g = begin(BD_CTL_SHOW);
+    if (argc) {
+        bd_gen_key(g, "domains");
+        yajl_gen_array_open(g);
+        for (int i = 0; i < argc; i++) {
+            struct bd_ctl_domref d;
+            rc = parse_dom("show", argv[i], &d);
+            if (rc) {
+                yajl_gen_free(g);
+                return rc;
+            }
+            bd_gen_domref(g, NULL, &d);
+        }
+        yajl_gen_array_close(g);
+    }
+    return simple(o, "show", g, BCTL_REPLY_TIMEOUT_MS, print_show);
+}
+
+static void print_domain_line(yajl_val r, const char *what)
+{
+    yajl_val d = bctl_get(r, "domain");
+    char name[160], t[16], mn[16], mx[16];
+    const char *nm = bctl_get_str(d, "name");
+    const char *mode = bctl_get_str(d, "mode");
+    const char *state = bctl_get_str(d, "state");
+    uint64_t w = 0;
+
+    if (!d) {
+        printf("%s\n", what);
+        return;
+    }
+    bctl_get_u64(d, "weight", &w);
+    printf("%s: %s; target %s, min %s, max %s, weight %" PRIu64
+           ", mode %s, state %s\n",
+           bctl_clean(nm ? nm : "?", name, sizeof(name)), what,
+           bctl_size(d, "target_kib", t, sizeof(t)),
+           bctl_size(d, "min_kib", mn, sizeof(mn)),
+           bctl_size(d, "max_kib", mx, sizeof(mx)), w, mode ? mode : "?",
+           state ? state : "?");
+}
+
+static void print_set(yajl_val r)
+{
+    char pin[16], what[64];
+
+    snprintf(what, sizeof(what), "pinned at %s until 'balloonctl auto'",
+             bctl_size(bctl_get(r, "domain"), "pin_kib", pin, sizeof(pin)));
+    print_domain_line(r, what);
+}
+
+static int cmd_set(const struct opts *o, char **argv, int argc)
+{
+    struct bd_ctl_domref d;
+    uint64_t kib;
+    yajl_gen g;
+    int rc;
+
+    (void)argc;
+    rc = parse_dom("set", argv[0], &d);
+    if (!rc)
+        rc = parse_size("set", "SIZE", argv[1], &kib);
+    if (rc)
+        return rc;
+    if (kib == 0)
+        return usage_err("set", "SIZE must be more than 0");
+    g = begin(BD_CTL_SET);
+    bd_gen_domref(g, "domain", &d);
+    bd_gen_u64(g, "target_kib", kib);
+    return simple(o, "set", g, BCTL_REPLY_TIMEOUT_MS, print_set);
+}
+
+static void print_auto(yajl_val r)
+{
+    print_domain_line(r, "managed automatically again");
+}
+
+static int cmd_auto(const struct opts *o, char **argv, int argc)
+{
+    struct bd_ctl_domref d;
+    yajl_gen g;
+    int rc;
+
+    (void)argc;
+    rc = parse_dom("auto", argv[0], &d);
+    if (rc)
+        return rc;
+    g = begin(BD_CTL_AUTO);
+    bd_gen_domref(g, "domain", &d);
+    return simple(o, "auto", g, BCTL_REPLY_TIMEOUT_MS, print_auto);
+}
+
+static void print_limits(yajl_val r)
+{
+    print_domain_line(r, "limits changed");
+}
+
+static int cmd_limits(const struct opts *o, char **argv, int argc)
+{
+    struct bd_ctl_domref d;
+    uint64_t min = 0, max = 0, weight = 0;
+    enum bd_mode mode = BD_MODE_AUTO;
+    const char *why = "";
+    yajl_gen g;
+    int rc;
+
+    (void)argc;
+    rc = parse_dom("limits", argv[0], &d);
+    if (rc)
+        return rc;
+    if (o->reset && (o->min || o->max || o->weight || o->mode))
+        return usage_err("limits", "--reset cannot be combined with other "
+                         "limits");
+    if (!o->reset && !o->min && !o->max && !o->weight && !o->mode)
+        return usage_err("limits", "nothing to change: give --min, --max, "
+                         "--weight, --mode or --reset");
+    if (o->min && (rc = parse_size("limits", "--min", o->min, &min)))
+        return rc;
+    if (o->max && (rc = parse_size("limits", "--max", o->max, &max)))
+        return rc;
+    if (o->max && max == 0)
+        return usage_err("limits", "--max must be more than 0");
+    if (o->min && o->max && min > max)
+        return usage_err("limits", "--min %s is larger than --max %s",
+                         o->min, o->max);
+    if (o->weight &&
+        bd_parse_uint(o->weight, BD_PROTO_MIN_WEIGHT, BD_PROTO_MAX_WEIGHT,
+                      &weight, &why))
+        return usage_err("limits", "--weight '%s' must be a whole number "
+                         "from %u to %u", o->weight, BD_PROTO_MIN_WEIGHT,
+                         BD_PROTO_MAX_WEIGHT);
+    if (o->mode && bd_proto_mode_parse(o->mode, &mode))
+        return usage_err("limits", "--mode '%s' must be auto, fixed or "
+                         "ignore", o->mode);
+    g = begin(BD_CTL_LIMITS);
+    bd_gen_domref(g, "domain", &d);
+    if (o->min)
+        bd_gen_u64(g, "min_kib", min);
+    if (o->max)
+        bd_gen_u64(g, "max_kib", max);
+    if (o->weight)
+        bd_gen_u64(g, "weight", weight);
+    if (o->mode)
+        bd_gen_str(g, "mode", bd_proto_mode_name(mode));
+    if (o->reset)
+        bd_gen_bool(g, "reset", true);
+    return simple(o, "limits", g, BCTL_REPLY_TIMEOUT_MS, print_limits);
+}
+
+static int cmd_reserve(const struct opts *o, char **argv, int argc)
+{
+    uint64_t kib, timeout_ms = BD_PROTO_DEFAULT_TIMEOUT_MS, id = 0, got = 0,
+             hold = 0;
+    yajl_val reply = NULL;
+    const char *why = "";
+    char a[16], b[16];
+    yajl_gen g;
+    int rc, r;
+
+    (void)argc;
+    rc = parse_size("reserve", "SIZE", argv[0], &kib);
+    if (rc)
+        return rc;
+    if (kib == 0)
+        return usage_err("reserve", "SIZE must be more than 0");
+    if (o->timeout) {
+        r = bd_parse_duration_ms(o->timeout, &timeout_ms, &why);
+        if (r || timeout_ms > BD_PROTO_MAX_TIMEOUT_MS)
+            return usage_err("reserve", "--timeout '%s' is not a duration "
+                             "up to 1h: %s (e.g. 30s, 2min)", o->timeout,
+                             r ? why : "too long");
+    }
+    g = begin(BD_CTL_RESERVE);
+    bd_gen_u64(g, "kib", kib);
+    bd_gen_u64(g, "timeout_ms", timeout_ms);
+    rc = bctl_call(o->socket, g, timeout_ms + BCTL_REPLY_TIMEOUT_MS, &reply,
+                   NULL, 0);
+    yajl_gen_free(g);
+    if (rc == BCTL_EXIT_UNREACHABLE)
+        return rc;
+    bctl_get_u64(reply, "achieved_kib", &got);
+    if (o->json)
+        bctl_print_json(stdout, reply, true);
+    if (rc == BCTL_EXIT_OK) {
+        bctl_get_u64(reply, "id", &id);
+        bctl_get_u64(reply, "hold_ms", &hold);
+        if (o->quiet)
+            printf("%" PRIu64 "\n", id);
+        else if (!o->json)
+            printf("reservation %" PRIu64 ": %s free and held for %" PRIu64
+                   "s; release it with 'balloonctl release %" PRIu64 "'\n",
+                   id, bd_format_kib(kib, a, sizeof(a)), (hold + 999) / 1000,
+                   id);
+    } else {
+        const char *e = bctl_get_str(reply, "error");
+        bctl_err("reserve: %s (achieved %s of %s)",
+                 e ? e : "failed", bd_format_kib(got, a, sizeof(a)),
+                 bd_format_kib(kib, b, sizeof(b)));
+    }
+    yajl_tree_free(reply);
+    fflush(stdout);
+    return rc;
+}
+
+static void print_release(yajl_val r)
+{
+    uint64_t id = 0;
+    char a[16];
+
+    bctl_get_u64(r, "id", &id);
+    printf("released reservation %" PRIu64 " (%s)\n", id,
+           bctl_size(r, "kib", a, sizeof(a)));
+}
+
+static int cmd_release(const struct opts *o, char **argv, int argc)
+{
+    const char *why = "";
+    uint64_t id;
+    yajl_gen g;
+
+    (void)argc;
+    if (bd_parse_uint(argv[0], 1, BD_PROTO_MAX_ID, &id, &why))
+        return usage_err("release", "'%s' is not a reservation id (the "
+                         "number 'balloonctl reserve' printed)", argv[0]);
+    g = begin(BD_CTL_RELEASE);
+    bd_gen_u64(g, "id", id);
+    return simple(o, "release", g, BCTL_REPLY_TIMEOUT_MS, print_release);
+}
+
+static void print_reload(yajl_val r)
+{
+    char buf[512];
+    const char *c = bctl_get_str(r, "config");
+
+    printf("reloaded %s\n", bctl_clean(c ? c : "the configuration", buf,
+                                       sizeof(buf)));
+}
+
+static int cmd_reload(const struct opts *o, char **argv, int argc)
+{
+    (void)argv;
+    (void)argc;
+    return simple(o, "reload", begin(BD_CTL_RELOAD), BCTL_REPLY_TIMEOUT_MS,
+                  print_reload);
+}
+
+static void print_metrics(yajl_val r)
+{
+    const char *t = bctl_get_str(r, "text");
+    size_t n = t ? strlen(t) : 0;
+
+    /* Exposition text is printed verbatim: it is meant for a parser. */
+    fwrite(t ? t : "", 1, n, stdout);
+    if (n && t[n - 1] != '\n')
+        putchar('\n');
+}
+
+static int cmd_metrics(const struct opts *o, char **argv, int argc)
+{
+    (void)argv;
+    (void)argc;
+    return simple(o, "metrics", begin(BD_CTL_METRICS), BCTL_REPLY_TIMEOUT_MS,
+                  print_metrics);
+}
+
+static int cmd_top(const struct opts *o, char **argv, int argc)
+{
+    struct bctl_top_opts t = {.socket = o->socket, .delay_ms = 2000};
+    const char *why = "";
+
+    (void)argv;
+    (void)argc;
+    if (o->delay && (bd_parse_duration_ms(o->delay, &t.delay_ms, &why) ||
+                     t.delay_ms < 100 || t.delay_ms > 3600 * 1000))
+        return usage_err("top", "--delay '%s' must be a duration from 100ms "
+                         "to 1h (e.g. 2s)", o->delay);
+    if (o->iterations &&
+        bd_parse_uint(o->iterations, 1, 1000000, &t.iterations, &why))
+        return usage_err("top", "--iterations '%s' must be a whole number "
+                         "from 1", o->iterations);
+    return bctl_top(&t);
+}
+
+/* Hidden, for bash completion: never prints errors. */
+static int cmd_complete(const struct opts *o, char **argv, int argc)
+{
+    yajl_val reply = NULL, doms;
+    char err[256];
+    int rc;
+
+    (void)argc;
+    if (!strcmp(argv[0], "commands")) {
+        for (const char *const *c = (const char *const[]){
+                 "status", "show", "set", "auto", "limits", "reserve",
+                 "release", "reload", "metrics", "top", "help", NULL};
+             *c; c++)
+            printf("%s\n", *c);
+        return BCTL_EXIT_OK;
+    }
+    if (strcmp(argv[0], "domains"))
+        return BCTL_EXIT_USAGE;
+    rc = bctl_call(o->socket, begin(BD_CTL_SHOW), 5000, &reply, err,
+                   sizeof(err));
+    if (rc) {
+        yajl_tree_free(reply);
+        return rc;
+    }
+    doms = bctl_get(reply, "domains");
+    for (size_t i = 0; YAJL_IS_ARRAY(doms) && i < doms->u.array.len; i++) {
+        const char *n = bctl_get_str(doms->u.array.values[i], "name");
+        char buf[BD_PROTO_NAME_MAX + 1];
+        /* Names with blanks cannot be completed as one word anyway. */
+        if (n && !strpbrk(n, " \t"))
+            printf("%s\n", bctl_clean(n, buf, sizeof(buf)));
+    }
+    yajl_tree_free(reply);
+    return BCTL_EXIT_OK;
+}
+
+static int cmd_help(const struct opts *o, char **argv, int argc);
+
+static const struct cmd cmds[] = {
+    {"status", "", "daemon, host memory and last rebalance", 0, 0, O_JSON,
+     cmd_status, false},
+    {"show", "[DOMAIN...]", "domains as a table (or --json)", 0, -1, O_JSON,
+     cmd_show, false},
+    {"set", "DOMAIN SIZE", "pin a domain's target until 'auto'", 2, 2, O_JSON,
+     cmd_set, false},
+    {"auto", "DOMAIN", "release a pin or an external hold", 1, 1, O_JSON,
+     cmd_auto, false},
+    {"limits", "DOMAIN [--min S] [--max S] [--weight W] [--mode M] [--reset]",
+     "change a running domain's limits", 1, 1, O_JSON | O_LIMITS, cmd_limits,
+     false},
+    {"reserve", "SIZE [--timeout T] [--quiet]",
+     "free host memory for a domain about to start", 1, 1,
+     O_JSON | O_TIMEOUT | O_QUIET, cmd_reserve, false},
+    {"release", "ID", "give a reservation back", 1, 1, O_JSON, cmd_release,
+     false},
+    {"reload", "", "re-read balloond.conf", 0, 0, O_JSON, cmd_reload, false},
+    {"metrics", "", "Prometheus/OpenMetrics text", 0, 0, 0, cmd_metrics,
+     false},
+    {"top", "[--delay T] [--iterations N]", "live view (q quits)", 0, 0,
+     O_TOP, cmd_top, false},
+    {"help", "[COMMAND]", "this help", 0, 1, 0, cmd_help, false},
+    {"complete", "domains|commands", "", 1, 1, 0, cmd_complete, true},
+};
+
+static const struct cmd *find_cmd(const char *name)
+{
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (!strcmp(cmds[i].name, name))
+            return &cmds[i];
+    return NULL;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: balloonctl [--socket PATH] COMMAND [ARGS...]\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        char head[96];
+        if (cmds[i].hidden)
+            continue;
+        snprintf(head, sizeof(head), "%s %s", cmds[i].name, cmds[i].args);
+        if (strlen(head) > 28)
+            fprintf(f, "  %s\n  %-28s %s\n", head, "", cmds[i].help);
+        else
+            fprintf(f, "  %-28s %s\n", head, cmds[i].help);
+    }
+    fprintf(f, "\noptions:\n"
+               "  --socket PATH   balloond's control socket (default "
+               BCTL_DEFAULT_SOCKET ")\n"
+               "  --json          print the reply as JSON (status, show, "
+               "set, auto, limits, reserve, release, reload)\n"
+               "  -h, --help      this help; -V, --version  the version\n\n"
+               "SIZE: 512M, 2G, 1.5G, 64K (binary units, a unit is "
+               "required).  DOMAIN: a name or a domid.\n"
+               "exit status: 0 ok, 1 operation failed, 2 usage error, "
+               "3 balloond not reachable.  See balloonctl(8).\n");
+}
+
+static int cmd_help(const struct opts *o, char **argv, int argc)
+{
+    const struct cmd *c;
+
+    (void)o;
+    if (argc == 0) {
+        usage(stdout);
+        return BCTL_EXIT_OK;
+    }
+    c = find_cmd(argv[0]);
+    if (!c || c->hidden)
+        return usage_err(NULL, "unknown command '%s'", argv[0]);
+    printf("usage: balloonctl %s %s\n  %s\n", c->name, c->args, c->help);
+    if (c->opts & O_JSON)
+        printf("  --json  print the reply as JSON\n");
+    return BCTL_EXIT_OK;
+}
+
+static const struct option longopts[] = {
+    {"socket", required_argument, NULL, OPT_SOCKET},
+    {"json", no_argument, NULL, 'j'},
+    {"min", required_argument, NULL, OPT_MIN},
+    {"max", required_argument, NULL, OPT_MAX},
+    {"weight", required_argument, NULL, OPT_WEIGHT},
+    {"mode", required_argument, NULL, OPT_MODE},
+    {"reset", no_argument, NULL, OPT_RESET},
+    {"timeout", required_argument, NULL, 't'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"delay", required_argument, NULL, 'd'},
+    {"iterations", required_argument, NULL, 'n'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static void saw(struct opts *o, unsigned flag, const char *name)
+{
+    unsigned bit = (unsigned)__builtin_ctz(flag);
+
+    if (!(o->given & flag))
+        o->given_name[bit] = name;
+    o->given |= flag;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = {.socket = BCTL_DEFAULT_SOCKET};
+    const struct cmd *c;
+    bool help = false;
+    int opt, nargs;
+
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":jt:qd:n:hV", longopts, NULL)) !=
+           -1) {
+        switch (opt) {
+        case OPT_SOCKET:
+            o.socket = optarg;
+            break;
+        case 'j':
+            o.json = true;
+            saw(&o, O_JSON, "--json");
+            break;
+        case OPT_MIN:
+            o.min = optarg;
+            saw(&o, O_LIMITS, "--min");
+            break;
+        case OPT_MAX:
+            o.max = optarg;
+            saw(&o, O_LIMITS, "--max");
+            break;
+        case OPT_WEIGHT:
+            o.weight = optarg;
+            saw(&o, O_LIMITS, "--weight");
+            break;
+        case OPT_MODE:
+            o.mode = optarg;
+            saw(&o, O_LIMITS, "--mode");
+            break;
+        case OPT_RESET:
+            o.reset = true;
+            saw(&o, O_LIMITS, "--reset");
+            break;
+        case 't':
+            o.timeout = optarg;
+            saw(&o, O_TIMEOUT, "--timeout");
+            break;
+        case 'q':
+            o.quiet = true;
+            saw(&o, O_QUIET, "--quiet");
+            break;
+        case 'd':
+            o.delay = optarg;
+            saw(&o, O_TOP, "--delay");
+            break;
+        case 'n':
+            o.iterations = optarg;
+            saw(&o, O_TOP, "--iterations");
+            break;
+        case 'h':
+            help = true;
+            break;
+        case 'V':
+            printf("balloonctl %s (protocol %d)\n", BD_VERSION,
+                   BD_PROTO_VERSION);
+            return BCTL_EXIT_OK;
+        case ':':
+            return usage_err(NULL, "option '%s' needs a value",
+                             argv[optind - 1]);
+        default:
+            return usage_err(NULL, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc) {
+        if (help) {
+            usage(stdout);
+            return BCTL_EXIT_OK;
+        }
+        usage(stderr);
+        return BCTL_EXIT_USAGE;
+    }
+    c = find_cmd(argv[optind]);
+    if (!c)
+        return usage_err(NULL, "unknown command '%s'", argv[optind]);
+    if (help)
+        return cmd_help(&o, &argv[optind], 1);
+    nargs = argc - optind - 1;
+    if (o.given & ~c->opts) {
+        unsigned bit = (unsigned)__builtin_ctz(o.given & ~c->opts);
+        return usage_err(c->name, "'%s' is not an option of '%s'",
+                         o.given_name[bit], c->name);
+    }
+    if (nargs < c->min_args || (c->max_args >= 0 && nargs > c->max_args)) {
+        if (nargs < c->min_args)
+            return usage_err(c->name, "missing argument: balloonctl %s %s",
+                             c->name, c->args);
+        return usage_err(c->name, "too many arguments: balloonctl %s %s",
+                         c->name, c->args);
+    }
+    return c->run(&o, &argv[optind + 1], nargs);
+}

@@ -1,0 +1,194 @@
+/*
+ * format.c - how balloonctl prints replies: the domain table (`show`,
+ * `top`), the status summary, and JSON for scripts.
+ *
+ * Design: the table follows `xl list`: one row per domain, fixed columns,
+ * human sizes (common/size.c), the name column as wide as the longest name
+ * (capped), the free-text reason last so it may run long.  Every string
+ * that came over the socket goes through bctl_clean() before it reaches
+ * the terminal.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "cli/client.h"
+#include "common/proto.h"
+#include "common/size.h"
+
+#define NAME_COL_MAX 32
+
+const char *bctl_size(yajl_val obj, const char *key, char *buf, size_t len)
+{
+    uint64_t kib;
+
+    if (!bctl_get_u64(obj, key, &kib))
+        return "-";
+    return bd_format_kib(kib, buf, len);
+}
+
+static const char *duration(uint64_t ms, char *buf, size_t len)
+{
+    uint64_t s = ms / 1000;
+
+    if (s < 60)
+        snprintf(buf, len, "%" PRIu64 "s", s);
+    else if (s < 3600)
+        snprintf(buf, len, "%" PRIu64 "min%02" PRIu64 "s", s / 60, s % 60);
+    else if (s < 86400)
+        snprintf(buf, len, "%" PRIu64 "h%02" PRIu64 "min", s / 3600,
+                 s / 60 % 60);
+    else
+        snprintf(buf, len, "%" PRIu64 "d%02" PRIu64 "h", s / 86400,
+                 s / 3600 % 24);
+    return buf;
+}
+
+void bctl_print_domains(FILE *f, yajl_val domains, size_t max_rows)
+{
+    size_t n = YAJL_IS_ARRAY(domains) ? domains->u.array.len : 0;
+    int w = 4;
+    char name[NAME_COL_MAX + 1], reason[200];
+    char cur[16], tgt[16], min[16], max[16], used[16], avail[16];
+
+    for (size_t i = 0; i < n; i++) {
+        const char *s = bctl_get_str(domains->u.array.values[i], "name");
+        int l = s ? (int)strlen(s) : 0;
+        if (l > w)
+            w = l > NAME_COL_MAX ? NAME_COL_MAX : l;
+    }
+    fprintf(f, "%-*s %5s %8s %8s %8s %8s %8s %8s %6s %-6s %-8s %-4s %s\n",
+            w, "NAME", "ID", "CURRENT", "TARGET", "MIN", "MAX", "USED",
+            "AVAIL", "WEIGHT", "MODE", "STATE", "PRES", "REASON");
+    for (size_t i = 0; i < n && (!max_rows || i < max_rows); i++) {
+        yajl_val d = domains->u.array.values[i];
+        uint64_t domid = 0, weight = 0;
+        const char *nm = bctl_get_str(d, "name");
+
+        bctl_get_u64(d, "domid", &domid);
+        bctl_get_u64(d, "weight", &weight);
+        bctl_clean(nm ? nm : "?", name, sizeof(name));
+        if (nm && strlen(nm) > NAME_COL_MAX)
+            name[NAME_COL_MAX - 1] = '~';
+        bctl_clean(bctl_get_str(d, "reason"), reason, sizeof(reason));
+        fprintf(f,
+                "%-*s %5" PRIu64 " %8s %8s %8s %8s %8s %8s %6" PRIu64
+                " %-6.6s %-8.8s %-4s %s\n",
+                w, name, domid, bctl_size(d, "current_kib", cur, sizeof(cur)),
+                bctl_size(d, "target_kib", tgt, sizeof(tgt)),
+                bctl_size(d, "min_kib", min, sizeof(min)),
+                bctl_size(d, "max_kib", max, sizeof(max)),
+                bctl_size(d, "used_kib", used, sizeof(used)),
+                bctl_size(d, "available_kib", avail, sizeof(avail)), weight,
+                bctl_get_str(d, "mode") ? bctl_get_str(d, "mode") : "?",
+                bctl_get_str(d, "state") ? bctl_get_str(d, "state") : "?",
+                bctl_get_bool(d, "pressure") ? "yes" : "-", reason);
+    }
+    if (max_rows && n > max_rows)
+        fprintf(f, "... %zu more (balloonctl show)\n", n - max_rows);
+}
+
+void bctl_print_status(FILE *f, yajl_val st)
+{
+    char a[16], b[16], c[16], d[16], t[32], buf[256];
+    uint64_t pid = 0, up = 0, nres = 0, ndom = 0, nman = 0, reb = 0,
+             writes = 0, errs = 0, ago;
+    const char *s;
+
+    bctl_get_u64(st, "pid", &pid);
+    bctl_get_u64(st, "uptime_ms", &up);
+    bctl_get_u64(st, "reservations", &nres);
+    bctl_get_u64(st, "domains", &ndom);
+    bctl_get_u64(st, "domains_managed", &nman);
+    bctl_get_u64(st, "rebalances", &reb);
+    bctl_get_u64(st, "target_writes", &writes);
+    bctl_get_u64(st, "errors", &errs);
+
+    s = bctl_get_str(st, "daemon_version");
+    fprintf(f, "balloond %s, pid %" PRIu64 ", up %s%s\n",
+            bctl_clean(s ? s : "?", buf, sizeof(buf)), pid,
+            duration(up, t, sizeof(t)),
+            bctl_get_bool(st, "dry_run") ? " (dry run: no targets written)"
+                                         : "");
+    s = bctl_get_str(st, "host");
+    fprintf(f, "host:        %s\n", bctl_clean(s ? s : "?", buf, sizeof(buf)));
+    s = bctl_get_str(st, "config");
+    fprintf(f, "config:      %s\n", bctl_clean(s ? s : "?", buf, sizeof(buf)));
+    fprintf(f, "memory:      total %s, free %s, reserve %s, reserved %s "
+            "(%" PRIu64 " reservation%s)\n",
+            bctl_size(st, "host_total_kib", a, sizeof(a)),
+            bctl_size(st, "host_free_kib", b, sizeof(b)),
+            bctl_size(st, "reserve_kib", c, sizeof(c)),
+            bctl_size(st, "reserved_kib", d, sizeof(d)), nres,
+            nres == 1 ? "" : "s");
+    fprintf(f, "domains:     %" PRIu64 " (%" PRIu64 " managed)\n", ndom, nman);
+    if (bctl_get_u64(st, "last_rebalance_ago_ms", &ago))
+        fprintf(f, "rebalances:  %" PRIu64 ", last %s ago; %" PRIu64
+                " target writes, %" PRIu64 " errors\n", reb,
+                duration(ago, t, sizeof(t)), writes, errs);
+    else
+        fprintf(f, "rebalances:  none yet; %" PRIu64 " target writes, %"
+                PRIu64 " errors\n", writes, errs);
+    s = bctl_get_str(st, "last_error");
+    if (s)
+        fprintf(f, "last error:  %s\n", bctl_clean(s, buf, sizeof(buf)));
+}
+
+static int gen_value(yajl_gen g, yajl_val v, bool strip_head)
+{
+    yajl_gen_status st = yajl_gen_status_ok;
+
+    if (YAJL_IS_STRING(v)) {
+        st = yajl_gen_string(g, (const unsigned char *)v->u.string,
+                             strlen(v->u.string));
+    } else if (YAJL_IS_NUMBER(v)) {
+        st = yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
+    } else if (YAJL_IS_OBJECT(v)) {
+        st = yajl_gen_map_open(g);
+        for (size_t i = 0; i < v->u.object.len && st == yajl_gen_status_ok;
+             i++) {
+            const char *k = v->u.object.keys[i];
+            if (strip_head && (!strcmp(k, "version") || !strcmp(k, "ok")))
+                continue;
+            st = yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+            if (st == yajl_gen_status_ok &&
+                gen_value(g, v->u.object.values[i], false))
+                return -EIO;
+        }
+        if (st == yajl_gen_status_ok)
+            st = yajl_gen_map_close(g);
+    } else if (YAJL_IS_ARRAY(v)) {
+        st = yajl_gen_array_open(g);
+        for (size_t i = 0; i < v->u.array.len && st == yajl_gen_status_ok; i++)
+            if (gen_value(g, v->u.array.values[i], false))
+                return -EIO;
+        if (st == yajl_gen_status_ok)
+            st = yajl_gen_array_close(g);
+    } else if (YAJL_IS_TRUE(v)) {
+        st = yajl_gen_bool(g, 1);
+    } else if (YAJL_IS_FALSE(v)) {
+        st = yajl_gen_bool(g, 0);
+    } else {
+        st = yajl_gen_null(g);
+    }
+    return st == yajl_gen_status_ok ? 0 : -EIO;
+}
+
+int bctl_print_json(FILE *f, yajl_val v, bool strip_head)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    const unsigned char *buf;
+    size_t len;
+    int rc = -EIO;
+
+    if (!g)
+        return -ENOMEM;
+    if (!gen_value(g, v, strip_head) &&
+        yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) {
+        fwrite(buf, 1, len, f);
+        fputc('\n', f);
+        rc = 0;
+    }
+    yajl_gen_free(g);
+    return rc;
+}

@@ -1,0 +1,18 @@
+/*
+ * top.h - `balloonctl top`: a live, refreshing view of status and show.
+ */
+#ifndef BCTL_TOP_H
+#define BCTL_TOP_H
+
+#include <stdint.h>
+
+struct bctl_top_opts {
+    const char *socket;
+    uint64_t delay_ms;   /* between refreshes */
+    uint64_t iterations; /* 0: until q or a signal */
+};
+
+/* Returns a BCTL_EXIT_* code. */
+int bctl_top(const struct bctl_top_opts *o);
+
+#endif /* BCTL_TOP_H */
