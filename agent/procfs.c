@@ -101,7 +101,7 @@ static int parse_kb_value(const char *p, const char *end, uint64_t *kib)
 
 int bd_meminfo_parse(const char *buf, size_t len, struct bd_meminfo *out)
 {
-    struct line_iter it = { buf, buf + len };
+    struct line_iter it;
     uint64_t val[MI_N] = { 0 };
     bool seen[MI_N] = { false };
     const char *line, *rest;
@@ -110,6 +110,8 @@ int bd_meminfo_parse(const char *buf, size_t len, struct bd_meminfo *out)
 
     if (!buf || len > BD_PROCFS_MAX_BYTES)
         return -EINVAL;
+    it.p = buf;
+    it.end = buf + len;
     while ((rc = next_line(&it, &line, &line_len)) > 0) {
         for (i = 0; i < MI_N; i++) {
             if (!match_name(line, line_len, meminfo_names[i], ':', &rest))
@@ -156,7 +158,7 @@ static const char *const vmstat_names[VS_N] = {
 
 int bd_vmstat_parse(const char *buf, size_t len, struct bd_vmstat *out)
 {
-    struct line_iter it = { buf, buf + len };
+    struct line_iter it;
     uint64_t val[VS_N] = { 0 };
     bool seen[VS_N] = { false };
     const char *line, *rest;
@@ -165,6 +167,8 @@ int bd_vmstat_parse(const char *buf, size_t len, struct bd_vmstat *out)
 
     if (!buf || len > BD_PROCFS_MAX_BYTES)
         return -EINVAL;
+    it.p = buf;
+    it.end = buf + len;
     while ((rc = next_line(&it, &line, &line_len)) > 0) {
         for (i = 0; i < VS_N; i++) {
             if (!match_name(line, line_len, vmstat_names[i], ' ', &rest))
@@ -225,7 +229,7 @@ static int parse_avg10(const char *p, const char *end, uint32_t *x100)
 
 int bd_psi_parse(const char *buf, size_t len, struct bd_psi *out)
 {
-    struct line_iter it = { buf, buf + len };
+    struct line_iter it;
     bool seen_some = false, seen_full = false;
     uint32_t some = 0, full = 0;
     const char *line, *rest;
@@ -234,6 +238,8 @@ int bd_psi_parse(const char *buf, size_t len, struct bd_psi *out)
 
     if (!buf || len > BD_PROCFS_MAX_BYTES)
         return -EINVAL;
+    it.p = buf;
+    it.end = buf + len;
     while ((rc = next_line(&it, &line, &line_len)) > 0) {
         if (match_name(line, line_len, "some", ' ', &rest)) {
             if (seen_some)

@@ -179,7 +179,7 @@ PIDS="$PIDS $daemon"
 kill -TERM "$daemon"
 # gone, or a zombie waiting for a reaper
 gone() {
-    [ ! -e /proc/$1/stat ] || [ "$(cut -d' ' -f3 /proc/$1/stat)" = Z ]
+    [ ! -e "/proc/$1/stat" ] || [ "$(cut -d' ' -f3 "/proc/$1/stat")" = Z ]
 }
 wait_for 30 gone "$daemon" || fail "daemon did not exit"
 
