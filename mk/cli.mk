@@ -8,3 +8,6 @@ $(eval $(call LINK,$(BUILDDIR)/cli/balloonctl,$(call obj,$(BALLOONCTL_SRCS)),$(Y
 
 # Integration tests: the real balloond (--host=sim) and the real balloonctl.
 CHECKS += $(sort $(wildcard tests/integration/*.sh))
+CTL_RAW := $(BUILDDIR)/tests/integration/ctl-raw
+$(eval $(call LINK,$(CTL_RAW),$(call obj,tests/integration/ctl-raw.c),))
+build-all: $(CTL_RAW)

@@ -1,0 +1,141 @@
+#!/bin/sh
+# ctl-commands.sh - every balloonctl command against the real balloond on
+# the simulated host (sim:basic: Domain-0 + vm-a, vm-b, vm-c, 8G host),
+# with the exit codes and messages balloonctl(8) promises.
+. "$(dirname "$0")/lib.inc"
+
+start_daemon basic
+
+# ---- status / show ----
+expect 0 ctl status
+has "$out" "^balloond "
+has "$out" "host: *sim:basic"
+has "$out" "domains: *4 (3 managed)"
+expect 0 ctl status --json
+has "$out" '"host_total_kib":8388608'
+hasnt "$out" '"ok"'
+
+expect 0 ctl show
+has "$out" "^NAME  *ID  *CURRENT  *TARGET  *MIN  *MAX"
+has "$out" "^vm-a  *1 "
+has "$out" "^Domain-0  *0 .* ignore "
+[ "$(printf '%s\n' "$out" | wc -l)" -eq 5 ] || fail "show: expected 5 lines"
+expect 0 ctl show vm-b 3
+[ "$(printf '%s\n' "$out" | wc -l)" -eq 3 ] || fail "show vm-b 3: 3 lines"
+has "$out" "^vm-b  *2 "
+has "$out" "^vm-c  *3 "
+expect 0 ctl show --json vm-a
+has "$out" '^{"domains":\[{"domid":1,"name":"vm-a","current_kib":[0-9]*,"target_kib":[0-9]*'
+has "$out" '"static_max_kib":4194304'
+hasnt "$out" '"version"'
+expect 1 ctl show nosuch
+has "$err" "no domain named 'nosuch'"
+one_line "$err"
+
+# ---- set / auto ----
+expect 0 ctl set vm-c 2G
+has "$out" "vm-c: pinned at 2.00G"
+expect 0 ctl show --json 3
+has "$out" '"target_kib":2097152'
+has "$out" '"state":"pinned"'
+has "$out" '"pin_kib":2097152'
+expect 1 ctl set vm-c 100G
+has "$err" "outside vm-c's limits"
+one_line "$err"
+expect 1 ctl set ghost 1G
+has "$err" "set: no domain named 'ghost'"
+expect 2 ctl set vm-c 512
+has "$err" "not a size"
+one_line "$err"
+expect 2 ctl set vm-c 0
+expect 2 ctl set vm-c
+has "$err" "missing argument"
+expect 0 ctl auto vm-c
+has "$out" "managed automatically again"
+expect 0 ctl show --json vm-c
+has "$out" '"pin_kib":null'
+hasnt "$out" '"state":"pinned"'
+
+# ---- limits ----
+expect 0 ctl limits vm-a --max 1536M --weight 300 --mode fixed
+has "$out" "max 1.50G, weight 300, mode fixed"
+expect 0 ctl show --json vm-a
+has "$out" '"max_kib":1572864'
+has "$out" '"weight":300'
+has "$out" '"mode":"fixed"'
+expect 0 ctl limits vm-a --reset
+expect 0 ctl show --json vm-a
+has "$out" '"max_kib":4194304'
+has "$out" '"weight":100'
+has "$out" '"mode":"auto"'
+expect 2 ctl limits vm-a --min 2G --max 1G
+has "$err" "larger than --max"
+expect 2 ctl limits vm-a --mode balloon
+expect 2 ctl limits vm-a --weight 0
+expect 2 ctl limits vm-a
+has "$err" "nothing to change"
+expect 2 ctl limits vm-a --reset --weight 5
+expect 1 ctl limits vm-a --max 64G
+one_line "$err"
+
+# ---- reserve / release ----
+expect 0 ctl reserve 1G --timeout 10s
+has "$out" "^reservation [0-9]*: 1.00G free and held"
+id=$(printf '%s\n' "$out" | sed -n 's/^reservation \([0-9]*\):.*/\1/p')
+expect 0 ctl status
+has "$out" "reserved 1.00G (1 reservation)"
+expect 0 ctl release "$id"
+has "$out" "released reservation $id (1.00G)"
+expect 1 ctl release "$id"
+has "$err" "no reservation"
+expect 0 ctl reserve 256M --quiet
+printf '%s\n' "$out" | grep -qx '[0-9][0-9]*' || fail "--quiet prints the id"
+ctl release "$out" > /dev/null || fail "release of the --quiet id"
+# Freeable in principle, but not within 0 s: a timeout, with what was done.
+expect 1 ctl reserve 5G --timeout 0
+has "$err" "reserve: timed out"
+has "$err" "achieved .* of 5.00G"
+one_line "$err"
+# Never achievable: refused at once.
+expect 1 ctl reserve 7G --timeout 30s
+has "$err" "cannot free 7.00G"
+expect 2 ctl reserve 1G --timeout 2h
+expect 2 ctl release abc
+
+# ---- reload / metrics / top / completion ----
+expect 0 ctl reload
+has "$out" "reloaded $T/balloond.conf"
+echo "interval = bogus" >> "$T/balloond.conf"
+expect 1 ctl reload
+has "$err" "reload"
+one_line "$err"
+write_config
+expect 0 ctl reload
+expect 0 ctl metrics
+has "$out" '^balloond_domain_current_bytes{domid="1",name="vm-a"} [0-9]'
+expect 0 ctl top --iterations 2 --delay 200ms
+[ "$(printf '%s\n' "$out" | grep -c '^balloonctl top')" -eq 2 ] || fail "top: 2 frames"
+has "$out" "^vm-c "
+hasnt "$out" "$(printf '\033')"
+expect 0 ctl complete domains
+[ "$(printf '%s\n' "$out" | tr '\n' ' ')" = "Domain-0 vm-a vm-b vm-c " ] \
+    || fail "complete domains: $out"
+
+# ---- usage errors and an unreachable daemon ----
+expect 2 ctl
+expect 2 ctl frobnicate
+has "$err" "unknown command 'frobnicate'"
+expect 2 ctl show --min 1G
+has "$err" "'--min' is not an option of 'show'"
+expect 0 ctl help
+has "$out" "^usage: balloonctl"
+expect 0 ctl --version
+expect 3 "$BALLOONCTL" --socket "$T/nonexistent" status
+has "$err" "cannot connect to $T/nonexistent"
+one_line "$err"
+
+alive
+stop_daemon
+expect 3 ctl show
+has "$err" "is balloond running"
+echo "$NAME: ok"
