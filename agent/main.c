@@ -101,7 +101,9 @@ static int print_once(const struct bd_agent_options *o)
         logmsg(LOG_ERR, "%s: %s", o->proc_dir, strerror(-rc));
         return 1;
     }
-    /* Rates need two readings: take a base, wait one interval. */
+    /* Rates need two readings: take a base, wait one interval, and take
+     * the rates over that interval however short it is. */
+    sm.rate_window_ms = o->interval_ms;
     t0 = mono_ms();
     rc = bd_sampler_read(&sm, t0, &s);
     if (!rc) {

@@ -58,6 +58,7 @@ int bd_sampler_init(struct bd_sampler *sm, const char *proc_dir)
     int rc;
 
     memset(sm, 0, sizeof(*sm));
+    sm->rate_window_ms = BD_SAMPLER_RATE_WINDOW_MS;
     rc = join(sm->meminfo_path, sizeof(sm->meminfo_path), proc_dir, "meminfo");
     if (!rc)
         rc = join(sm->vmstat_path, sizeof(sm->vmstat_path), proc_dir, "vmstat");
@@ -98,23 +99,28 @@ static void sample_vmstat(struct bd_sampler *sm, uint64_t now_ms,
         sm->have_prev = false;
         return;
     }
-    /* Two samples in the same millisecond (or a clock that went back):
-     * repeat the last rates and keep the older base, so the next interval
-     * is long enough to mean something. */
-    if (sm->have_prev && now_ms > sm->prev_ms) {
-        elapsed_ms = now_ms - sm->prev_ms;
+    /* A rate over a short interval is noise (13 faults in 100 ms are not
+     * "130 faults/s"), so rates cover at least most of a rate window:
+     * until then the last rates are repeated and the older base kept.
+     * This also covers two samples in one millisecond, or a clock that
+     * went back. */
+    elapsed_ms = sm->have_prev && now_ms > sm->prev_ms ? now_ms - sm->prev_ms
+                                                       : 0;
+    if (sm->have_prev &&
+        (elapsed_ms == 0 || elapsed_ms * 10 < sm->rate_window_ms * 9)) {
+        out->swapin_rate = sm->last.swapin_rate;
+        out->swapout_rate = sm->last.swapout_rate;
+        out->majflt_rate = sm->last.majflt_rate;
+        out->has_rates = sm->last.has_rates;
+        return;
+    }
+    if (sm->have_prev) {
         out->swapin_rate = rate_of(sm, sm->prev.pswpin, vs.pswpin, elapsed_ms);
         out->swapout_rate =
             rate_of(sm, sm->prev.pswpout, vs.pswpout, elapsed_ms);
         out->majflt_rate =
             rate_of(sm, sm->prev.pgmajfault, vs.pgmajfault, elapsed_ms);
         out->has_rates = true;
-    } else if (sm->have_prev) {
-        out->swapin_rate = sm->last.swapin_rate;
-        out->swapout_rate = sm->last.swapout_rate;
-        out->majflt_rate = sm->last.majflt_rate;
-        out->has_rates = sm->last.has_rates;
-        return;
     }
     sm->last.swapin_rate = out->swapin_rate;
     sm->last.swapout_rate = out->swapout_rate;

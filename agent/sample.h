@@ -20,6 +20,10 @@
 #include "agent/procfs.h"
 #include "agent/report.h"
 
+/* Rates are taken over at least 90% of this; shorter sampling intervals
+ * repeat the last rates in between. */
+#define BD_SAMPLER_RATE_WINDOW_MS 1000
+
 struct bd_sampler {
     char meminfo_path[PATH_MAX];
     char vmstat_path[PATH_MAX];
@@ -28,6 +32,7 @@ struct bd_sampler {
     struct bd_vmstat prev;
     uint64_t prev_ms;
     struct bd_agent_sample last; /* rates of the last sample */
+    uint64_t rate_window_ms;     /* BD_SAMPLER_RATE_WINDOW_MS */
     int vmstat_rc;          /* last result for vmstat: 0 or -errno */
     int psi_rc;             /* same for PSI (-ENOENT: kernel without PSI) */
     unsigned resets;        /* counter resets seen (for logs and tests) */
@@ -39,7 +44,9 @@ int bd_sampler_init(struct bd_sampler *sm, const char *proc_dir);
 /*
  * Take one sample at now_ms (monotonic).  Returns 0 or the -errno of
  * reading or parsing meminfo, without which there is nothing to report.
- * Rates need a previous reading: the first sample has has_rates false.
+ * Rates need a previous reading at least 90% of the rate window ago: the
+ * first sample has has_rates false, and with sampling intervals shorter
+ * than the window so have the samples until one window has passed.
  */
 int bd_sampler_read(struct bd_sampler *sm, uint64_t now_ms,
                     struct bd_agent_sample *out);

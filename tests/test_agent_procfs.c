@@ -413,50 +413,59 @@ static void test_sampler(void **state)
     assert_int_equal(bd_sampler_read(&sm, 11000, &s), 0);
     assert_true(s.has_rates);
     assert_int_equal(s.swapin_rate, 2000);
+    /* Samples closer than 90% of the rate window repeat the last rates;
+     * 11899 is still too close, 11900 is a new interval. */
+    assert_int_equal(bd_sampler_read(&sm, 11100, &s), 0);
+    assert_int_equal(s.swapin_rate, 2000);
+    assert_int_equal(bd_sampler_read(&sm, 11899, &s), 0);
+    assert_int_equal(s.swapin_rate, 2000);
+    assert_int_equal(bd_sampler_read(&sm, 11900, &s), 0);
+    assert_int_equal(s.swapin_rate, 0);
+    assert_int_equal(s.majflt_rate, 0);
 
     /* Counters go back (a different kernel's numbers): a reset, rate 0,
      * then rates resume from the new base. */
     copy("real/vmstat", "vmstat");
-    assert_int_equal(bd_sampler_read(&sm, 12000, &s), 0);
+    assert_int_equal(bd_sampler_read(&sm, 13000, &s), 0);
     assert_true(s.has_rates);
     assert_int_equal(s.swapin_rate, 0);
     assert_int_equal(s.majflt_rate, 0);
     assert_int_equal(sm.resets, 3);
     copy("swapping/vmstat", "vmstat");
-    assert_int_equal(bd_sampler_read(&sm, 14000, &s), 0);
+    assert_int_equal(bd_sampler_read(&sm, 15000, &s), 0);
     assert_int_equal(s.swapin_rate, 183402 / 2);
 
     /* vmstat damaged: no rates, the error is kept; meminfo still counts. */
     copy("truncated/vmstat", "vmstat");
-    assert_int_equal(bd_sampler_read(&sm, 15000, &s), 0);
+    assert_int_equal(bd_sampler_read(&sm, 16000, &s), 0);
     assert_false(s.has_rates);
     assert_int_equal(sm.vmstat_rc, -EINVAL);
     /* Back: needs a new base first. */
     copy("swapping/vmstat", "vmstat");
-    assert_int_equal(bd_sampler_read(&sm, 16000, &s), 0);
+    assert_int_equal(bd_sampler_read(&sm, 17000, &s), 0);
     assert_false(s.has_rates);
     assert_int_equal(sm.vmstat_rc, 0);
-    assert_int_equal(bd_sampler_read(&sm, 17000, &s), 0);
+    assert_int_equal(bd_sampler_read(&sm, 18000, &s), 0);
     assert_true(s.has_rates);
 
     /* PSI gone (or garbage): has_psi false, the reason kept. */
     snprintf(p, sizeof(p), "%s/pressure/memory", scratch);
     assert_int_equal(remove(p), 0);
-    assert_int_equal(bd_sampler_read(&sm, 18000, &s), 0);
+    assert_int_equal(bd_sampler_read(&sm, 19000, &s), 0);
     assert_false(s.has_psi);
     assert_int_equal(sm.psi_rc, -ENOENT);
     copy("garbage/pressure/memory", "pressure/memory");
-    assert_int_equal(bd_sampler_read(&sm, 19000, &s), 0);
+    assert_int_equal(bd_sampler_read(&sm, 20000, &s), 0);
     assert_false(s.has_psi);
     assert_int_equal(sm.psi_rc, -EINVAL);
     assert_int_equal(s.psi.some_x100, 0);
 
     /* meminfo damaged: the sample fails. */
     copy("truncated/meminfo", "meminfo");
-    assert_int_equal(bd_sampler_read(&sm, 20000, &s), -EINVAL);
+    assert_int_equal(bd_sampler_read(&sm, 21000, &s), -EINVAL);
     snprintf(p, sizeof(p), "%s/meminfo", scratch);
     assert_int_equal(remove(p), 0);
-    assert_int_equal(bd_sampler_read(&sm, 21000, &s), -ENOENT);
+    assert_int_equal(bd_sampler_read(&sm, 22000, &s), -ENOENT);
 }
 
 static void test_read_file_limits(void **state)
