@@ -128,8 +128,12 @@ size_t bd_report_keys(const struct bd_agent_sample *s, uint64_t seq,
     set_kv(&kv[n++], BD_KEY_SWAPOUT_RATE, s->has_rates, s->swapout_rate);
     set_kv(&kv[n++], BD_KEY_MAJFLT_RATE, s->has_rates, s->majflt_rate);
     set_kv(&kv[n++], BD_KEY_PSI_SOME, s->has_psi, s->psi.some_x100);
+    /* "full" stall time is part of "some" stall time, so full <= some;
+     * the two averages are rounded separately, and balloond refuses a
+     * report with full above some: never let rounding cost a report. */
     set_kv(&kv[n++], BD_KEY_PSI_FULL, s->has_psi && s->psi.has_full,
-           s->psi.full_x100);
+           s->psi.full_x100 < s->psi.some_x100 ? s->psi.full_x100
+                                               : s->psi.some_x100);
     set_kv(&kv[n++], BD_KEY_XS_MEMINFO_TOTAL, true, s->mem.total_kib);
     set_kv(&kv[n++], BD_KEY_XS_MEMINFO_FREE, true, s->mem.available_kib);
     set_kv(&kv[n++], BD_KEY_SEQ, true, seq);

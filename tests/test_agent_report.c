@@ -245,6 +245,14 @@ static void test_keys(void **state)
     }
     assert_string_equal(kv[n - 1].key, "data/balloon/seq");
     assert_string_equal(kv[n - 1].value, "7");
+    /* full is never written above some. */
+    s.has_psi = true;
+    s.psi.has_full = true;
+    s.psi.some_x100 = 12;
+    s.psi.full_x100 = 13;
+    bd_report_keys(&s, 8, kv);
+    assert_string_equal(kv[7].value, "12");
+    assert_string_equal(kv[8].value, "12");
     /* PSI without "full". */
     s.has_psi = true;
     s.psi.has_full = false;
