@@ -40,12 +40,12 @@ static uint64_t sub0(uint64_t a, uint64_t b)
 }
 
 /* Memory promised to domains (target above current) but not yet taken. */
-static uint64_t pending_growth(struct bd_domain **doms, size_t n)
+static uint64_t pending_growth(const struct bd_daemon *d)
 {
     uint64_t sum = 0;
 
-    for (size_t i = 0; i < n; i++) {
-        const struct bd_domain *dom = doms[i];
+    for (size_t i = 0; i < d->n_doms; i++) {
+        const struct bd_domain *dom = d->doms[i];
         if (dom->dying || !dom->usable)
             continue;
         if (dom->has_dec && (dom->dec.state == BD_STATE_CLIPPED ||
@@ -124,18 +124,25 @@ int bd_actuate(struct bd_daemon *d, struct bd_domain **doms, size_t n,
     short_now = free_now < reserve;
     startup = now_ms < d->start_ms + p.shrink_delay_ms;
 
-    for (size_t k = 0; k < plan->n_order; k++) {
-        size_t idx = plan->order[k];
+    /* Two passes (shrinks, then grows) even if a plan's order mixed them:
+     * growth must never get ahead of the memory that funds it. */
+    for (size_t k = 0; k < 2 * plan->n_order; k++) {
+        bool grow_pass = k >= plan->n_order;
+        size_t idx = plan->order[k % plan->n_order];
         struct bd_domain *dom;
         const struct bd_decision *dec;
         uint64_t planned_from, target, lo, hi;
+        bool shrink;
         int rc;
 
         if (idx >= n)
             continue;
         dom = doms[idx];
         dec = &plan->dec[idx];
-        if (!dec->write || dom->limits.mode == BD_MODE_IGNORE)
+        /* Judged against the target now, not the plan's flag. */
+        shrink = dec->target_kib < dom->target_kib;
+        if (!dec->write || dom->limits.mode == BD_MODE_IGNORE ||
+            dec->target_kib == dom->target_kib || shrink == grow_pass)
             continue;
         target = dec->target_kib;
         hi = dom->limits.max_kib;
@@ -153,8 +160,9 @@ int bd_actuate(struct bd_daemon *d, struct bd_domain **doms, size_t n,
         }
         /* No history yet: keep what a previous run (or the admin) set,
          * unless the memory is needed now or the target breaks a limit. */
-        if (dec->shrink && startup && !short_now && dom->target_kib <= hi &&
-            dom->target_kib >= lo) {
+        if (shrink && startup && !short_now && dom->target_kib <= hi &&
+            dom->target_kib >= lo && !dom->pin_kib &&
+            dom->limits.mode == BD_MODE_AUTO) {
             bd_debug("domain %s: shrink deferred after start", dom->name);
             continue;
         }
@@ -168,7 +176,7 @@ int bd_actuate(struct bd_daemon *d, struct bd_domain **doms, size_t n,
         if (rc < 0 || dom->target_kib != planned_from || dom->hold_kib)
             continue;
 
-        if (!dec->shrink) {
+        if (!shrink) {
             uint64_t need = sub0(target, dom->target_kib), give;
 
             if (!budget_known) {
@@ -178,7 +186,7 @@ int bd_actuate(struct bd_daemon *d, struct bd_domain **doms, size_t n,
                     d->phys = ph;
                 budget = sub0(sub0(d->phys.free_kib,
                                    d->phys.outstanding_kib),
-                              pending_growth(doms, n));
+                              pending_growth(d));
                 budget = sub0(budget, reserve);
                 budget_known = true;
             }

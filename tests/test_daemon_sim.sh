@@ -1,0 +1,85 @@
+#!/bin/sh
+# test_daemon_sim.sh - the real balloond on the simulated host.
+#
+# Runs $BUILDDIR/daemon/balloond --host=sim:basic for a few seconds and
+# checks what an operator relies on: options and exit codes, it becomes
+# ready and rebalances (log lines with sd-daemon prefixes), writes its
+# metrics file, survives a SIGHUP with a broken configuration (old one kept)
+# and takes a fixed one, --dry-run writes nothing, and SIGTERM stops it
+# promptly with exit status 0.
+set -u
+B=${BUILDDIR:-build}/daemon/balloond
+T=$(mktemp -d /tmp/bd-sim-test.XXXXXX)
+PID=
+fail() { echo "FAIL: $*"; [ -f "$T/log" ] && sed 's/^/  | /' "$T/log" | tail -30; cleanup; exit 1; }
+cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"; }
+trap cleanup INT TERM
+
+cat > "$T/ok.conf" <<EOC
+[host]
+interval = 1s
+[control]
+socket = $T/control
+state-file = $T/state
+metrics-file = $T/metrics
+EOC
+printf '[host]\ninterval = 5\nbogus = 1\n' > "$T/bad.conf"
+
+"$B" --help > /dev/null || fail "--help"
+"$B" --version | grep -q '^balloond ' || fail "--version"
+"$B" --no-such-option 2>/dev/null; [ $? -eq 2 ] || fail "usage error must exit 2"
+out=$("$B" --check-config "$T/ok.conf"); [ $? -eq 0 ] || fail "check-config ok"
+[ "$out" = "configuration OK" ] || fail "check-config output: $out"
+out=$("$B" --check-config "$T/bad.conf"); [ $? -eq 1 ] || fail "check-config bad"
+echo "$out" | grep -q "bad.conf:2" || fail "check-config must name the line: $out"
+echo "$out" | grep -q "bad.conf:3" || fail "check-config must list every error"
+"$B" --config "$T/ok.conf" --host=sim:nonesuch 2>/dev/null
+[ $? -eq 1 ] || fail "unknown scenario must exit 1"
+
+# Run for real.
+"$B" --config "$T/ok.conf" --host=sim:basic 2> "$T/log" &
+PID=$!
+i=0
+while ! grep -q 'ready' "$T/log" 2>/dev/null; do
+    i=$((i + 1)); [ $i -gt 50 ] && fail "not ready after 5 s"; sleep 0.1
+done
+sleep 3
+kill -0 $PID 2>/dev/null || fail "died"
+grep -q '^<6>domain vm-a (1) found' "$T/log" || fail "no domain found line"
+grep -q '^<6>domain .*: target .* -> ' "$T/log" || fail "no target written"
+grep -vq '^<[0-7]>' "$T/log" && fail "a log line without sd-daemon prefix"
+grep -q '^# EOF' "$T/metrics" || fail "metrics file"
+grep -q 'balloond_domain_target_bytes{domid="1",name="vm-a"}' "$T/metrics" || fail "metrics content"
+
+# A broken config on SIGHUP keeps the old one; a good one is taken.
+cp "$T/bad.conf" "$T/ok.conf.new"; cp "$T/ok.conf" "$T/ok.conf.good"
+mv "$T/ok.conf.new" "$T/ok.conf"
+kill -HUP $PID; sleep 0.5
+kill -0 $PID 2>/dev/null || fail "died on a bad reload"
+grep -q 'reload failed' "$T/log" || fail "bad reload not reported"
+mv "$T/ok.conf.good" "$T/ok.conf"
+kill -HUP $PID; sleep 0.5
+grep -q 'configuration reloaded' "$T/log" || fail "good reload not taken"
+
+kill -TERM $PID
+i=0
+while kill -0 $PID 2>/dev/null; do
+    i=$((i + 1)); [ $i -gt 30 ] && fail "did not stop within 3 s of SIGTERM"; sleep 0.1
+done
+wait $PID; rc=$?
+PID=
+[ $rc -eq 0 ] || fail "exit status $rc after SIGTERM"
+grep -q 'stopping on signal 15' "$T/log" || fail "no stop line"
+[ -e "$T/control" ] && fail "control socket left behind"
+
+# --dry-run: decides, logs, writes nothing.
+"$B" --config "$T/ok.conf" --host=sim:basic --dry-run 2> "$T/log" &
+PID=$!
+sleep 3
+kill -TERM $PID; wait $PID; PID=
+grep -q 'would set target' "$T/log" || fail "dry-run logs nothing"
+grep -q ': target .* -> ' "$T/log" && fail "dry-run wrote a target"
+
+rm -rf "$T"
+echo "balloond on sim:basic: ok"
+exit 0
