@@ -31,4 +31,4 @@ $(eval $(call LINK,$(BUILDDIR)/tests/test_daemon_xlconf,$(call obj,tests/test_da
 # The real balloond on the simulated host: starts, plans, stops on SIGTERM.
 CHECKS += tests/test_daemon_sim.sh
 
-#MAN8 += man/balloond.8
+MAN8 += man/balloond.8
