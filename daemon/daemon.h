@@ -37,6 +37,8 @@ struct bd_domain {
     bool watched;
     bool dying;       /* dying or shut down: never written */
     bool usable;      /* memory/target and static-max known */
+    bool target_synth; /* dom0 without memory/target: current used */
+    bool appeared_late; /* came after balloond's first scan */
 
     /* From the host. */
     uint64_t current_kib;
@@ -120,6 +122,7 @@ struct bd_daemon {
     bool rescan_needed;
     bool state_dirty;
     bool host_failed;        /* last scan failed (logged once) */
+    bool scanned_once;
 
     struct bd_state_entry *pending; /* loaded, not yet applied */
     size_t n_pending;
@@ -171,6 +174,8 @@ void bd_domains_event(struct bd_daemon *d, const struct bd_host_event *ev,
 /* Expire holds and reservations. */
 void bd_domains_expire(struct bd_daemon *d, uint64_t now_ms);
 uint64_t bd_reserved_kib(const struct bd_daemon *d);
+/* A new domain took kib that granted reservations were holding for it. */
+void bd_res_consume(struct bd_daemon *d, uint64_t kib);
 /* Does this domain take part in planning (not dying, data known)? */
 bool bd_domain_plannable(const struct bd_daemon *d,
                          const struct bd_domain *dom);

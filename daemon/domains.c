@@ -63,19 +63,36 @@ int bd_daemon_init(struct bd_daemon *d, struct bd_config *cfg,
     return 0;
 }
 
+/*
+ * The keys watched per domain.  Exact keys rather than whole subtrees, so
+ * that a guest writing other keys under data/ costs nothing at all; the
+ * agent writes data/balloon/seq last in each report, so one event per
+ * report.
+ */
+static const char *const watched_keys[] = {
+    "memory/target", "memory/static-max", "memory/meminfo",
+    "data/balloon/seq", "data/meminfo_total", "data/meminfo_free",
+};
+#define N_WATCHED (sizeof(watched_keys) / sizeof(watched_keys[0]))
+
+static void unwatch_domain(struct bd_daemon *d, struct bd_domain *dom,
+                           size_t upto)
+{
+    char path[BD_HOST_PATH_MAX];
+
+    for (size_t i = 0; i < upto; i++) {
+        snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/%s",
+                 dom->domid, watched_keys[i]);
+        d->host->ops->unwatch(d->host, path, "dom");
+    }
+    dom->watched = false;
+}
+
 static void domain_free(struct bd_daemon *d, struct bd_domain *dom,
                         bool unwatch)
 {
-    char path[64];
-
-    if (unwatch && dom->watched && d->host) {
-        snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/memory",
-                 dom->domid);
-        d->host->ops->unwatch(d->host, path, "m");
-        snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/data",
-                 dom->domid);
-        d->host->ops->unwatch(d->host, path, "d");
-    }
+    if (unwatch && dom->watched && d->host)
+        unwatch_domain(d, dom, N_WATCHED);
     free(dom);
 }
 
@@ -216,10 +233,13 @@ int bd_domain_read_memory(struct bd_daemon *d, struct bd_domain *dom,
     bool was_usable = dom->usable;
     int rc;
 
+    bool synth = false;
+
     rc = read_num_key(d, dom->domid, "memory/target", &target);
     if (rc == -ENOENT && dom->domid == 0) {
         /* Dom0's target appears only once libxl first writes it. */
         target = dom->current_kib;
+        synth = true;
         rc = 0;
     }
     if (rc < 0)
@@ -232,7 +252,8 @@ int bd_domain_read_memory(struct bd_daemon *d, struct bd_domain *dom,
     if (rc < 0)
         goto unusable;
 
-    if (was_usable && target != dom->target_kib &&
+    /* libxl creating dom0's missing target is not an administrator. */
+    if (was_usable && !dom->target_synth && target != dom->target_kib &&
         !(dom->written_kib && target == dom->written_kib) &&
         target != dom->hold_kib)
         hold_external(d, dom, target, now_ms);
@@ -241,7 +262,15 @@ int bd_domain_read_memory(struct bd_daemon *d, struct bd_domain *dom,
         dom->static_max_kib = smax;
         bd_domain_apply_limits(d, dom);
     }
+    dom->target_synth = synth;
     dom->usable = true;
+    if (!was_usable && dom->appeared_late) {
+        /* A domain that was just created took its memory from a
+         * reservation made for it (balloonctl reserve, then xl create). */
+        bd_res_consume(d, target > dom->current_kib ? target
+                                                    : dom->current_kib);
+        dom->appeared_late = false;
+    }
     return 0;
 
 unusable:
@@ -333,22 +362,17 @@ bool bd_domain_plannable(const struct bd_daemon *d,
 
 static int watch_domain(struct bd_daemon *d, struct bd_domain *dom)
 {
-    char path[64];
+    char path[BD_HOST_PATH_MAX];
     int rc;
 
-    snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/memory",
-             dom->domid);
-    rc = d->host->ops->watch(d->host, path, "m");
-    if (rc < 0)
-        return rc;
-    snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/data",
-             dom->domid);
-    rc = d->host->ops->watch(d->host, path, "d");
-    if (rc < 0) {
-        snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/memory",
-                 dom->domid);
-        d->host->ops->unwatch(d->host, path, "m");
-        return rc;
+    for (size_t i = 0; i < N_WATCHED; i++) {
+        snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/%s",
+                 dom->domid, watched_keys[i]);
+        rc = d->host->ops->watch(d->host, path, "dom");
+        if (rc < 0) {
+            unwatch_domain(d, dom, i);
+            return rc;
+        }
     }
     dom->watched = true;
     return 0;
@@ -404,6 +428,7 @@ int bd_domains_scan(struct bd_daemon *d, uint64_t now_ms)
             }
             dom->domid = list[i].domid;
             dom->fresh = true;
+            dom->appeared_late = d->scanned_once;
             dom->stats_dirty = true;
             dom->current_kib = list[i].current_kib;
             dom->hv_max_kib = list[i].hv_max_kib;
@@ -453,6 +478,7 @@ int bd_domains_scan(struct bd_daemon *d, uint64_t now_ms)
         d->n_doms--;
     }
     d->rescan_needed = false;
+    d->scanned_once = true;
     rc = 0;
 out:
     free(list);
@@ -555,6 +581,28 @@ uint64_t bd_reserved_kib(const struct bd_daemon *d)
     for (size_t i = 0; i < d->n_res; i++)
         sum += d->res[i].kib;
     return sum;
+}
+
+void bd_res_consume(struct bd_daemon *d, uint64_t kib)
+{
+    for (size_t i = 0; i < d->n_res && kib > 0;) {
+        struct bd_reservation *r = &d->res[i];
+        uint64_t take;
+
+        if (!r->granted) {
+            i++;
+            continue;
+        }
+        take = kib < r->kib ? kib : r->kib;
+        r->kib -= take;
+        kib -= take;
+        if (r->kib == 0) {
+            bd_info("reservation %" PRIu64 " taken by a new domain", r->id);
+            d->res[i] = d->res[--d->n_res];
+            continue;
+        }
+        i++;
+    }
 }
 
 void bd_domain_release(struct bd_daemon *d, struct bd_domain *dom)

@@ -262,29 +262,6 @@ void bd_res_finish_all(struct bd_loop *l, const char *why)
     d->n_res = 0;
 }
 
-/* A domain that appeared took memory a reservation was holding for it. */
-static void res_consume(struct bd_daemon *d, uint64_t kib)
-{
-    for (size_t i = 0; i < d->n_res && kib > 0;) {
-        struct bd_reservation *r = &d->res[i];
-        uint64_t take;
-
-        if (!r->granted) {
-            i++;
-            continue;
-        }
-        take = kib < r->kib ? kib : r->kib;
-        r->kib -= take;
-        kib -= take;
-        if (r->kib == 0) {
-            bd_info("reservation %" PRIu64 " used by a new domain", r->id);
-            res_remove(d, i);
-            continue;
-        }
-        i++;
-    }
-}
-
 /* ---- the cycle ---------------------------------------------------------- */
 
 static uint64_t process_dirty(struct bd_loop *l, uint64_t now, bool *kick);
@@ -293,27 +270,10 @@ void bd_loop_cycle(struct bd_loop *l)
 {
     struct bd_daemon *d = l->d;
     uint64_t now = bd_loop_now_ms(l);
-    size_t before = d->n_doms;
-    uint64_t *known = NULL;
     bool kick = false, waiting;
 
     l->last_cycle_ms = now;
-    if (l->ready_sent && d->n_res > 0 && before > 0) {
-        known = calloc(before, sizeof(*known));
-        for (size_t i = 0; known && i < before; i++)
-            known[i] = d->doms[i]->domid;
-    }
-    if (bd_domains_scan(d, now) == 0 && known) {
-        for (size_t i = 0; i < d->n_doms; i++) {
-            bool old = false;
-            for (size_t j = 0; j < before; j++)
-                if (known[j] == d->doms[i]->domid)
-                    old = true;
-            if (!old)
-                res_consume(d, d->doms[i]->current_kib);
-        }
-    }
-    free(known);
+    bd_domains_scan(d, now);
     if (!l->ready_sent)
         bd_state_pending_drop(d);
     process_dirty(l, now, &kick);

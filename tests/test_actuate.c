@@ -416,6 +416,58 @@ static void test_startup_defers_shrinks(void **state)
     assert_int_equal(c->fh->n_writes, 1);
 }
 
+/* A domain created after start takes its memory from the reservation
+ * made for it (balloonctl reserve, then xl create). */
+static void test_reservation_taken_by_new_domain(void **state)
+{
+    struct ctx *c = *state;
+
+    assert_int_equal(bd_domains_scan(&c->d, NOW), 0);
+    c->d.res[0].id = 1;
+    c->d.res[0].kib = 1536 * M;
+    c->d.res[0].granted = true;
+    c->d.res[1].id = 2;
+    c->d.res[1].kib = 512 * M; /* still waiting: not consumed */
+    c->d.n_res = 2;
+    assert_int_equal(bd_reserved_kib(&c->d), 2 * G);
+    fake_add(c->fh, 7, "new", 1 * G, 2 * G);
+    assert_int_equal(bd_domains_scan(&c->d, NOW + 1000), 0);
+    assert_int_equal(c->d.n_res, 2);
+    assert_int_equal(bd_reserved_kib(&c->d), 1 * G);
+    fake_add(c->fh, 8, "newer", 1 * G, 2 * G);
+    assert_int_equal(bd_domains_scan(&c->d, NOW + 2000), 0);
+    assert_int_equal(c->d.n_res, 1);
+    assert_int_equal(c->d.res[0].id, 2);
+}
+
+/* Dom0 without memory/target: libxl creating it later is no external
+ * writer; a real change afterwards is. */
+static void test_dom0_target_appears(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_host_event ev;
+    struct bd_domain *d0;
+    bool kick = false;
+
+    fake_add(c->fh, 0, "Domain-0", 1 * G, 1 * G);
+    fake_set_key(c->fh, 0, "memory/target", NULL);
+    fake_set_key(c->fh, 0, "memory/static-max", NULL);
+    assert_int_equal(bd_domains_scan(&c->d, NOW), 0);
+    d0 = bd_domain_find(&c->d, 0);
+    assert_true(d0->usable);
+    assert_int_equal(d0->target_kib, 1 * G);
+    assert_int_equal(d0->static_max_kib, 1 * G + 1024);
+    assert_int_equal(d0->limits.mode, BD_MODE_IGNORE);
+    fake_set_num(c->fh, 0, "memory/target", 1 * G - 4 * M);
+    snprintf(ev.path, sizeof(ev.path), "/local/domain/0/memory/target");
+    bd_domains_event(&c->d, &ev, NOW, &kick);
+    assert_int_equal(d0->hold_kib, 0);
+    assert_int_equal(d0->target_kib, 1 * G - 4 * M);
+    fake_set_num(c->fh, 0, "memory/target", 800 * M);
+    bd_domains_event(&c->d, &ev, NOW, &kick);
+    assert_int_equal(d0->hold_kib, 800 * M);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +492,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rebalance_tight_host, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_startup_defers_shrinks, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reservation_taken_by_new_domain,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dom0_target_appears, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
