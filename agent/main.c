@@ -165,6 +165,22 @@ struct agent {
     unsigned long writes;
 };
 
+/* xenstore failed (connecting or writing): log it if it is news, and
+ * try again after the backoff, which doubles up to BACKOFF_MAX_MS until a
+ * report is written.  A guest whose data/ is not writable thus costs one
+ * attempt every 30 s and one log line, not a loop. */
+static void xs_failed(struct agent *a, int rc, const char *what,
+                      uint64_t now_ms)
+{
+    if (rc != a->xs_err)
+        logmsg(LOG_WARNING, "xenstore %s: %s; retrying", what, strerror(-rc));
+    a->xs_err = rc;
+    bd_xs_disconnect(&a->xs);
+    a->next_connect_ms = now_ms + a->backoff_ms;
+    a->backoff_ms = a->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+                                                       : a->backoff_ms * 2;
+}
+
 static void connect_xs(struct agent *a, uint64_t now_ms)
 {
     uint64_t seq;
@@ -172,19 +188,10 @@ static void connect_xs(struct agent *a, uint64_t now_ms)
 
     rc = bd_xs_connect(&a->xs);
     if (rc) {
-        if (rc != a->xs_err)
-            logmsg(LOG_WARNING, "xenstore unavailable: %s; retrying",
-                   strerror(-rc));
-        a->xs_err = rc;
-        a->next_connect_ms = now_ms + a->backoff_ms;
-        a->backoff_ms = a->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
-                                                           : a->backoff_ms * 2;
+        xs_failed(a, rc, "unavailable", now_ms);
         return;
     }
-    if (a->xs_err)
-        logmsg(LOG_NOTICE, "xenstore connected");
-    a->xs_err = 0;
-    a->backoff_ms = BACKOFF_MIN_MS;
+    /* A full report after every (re)connection. */
     memset(&a->st, 0, sizeof(a->st));
     if (bd_xs_read_seq(&a->xs, &seq) == 0 && seq > a->seq)
         a->seq = seq;
@@ -213,14 +220,13 @@ static void report(struct agent *a, const struct bd_agent_sample *s,
         return;
     }
     if (rc) {
-        logmsg(LOG_WARNING, "xenstore write failed: %s; reconnecting",
-               strerror(-rc));
-        bd_xs_disconnect(&a->xs);
-        a->xs_err = rc;
-        a->backoff_ms = BACKOFF_MIN_MS;
-        a->next_connect_ms = now_ms + a->backoff_ms;
+        xs_failed(a, rc, "write failed", now_ms);
         return;
     }
+    if (a->xs_err || a->writes == 0)
+        logmsg(LOG_NOTICE, "xenstore connected, reporting");
+    a->xs_err = 0;
+    a->backoff_ms = BACKOFF_MIN_MS;
     a->seq++;
     a->writes++;
     bd_report_commit(&a->st, s, now_ms, &a->o->report);

@@ -162,6 +162,26 @@ seq=$(sed -n 's/^data\/balloon\/seq //p' "$T/store2")
 [ "$seq" -ge 2 ] || fail "sequence not continued: seq $seq"
 [ "$(stat_of "$T/store2" conns)" -eq 2 ] || fail "want 2 connections"
 
+# data/ not writable: the report fails; the agent says so once and backs
+# off (connections at about 0.9, 1.9, 3.9 s), it does not spin.
+BD_FAKE_XS_DENY=data/ start_fake "$T/store4"
+XENSTORED_PATH=$SOCK "$AGENT" -f --interval 100ms --proc $D/swapping \
+    2>"$T/log4" &
+A=$!
+PIDS="$PIDS $A"
+sleep 4.5
+kill -TERM $A
+wait $A || fail "agent exit status after write failures"
+stop_fake
+[ "$(grep -c 'xenstore write failed: Permission denied' "$T/log4")" -eq 1 ] ||
+    fail "want one write failure line: $(cat "$T/log4")"
+n=$(stat_of "$T/store4" conns)
+if [ "$n" -lt 2 ] || [ "$n" -gt 4 ]; then
+    fail "want 2..4 connections, got $n"
+fi
+[ "$(stat_of "$T/store4" commits)" -eq 0 ] || fail "commits despite EACCES"
+[ "$(stat_of "$T/store4" aborts)" -eq "$n" ] || fail "want one abort per try"
+
 # Detached (no -f): the parent exits 0 at once, the daemon keeps running.
 mkdir -p "$T/detach/pressure"
 cp $D/real/meminfo $D/real/vmstat "$T/detach/"

@@ -12,7 +12,8 @@
  * `test_agent_xs --serve SOCKET` runs only the fake xenstored, for
  * tests/test_agent.sh and for measuring the agent's writes per minute: on
  * SIGTERM it prints its counters and store as `key value` lines, then
- * "stat commits N", "stat writes N", ... and exits 0.
+ * "stat commits N", "stat writes N", ... and exits 0.  BD_FAKE_XS_DENY=PREFIX
+ * makes it refuse writes under PREFIX with EACCES.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -321,6 +322,9 @@ static int serve_main(const char *path)
     sigset_t set;
 
     signal(SIGPIPE, SIG_IGN);
+    if (getenv("BD_FAKE_XS_DENY"))
+        snprintf(fk.deny_prefix, sizeof(fk.deny_prefix), "%s",
+                 getenv("BD_FAKE_XS_DENY"));
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     if (fake_start(path, &thr)) {
