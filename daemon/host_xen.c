@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +36,15 @@
 #include "daemon/guest_stats.h"
 
 struct xen_priv {
+    xentoollog_logger logger; /* first: the callbacks get this pointer */
     libxl_ctx *ctx;
     struct xs_handle *xs;
-    xentoollog_logger logger;
+    /* While a target is set, libxl's messages are held back: a domain
+     * that vanished meanwhile is not worth an error, and a write that
+     * keeps failing must not repeat the same lines every cycle. */
+    bool capture;
+    char captured[512];
+    char last_logged[512];
 };
 
 static int xl_errno(int lrc)
@@ -63,15 +70,22 @@ static void bd_xtl_vmessage(struct xentoollog_logger *logger,
                          xentoollog_level level, int errnoval,
                          const char *context, const char *format, va_list al)
 {
-    char msg[512];
+    struct xen_priv *p = (struct xen_priv *)logger;
+    char msg[400];
     int prio;
 
-    (void)logger;
     if (level < XTL_WARN)
         return;
     prio = level >= XTL_ERROR ? 3 : 4;
     vsnprintf(msg, sizeof(msg), format, al);
     msg[strcspn(msg, "\n")] = '\0';
+    if (p->capture) {
+        if (!p->captured[0])
+            snprintf(p->captured, sizeof(p->captured), "%s%s%s", msg,
+                     errnoval >= 0 ? ": " : "",
+                     errnoval >= 0 ? strerror(errnoval) : "");
+        return;
+    }
     if (errnoval >= 0)
         bd_log(prio, "%s: %s: %s", context ? context : "libxl", msg,
                strerror(errnoval));
@@ -216,8 +230,11 @@ static int xen_set_target(struct bd_host *h, uint32_t domid,
         bd_stat_parse_num(buf, vlen, BD_SIZE_MAX_KIB, &video, &why);
     if (target_kib + video > INT64_MAX)
         return -ERANGE;
+    p->capture = true;
+    p->captured[0] = '\0';
     lrc = libxl_set_memory_target(p->ctx, domid, (int64_t)(target_kib + video),
                                   0, 1);
+    p->capture = false;
     if (lrc == ERROR_FAIL) {
         /* libxl says FAIL both for a vanished domain and for real
          * failures: tell them apart. */
@@ -230,6 +247,10 @@ static int xen_set_target(struct bd_host *h, uint32_t domid,
         libxl_dominfo_dispose(&info);
         if (gone)
             return -ENOENT;
+    }
+    if (lrc && p->captured[0] && strcmp(p->captured, p->last_logged) != 0) {
+        bd_warn("libxl: domain %" PRIu32 ": %s", domid, p->captured);
+        snprintf(p->last_logged, sizeof(p->last_logged), "%s", p->captured);
     }
     return xl_errno(lrc);
 }

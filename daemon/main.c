@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +193,17 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    /* Block the signals the loop takes through signalfd before any thread
+     * exists (libxenstore starts a reader thread at its first watch): a
+     * thread with SIGTERM unblocked would be killed by it instead. */
+    {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+    }
     rc = bd_host_open(host_spec, mono_ms(), &host);
     if (rc < 0) {
         if (rc == -ENOENT && strncmp(host_spec, "sim:", 4) == 0)
