@@ -32,11 +32,21 @@ void bd_policy_params_now(const struct bd_daemon *d,
 {
     *p = d->cfg->policy;
     p->reserve_kib = bd_size_resolve(&d->cfg->reserve, d->phys.total_kib);
+    /* shrink-rate is per interval, however often a kick plans in between. */
+    if (d->cfg->interval_ms)
+        p->decay_interval_ms = d->cfg->interval_ms;
 }
 
 static uint64_t sub0(uint64_t a, uint64_t b)
 {
     return a > b ? a - b : 0;
+}
+
+uint64_t bd_reserved_effective_kib(const struct bd_daemon *d)
+{
+    /* A domain being built claims its memory (xl's claim_mode): that is
+     * the reservation being used, not more memory to free. */
+    return sub0(bd_reserved_kib(d), d->phys.outstanding_kib);
 }
 
 /* Memory promised to domains (target above current) but not yet taken. */
@@ -119,7 +129,7 @@ int bd_actuate(struct bd_daemon *d, struct bd_domain **doms, size_t n,
     size_t writes = 0;
 
     bd_policy_params_now(d, &p);
-    reserve = p.reserve_kib + bd_reserved_kib(d);
+    reserve = p.reserve_kib + bd_reserved_effective_kib(d);
     free_now = sub0(d->phys.free_kib, d->phys.outstanding_kib);
     short_now = free_now < reserve;
     startup = now_ms < d->start_ms + p.shrink_delay_ms;
@@ -270,7 +280,7 @@ int bd_rebalance(struct bd_daemon *d, uint64_t now_ms)
     host.total_kib = d->phys.total_kib;
     host.free_kib = d->phys.free_kib;
     host.outstanding_kib = d->phys.outstanding_kib;
-    host.reserved_kib = bd_reserved_kib(d);
+    host.reserved_kib = bd_reserved_effective_kib(d);
     memset(&plan, 0, sizeof(plan));
     plan.dec = dec;
     plan.order = order;

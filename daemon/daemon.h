@@ -174,6 +174,9 @@ void bd_domains_event(struct bd_daemon *d, const struct bd_host_event *ev,
 /* Expire holds and reservations. */
 void bd_domains_expire(struct bd_daemon *d, uint64_t now_ms);
 uint64_t bd_reserved_kib(const struct bd_daemon *d);
+/* The same minus outstanding claims, which are reservations in use
+ * (actuate.c). */
+uint64_t bd_reserved_effective_kib(const struct bd_daemon *d);
 /* A new domain took kib that granted reservations were holding for it. */
 void bd_res_consume(struct bd_daemon *d, uint64_t kib);
 /* Does this domain take part in planning (not dying, data known)? */
