@@ -3,7 +3,7 @@ BALLOONCTL_SRCS := cli/balloonctl.c cli/client.c cli/format.c cli/top.c \
                    common/proto.c common/size.c
 
 BINS += $(BUILDDIR)/cli/balloonctl
-MAN8 += $(wildcard man/balloonctl.8)
+MAN8 += man/balloonctl.8
 $(eval $(call LINK,$(BUILDDIR)/cli/balloonctl,$(call obj,$(BALLOONCTL_SRCS)),$(YAJL_LIBS)))
 
 # Integration tests: the real balloond (--host=sim) and the real balloonctl.
