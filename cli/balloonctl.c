@@ -464,6 +464,7 @@ static int cmd_complete(const struct opts *o, char **argv, int argc)
 {
     yajl_val reply = NULL, doms;
     char err[256];
+    yajl_gen g;
     int rc;
 
     (void)argc;
@@ -477,8 +478,9 @@ static int cmd_complete(const struct opts *o, char **argv, int argc)
     }
     if (strcmp(argv[0], "domains"))
         return BCTL_EXIT_USAGE;
-    rc = bctl_call(o->socket, begin(BD_CTL_SHOW), 5000, &reply, err,
-                   sizeof(err));
+    g = begin(BD_CTL_SHOW);
+    rc = bctl_call(o->socket, g, 5000, &reply, err, sizeof(err));
+    yajl_gen_free(g);
     if (rc) {
         yajl_tree_free(reply);
         return rc;

@@ -33,12 +33,14 @@ has "$err" "no domain named 'nosuch'"
 one_line "$err"
 
 # ---- set / auto ----
-expect 0 ctl set vm-c 2G
-has "$out" "vm-c: pinned at 2.00G"
+# Lowering a target is always possible (growing needs free memory, which
+# depends on how far the simulation has got).
+expect 0 ctl set vm-c 768M
+has "$out" "vm-c: pinned at 768M"
 expect 0 ctl show --json 3
-has "$out" '"target_kib":2097152'
+has "$out" '"target_kib":786432'
 has "$out" '"state":"pinned"'
-has "$out" '"pin_kib":2097152'
+has "$out" '"pin_kib":786432'
 expect 1 ctl set vm-c 100G
 has "$err" "outside vm-c's limits"
 one_line "$err"
@@ -79,7 +81,7 @@ expect 1 ctl limits vm-a --max 64G
 one_line "$err"
 
 # ---- reserve / release ----
-expect 0 ctl reserve 1G --timeout 10s
+expect 0 ctl reserve 1G --timeout 30s
 has "$out" "^reservation [0-9]*: 1.00G free and held"
 id=$(printf '%s\n' "$out" | sed -n 's/^reservation \([0-9]*\):.*/\1/p')
 expect 0 ctl status
