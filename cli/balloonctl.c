@@ -371,9 +371,14 @@ static int cmd_reserve(const struct opts *o, char **argv, int argc)
                    id);
     } else {
         const char *e = bctl_get_str(reply, "error");
-        bctl_err("reserve: %s (achieved %s of %s)",
-                 e ? e : "failed", bd_format_kib(got, a, sizeof(a)),
-                 bd_format_kib(kib, b, sizeof(b)));
+        bd_format_kib(got, a, sizeof(a));
+        bd_format_kib(kib, b, sizeof(b));
+        /* Say what was achieved unless balloond's message already does. */
+        if (e && strstr(e, a) && strstr(e, b))
+            bctl_err("reserve: %s", e);
+        else
+            bctl_err("reserve: %s (achieved %s of %s)", e ? e : "failed", a,
+                     b);
     }
     yajl_tree_free(reply);
     fflush(stdout);
