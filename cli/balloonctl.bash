@@ -4,6 +4,7 @@
 # running balloond (`balloonctl complete domains`, which prints nothing
 # when the daemon cannot be reached), using the --socket given on the
 # command line so far.
+# shellcheck shell=bash disable=SC2207  # COMPREPLY=($(compgen ...)) is the idiom
 
 _balloonctl()
 {

@@ -260,7 +260,9 @@ static char *read_line(int fd, uint64_t timeout_ms)
             return line;
         }
         if (have == sizeof(buf)) {
-            big = realloc(big, big_len + have);
+            char *nb = realloc(big, big_len + have);
+            assert_non_null(nb);
+            big = nb;
             memcpy(big + big_len, buf, have);
             big_len += have;
             have = 0;

@@ -7,8 +7,10 @@
 
 start_daemon basic
 
+# raw REQUEST: send printf-escaped bytes (\\n, \\0 ...) as they are.
 raw() {
-    printf "$1" | "$RAW" "$SOCK" ${2:-} > "$T/out" 2> "$T/err" || fail "ctl-raw failed: $1"
+    # shellcheck disable=SC2059  # the escapes are the point
+    printf "$1" | "$RAW" "$SOCK" > "$T/out" 2> "$T/err" || fail "ctl-raw failed: $1"
     out=$(cat "$T/out")
 }
 

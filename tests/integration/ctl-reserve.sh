@@ -11,7 +11,7 @@ start_daemon stuck
 start=$(date +%s)
 expect 1 ctl reserve 3G --timeout 2s
 took=$(( $(date +%s) - start ))
-[ "$took" -ge 1 ] && [ "$took" -le 8 ] || fail "timeout took ${took}s"
+if [ "$took" -lt 1 ] || [ "$took" -gt 8 ]; then fail "timeout took ${took}s"; fi
 has "$err" "reserve: timed out"
 has "$err" "of 3.00G"
 one_line "$err"
