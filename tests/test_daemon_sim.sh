@@ -12,7 +12,11 @@ B=${BUILDDIR:-build}/daemon/balloond
 T=$(mktemp -d /tmp/bd-sim-test.XXXXXX)
 PID=
 fail() { echo "FAIL: $*"; [ -f "$T/log" ] && sed 's/^/  | /' "$T/log" | tail -30; cleanup; exit 1; }
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"; }
+cleanup() {
+    [ -n "$PID" ] && kill "$PID" 2>/dev/null
+    [ -n "${NPID:-}" ] && kill "$NPID" 2>/dev/null
+    rm -rf "$T"
+}
 trap cleanup INT TERM
 
 cat > "$T/ok.conf" <<EOC
@@ -36,9 +40,33 @@ echo "$out" | grep -q "bad.conf:3" || fail "check-config must list every error"
 "$B" --config "$T/ok.conf" --host=sim:nonesuch 2>/dev/null
 [ $? -eq 1 ] || fail "unknown scenario must exit 1"
 
-# Run for real.
+# Run for real, with a notify socket when python3 is there to listen.
+NPID=
+if command -v python3 > /dev/null 2>&1; then
+    python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+with open(sys.argv[2], "a") as f:
+    while True:
+        try:
+            m = s.recv(4096).decode()
+        except socket.timeout:
+            break
+        f.write(m.replace("\n", "|") + "\n")
+        f.flush()
+' "$T/notify" "$T/notes" &
+    NPID=$!
+    i=0
+    while [ ! -S "$T/notify" ]; do
+        i=$((i + 1)); [ $i -gt 50 ] && fail "notify listener"; sleep 0.1
+    done
+    export NOTIFY_SOCKET="$T/notify"
+fi
 "$B" --config "$T/ok.conf" --host=sim:basic 2> "$T/log" &
 PID=$!
+unset NOTIFY_SOCKET
 i=0
 while ! grep -q 'ready' "$T/log" 2>/dev/null; do
     i=$((i + 1)); [ $i -gt 50 ] && fail "not ready after 5 s"; sleep 0.1
@@ -70,6 +98,13 @@ wait $PID; rc=$?
 PID=
 [ $rc -eq 0 ] || fail "exit status $rc after SIGTERM"
 grep -q 'stopping on signal 15' "$T/log" || fail "no stop line"
+if [ -n "$NPID" ]; then
+    kill $NPID 2>/dev/null
+    grep -q '^READY=1|STATUS=.*domains managed' "$T/notes" || fail "no READY=1 with STATUS"
+    grep -q '^RELOADING=1' "$T/notes" || fail "no RELOADING=1"
+    grep -q '^STATUS=.*reload failed' "$T/notes" || fail "failed reload not in STATUS"
+    grep -q '^STOPPING=1' "$T/notes" || fail "no STOPPING=1"
+fi
 [ -e "$T/control" ] && fail "control socket left behind"
 
 # --dry-run: decides, logs, writes nothing.
