@@ -23,6 +23,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/size.h"
 #include "daemon/daemon.h"
@@ -199,6 +200,11 @@ int bd_actuate(struct bd_daemon *d, struct bd_domain **doms, size_t n,
                               pending_growth(d));
                 budget = sub0(budget, reserve);
                 budget_known = true;
+                bd_debug("growth budget %" PRIu64 "K (free %" PRIu64
+                         "K, claimed %" PRIu64 "K, promised %" PRIu64
+                         "K, reserve %" PRIu64 "K)",
+                         budget, d->phys.free_kib, d->phys.outstanding_kib,
+                         pending_growth(d), reserve);
             }
             give = need < budget ? need : budget;
             if (give < need) {
@@ -220,6 +226,7 @@ int bd_actuate(struct bd_daemon *d, struct bd_domain **doms, size_t n,
     if (writes > 0) {
         d->cnt.rebalances++;
         d->last_rebalance_ms = now_ms;
+        d->last_rebalance_wall = (int64_t)time(NULL);
     }
     return 0;
 }

@@ -117,6 +117,7 @@ struct bd_daemon {
     uint64_t start_ms;
     uint64_t last_plan_ms;
     uint64_t last_rebalance_ms;
+    int64_t last_rebalance_wall; /* for STATUS=, seconds since the epoch */
     uint64_t last_free_after_kib;
     uint64_t last_want_kib;
     bool rescan_needed;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/size.h"
@@ -189,7 +190,7 @@ out:
 
 void bd_status_line(const struct bd_daemon *d, char *buf, size_t len)
 {
-    char fr[32], rs[32];
+    char fr[32], rs[32], when[32] = "none yet";
     size_t managed = 0, stuck = 0;
     struct bd_policy_params p;
 
@@ -202,13 +203,19 @@ void bd_status_line(const struct bd_daemon *d, char *buf, size_t len)
         if (dom->has_dec && dom->dec.state == BD_STATE_STUCK)
             stuck++;
     }
+    if (d->last_rebalance_wall) {
+        time_t t = (time_t)d->last_rebalance_wall;
+        struct tm tm;
+        if (localtime_r(&t, &tm))
+            strftime(when, sizeof(when), "last at %H:%M:%S", &tm);
+    }
     snprintf(buf, len,
              "%zu domains managed%s, host free %s (reserve %s), "
-             "%" PRIu64 " rebalances, %" PRIu64 " writes%s%s%s",
+             "%" PRIu64 " rebalances (%s), %" PRIu64 " writes%s%s%s",
              managed, stuck ? " (some stuck)" : "",
              bd_format_kib(d->phys.free_kib, fr, sizeof(fr)),
              bd_format_kib(p.reserve_kib, rs, sizeof(rs)),
-             d->cnt.rebalances, d->cnt.target_writes,
+             d->cnt.rebalances, when, d->cnt.target_writes,
              d->dry_run ? ", dry-run" : "",
              d->reload_error ? "; reload failed: " : "",
              d->reload_error ? d->reload_error : "");

@@ -45,6 +45,10 @@ static int setup(void **state)
     assert_int_equal(bd_config_init(c->cfg), 0);
     free(c->cfg->state_path); /* bd_config_init's default is not ours */
     c->cfg->state_path = NULL;
+    /* The numbers below assume these, whatever the defaults become. */
+    c->cfg->policy.hysteresis_kib = 16 * M;
+    c->cfg->reserve.is_pct = false;
+    c->cfg->reserve.kib = 256 * M;
     bd_daemon_init(&c->d, c->cfg, &c->fh->h);
     bd_log_level = getenv("BD_TEST_VERBOSE") ? 7 : 2;
     fake_add(c->fh, 1, "a", 2 * G, 4 * G);
