@@ -96,7 +96,7 @@ ctl release "$out" > /dev/null || fail "release of the --quiet id"
 # Freeable in principle, but not within 0 s: a timeout, with what was done.
 expect 1 ctl reserve 5G --timeout 0
 has "$err" "reserve: timed out"
-has "$err" "achieved .* of 5.00G"
+has "$err" "[0-9][0-9.]*[KMG] of 5.00G"
 one_line "$err"
 # Never achievable: refused at once.
 expect 1 ctl reserve 7G --timeout 30s
