@@ -64,7 +64,9 @@ struct bd_domain {
     uint64_t stats_seq;
     bool stats_dirty;
     uint64_t stats_read_ms;  /* last time the keys were read */
-    char stats_err[96];      /* last parse problem logged ("" = none) */
+    char stats_err[96];      /* the current report's problem ("" = none) */
+    uint64_t stats_warn_ms;  /* last time a bad report was logged */
+    bool stats_warned;       /* ...and not yet followed by "valid again" */
 
     /* Policy memory and the last decision. */
     struct bd_dom_track track;
@@ -195,6 +197,8 @@ uint64_t bd_domains_process_dirty(struct bd_daemon *d, uint64_t now_ms,
 
 /* Minimum gap between two reads of one guest's stat keys. */
 #define BD_STATS_MIN_GAP_MS 1000
+/* A guest's bad reports are logged at most this often. */
+#define BD_STATS_WARN_GAP_MS (10 * 60 * 1000)
 
 /* ---- actuate.c ---- */
 /* Plan and apply: the whole rebalance cycle.  0 or -errno. */

@@ -326,12 +326,20 @@ int bd_domain_read_stats(struct bd_daemon *d, struct bd_domain *dom,
     rc = bd_guest_stats_parse(&raw, dom->static_max_kib, now_ms, &st, &seq,
                               &why, &bad_key);
     if (rc == -EINVAL) {
-        if (dom->stats_err[0] == '\0') {
-            snprintf(dom->stats_err, sizeof(dom->stats_err), "%s: %s",
-                     bad_key >= 0 ? bd_stat_key_path[bad_key] : "report",
-                     why ? why : "invalid");
+        bool was_ok = dom->stats_err[0] == '\0';
+
+        snprintf(dom->stats_err, sizeof(dom->stats_err), "%s: %s",
+                 bad_key >= 0 ? bd_stat_key_path[bad_key] : "report",
+                 why ? why : "invalid");
+        /* Once, and again at most every BD_STATS_WARN_GAP_MS: a guest
+         * that alternates good and bad reports must not fill the log. */
+        if (was_ok &&
+            (!dom->stats_warn_ms ||
+             now_ms >= dom->stats_warn_ms + BD_STATS_WARN_GAP_MS)) {
             bd_warn("domain %s (%" PRIu32 "): ignoring its memory report "
                     "(%s)", dom->name, dom->domid, dom->stats_err);
+            dom->stats_warn_ms = now_ms;
+            dom->stats_warned = true;
         }
         d->cnt.stats_rejected++;
         memset(&dom->stats, 0, sizeof(dom->stats));
@@ -344,8 +352,13 @@ int bd_domain_read_stats(struct bd_daemon *d, struct bd_domain *dom,
         return 0;
     }
     if (dom->stats_err[0] != '\0') {
-        bd_info("domain %s (%" PRIu32 "): memory report valid again",
-                dom->name, dom->domid);
+        /* Said only after a quiet spell, for the same reason. */
+        if (dom->stats_warned &&
+            now_ms >= dom->stats_warn_ms + BD_STATS_WARN_GAP_MS) {
+            bd_info("domain %s (%" PRIu32 "): memory report valid again",
+                    dom->name, dom->domid);
+            dom->stats_warned = false;
+        }
         dom->stats_err[0] = '\0';
     }
     dom->stats = st;

@@ -344,6 +344,15 @@ static void test_garbage_report(void **state)
     bd_domains_process_dirty(&c->d, NOW + 4000, &kick);
     assert_true(a->stats.present);
     assert_string_equal(a->stats_err, "");
+    assert_int_equal(a->stats_warn_ms, NOW);
+    /* Bad again soon after: counted, not logged again. */
+    fake_set_key(c->fh, 1, "data/balloon/mem-total", "x");
+    fake_set_num(c->fh, 1, "data/balloon/seq", 4);
+    a->stats_dirty = true;
+    bd_domains_process_dirty(&c->d, NOW + 6000, &kick);
+    assert_false(a->stats.present);
+    assert_int_equal(a->stats_warn_ms, NOW);
+    assert_int_equal(c->d.cnt.stats_rejected, 3);
 }
 
 /* The real policy on a tight host: the idle guest shrinks first and the
