@@ -70,7 +70,7 @@ _balloonctl()
     if [[ $cur == -* ]]; then
         local opts="--socket"
         case "$cmd" in
-        status | show | set | auto | release | reload) opts+=" --json" ;;
+        status | show | list | set | auto | release | reload) opts+=" --json" ;;
         limits) opts+=" --json --min --max --weight --mode --reset" ;;
         reserve) opts+=" --json --timeout --quiet" ;;
         top) opts+=" --delay --iterations" ;;
@@ -80,7 +80,7 @@ _balloonctl()
     fi
 
     case "$cmd" in
-    show) _balloonctl_domains ;;
+    show | list) _balloonctl_domains ;;
     set | auto | limits) ((nargs == 0)) && _balloonctl_domains ;;
     help) ((nargs == 0)) && COMPREPLY=($(compgen -W "$cmds" -- "$cur")) ;;
     esac

@@ -509,6 +509,9 @@ static const struct cmd cmds[] = {
      cmd_status, false},
     {"show", "[DOMAIN...]", "domains as a table (or --json)", 0, -1, O_JSON,
      cmd_show, false},
+    /* as in xl */
+    {"list", "[DOMAIN...]", "the same as show", 0, -1, O_JSON, cmd_show,
+     true},
     {"set", "DOMAIN SIZE", "pin a domain's target until 'auto'", 2, 2, O_JSON,
      cmd_set, false},
     {"auto", "DOMAIN", "release a pin or an external hold", 1, 1, O_JSON,

@@ -24,6 +24,8 @@ const char *bctl_size(yajl_val obj, const char *key, char *buf, size_t len)
 
     if (!bctl_get_u64(obj, key, &kib))
         return "-";
+    if (kib == 0)
+        return "0";
     return bd_format_kib(kib, buf, len);
 }
 

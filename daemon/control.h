@@ -15,8 +15,9 @@
  * buffered and written as the socket allows, a client that sends nothing
  * or reads nothing for BD_CTL_IDLE_TIMEOUT_MS is dropped.
  *
- * Access: root (uid 0) and members of `group` (primary or supplementary,
- * via SO_PEERCRED/SO_PEERGROUPS) may send every command.  With
+ * Access: root (uid 0), the daemon's own user, and members of `group`
+ * (primary or supplementary, via SO_PEERCRED/SO_PEERGROUPS) may send every
+ * command; rights are fixed when a connection is accepted.  With
  * allow_readonly, anyone may connect (the socket is then mode 0666) and run
  * the read-only commands (status, show, metrics); otherwise the socket is
  * mode 0660 root:group (0600-ish root:root without a group) and others are

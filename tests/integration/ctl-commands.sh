@@ -20,6 +20,8 @@ has "$out" "^NAME  *ID  *CURRENT  *TARGET  *MIN  *MAX"
 has "$out" "^vm-a  *1 "
 has "$out" "^Domain-0  *0 .* ignore "
 [ "$(printf '%s\n' "$out" | wc -l)" -eq 5 ] || fail "show: expected 5 lines"
+expect 0 ctl list
+[ "$(printf '%s\n' "$out" | wc -l)" -eq 5 ] || fail "list: expected 5 lines"
 expect 0 ctl show vm-b 3
 [ "$(printf '%s\n' "$out" | wc -l)" -eq 3 ] || fail "show vm-b 3: 3 lines"
 has "$out" "^vm-b  *2 "
