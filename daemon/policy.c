@@ -67,6 +67,27 @@
 #define BOOST_MILD_PCT 25
 #define BOOST_SEVERE_PCT 50
 
+/* Sharing spare memory (once every want fits): a share is in proportion
+ * to the long-memory peak (time constant HIST_TAU_MS) times weight;
+ * SHARE_SLACK_PCT of the pool stays free so that the next growth needs no
+ * cut; a target within [LO%, HI%] of its share is kept. */
+#ifndef HIST_TAU_MS
+#define HIST_TAU_MS (UINT64_C(24) * 3600 * 1000)
+#endif
+#ifndef SHARE_SLACK_PCT
+#define SHARE_SLACK_PCT 6
+#endif
+#ifndef SHARE_LO_PCT
+#define SHARE_LO_PCT 50
+#endif
+#ifndef SHARE_HI_PCT
+#define SHARE_HI_PCT 300
+#endif
+/* hysteresis relative to the target, on top of hysteresis_kib */
+#ifndef HYST_PCT
+#define HYST_PCT 0
+#endif
+
 const char *bd_state_name(enum bd_state s)
 {
     switch (s) {
@@ -98,7 +119,7 @@ void bd_policy_params_default(struct bd_policy_params *p)
     p->reserve_kib = 256 * MIB;
     p->headroom_pct = 15;
     p->headroom_min_kib = 64 * MIB;
-    p->hysteresis_kib = 16 * MIB;
+    p->hysteresis_kib = 64 * MIB;
     p->shrink_delay_ms = 2 * 60 * 1000;
     p->shrink_pct = 10;
     p->stuck_timeout_ms = 30 * 1000;
@@ -148,6 +169,7 @@ enum press {
 
 enum { TIER_MIN = 0, TIER_USED, TIER_NEED, TIER_WANT, TIER_KEEP, N_TIERS };
 
+
 /* Scratch per domain, for one plan. */
 struct work {
     uint64_t lo, hi;      /* planning bounds: hi includes a learned clip,
@@ -156,13 +178,17 @@ struct work {
     uint64_t floor;       /* held whatever the target (stuck: current) */
     uint64_t tier[N_TIERS]; /* cumulative caps, nondecreasing, in [lo,hi] */
     uint64_t alloc;
+    uint64_t base;        /* alloc from the tiers, before any share */
+    uint64_t share;       /* base + share of the surplus */
+    uint64_t hist;        /* long-memory peak, weights the share */
     uint64_t target;
     uint64_t used;        /* clamped report, for reasons */
-    uint32_t w;
+    uint64_t w;           /* water-filling weight (config weight, or the
+                             surplus share's) */
+    uint32_t cw;          /* configured weight, 1..10000 */
     uint32_t press_val;
     uint8_t cls;
     uint8_t press;
-    uint8_t alloc_tier;   /* highest tier fully or partly served */
     bool stats;
     bool stuck;
     bool clipped;
@@ -172,102 +198,165 @@ struct work {
 
 /* ---- sizes and times in reasons ---------------------------------------- */
 
+/* Reasons are built for every domain on every plan: plain string work,
+ * no printf, so 4096 domains stay cheap. */
+static char *put_u64(char *p, char *end, uint64_t v)
+{
+    char tmp[24];
+    size_t k = 0;
+
+    do {
+        tmp[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (k && p < end)
+        *p++ = tmp[--k];
+    return p;
+}
+
+static char *put_str(char *p, char *end, const char *s)
+{
+    while (*s && p < end)
+        *p++ = *s++;
+    return p;
+}
+
 static const char *fmt_kib(uint64_t kib, char *buf, size_t len)
 {
-    if (kib >= GIB && kib % (GIB / 10) == 0 && kib / GIB < 10000)
-        snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "G", kib / GIB,
-                 kib % GIB / (GIB / 10));
-    else if (kib >= 10 * GIB)
-        snprintf(buf, len, "%" PRIu64 "G", kib / GIB);
-    else if (kib >= GIB)
-        snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "G", kib / GIB,
-                 kib % GIB * 10 / GIB);
-    else if (kib >= MIB)
-        snprintf(buf, len, "%" PRIu64 "M", kib / MIB);
-    else
-        snprintf(buf, len, "%" PRIu64 "K", kib);
+    char *p = buf, *end = buf + len - 1;
+
+    if (kib >= 10 * GIB) {
+        p = put_u64(p, end, kib / GIB);
+        p = put_str(p, end, "G");
+    } else if (kib >= GIB) {
+        p = put_u64(p, end, kib / GIB);
+        p = put_str(p, end, ".");
+        p = put_u64(p, end, kib % GIB * 10 / GIB);
+        p = put_str(p, end, "G");
+    } else if (kib >= MIB) {
+        p = put_u64(p, end, kib / MIB);
+        p = put_str(p, end, "M");
+    } else {
+        p = put_u64(p, end, kib);
+        p = put_str(p, end, "K");
+    }
+    *p = '\0';
     return buf;
 }
 
 static const char *fmt_ms(uint64_t ms, char *buf, size_t len)
 {
-    if (ms < 120 * 1000)
-        snprintf(buf, len, "%" PRIu64 " s", ms / 1000);
-    else if (ms < 120 * 60 * 1000)
-        snprintf(buf, len, "%" PRIu64 " min", ms / 60000);
-    else
-        snprintf(buf, len, "%" PRIu64 " h", ms / 3600000);
+    char *p = buf, *end = buf + len - 1;
+
+    if (ms < 120 * 1000) {
+        p = put_u64(p, end, ms / 1000);
+        p = put_str(p, end, " s");
+    } else if (ms < 120 * 60 * 1000) {
+        p = put_u64(p, end, ms / 60000);
+        p = put_str(p, end, " min");
+    } else {
+        p = put_u64(p, end, ms / 3600000);
+        p = put_str(p, end, " h");
+    }
+    *p = '\0';
+    return buf;
+}
+
+static const char *fmt_u32(uint32_t v, char *buf, size_t len)
+{
+    char *p = put_u64(buf, buf + len - 1, v);
+    *p = '\0';
+    return buf;
+}
+
+/* PSI in hundredths of a percent as "12.34%" */
+static const char *fmt_pct100(uint32_t v, char *buf, size_t len)
+{
+    char *p = buf, *end = buf + len - 1;
+
+    p = put_u64(p, end, v / 100);
+    p = put_str(p, end, ".");
+    if (v % 100 < 10)
+        p = put_str(p, end, "0");
+    p = put_u64(p, end, v % 100);
+    p = put_str(p, end, "%");
+    *p = '\0';
     return buf;
 }
 
 /* ---- water-filling ----------------------------------------------------- */
 
-/* a before b when its room per weight is smaller; ties by index, so the
- * result never depends on the sort's stability. */
-static bool room_less(const struct work *w, size_t a, size_t b,
-                      const uint64_t *room)
+/* Sort idx[0..m) by room per weight, ascending, with an LSD radix sort
+ * on a fixed-point key (room * 2^20 / weight fits in 61 bits): O(m), and
+ * stable, so ties stay in domain order.  Keys that compare equal only
+ * after rounding are harmless: water_fill() re-checks every domain
+ * exactly and caps each at its room. */
+static void sort_by_room(size_t *idx, size_t m, const struct work *w,
+                         const uint64_t *room, uint64_t *key, uint64_t *key2,
+                         size_t *idx2)
 {
-    unsigned __int128 x = (unsigned __int128)room[a] * w[b].w;
-    unsigned __int128 y = (unsigned __int128)room[b] * w[a].w;
+    size_t count[256];
+    size_t k;
 
-    if (x != y)
-        return x < y;
-    return a < b;
-}
-
-static void sift_down(size_t *idx, size_t start, size_t end,
-                      const struct work *w, const uint64_t *room)
-{
-    size_t root = start;
-
-    for (;;) {
-        size_t child = 2 * root + 1, sw = root;
-
-        if (child >= end)
-            return;
-        if (room_less(w, idx[sw], idx[child], room))
-            sw = child;
-        if (child + 1 < end && room_less(w, idx[sw], idx[child + 1], room))
-            sw = child + 1;
-        if (sw == root)
-            return;
-        size_t t = idx[root];
-        idx[root] = idx[sw];
-        idx[sw] = t;
-        root = sw;
-    }
-}
-
-static void heap_sort(size_t *idx, size_t n, const struct work *w,
-                      const uint64_t *room)
-{
-    size_t i;
-
-    if (n < 2)
+    for (k = 0; k < m; k++)
+        key[k] = (room[idx[k]] << 20) / w[idx[k]].w;
+    if (m < 48) {
+        /* insertion sort: cheaper for a handful, and stable too */
+        for (k = 1; k < m; k++) {
+            uint64_t kk = key[k];
+            size_t ii = idx[k], j = k;
+            while (j > 0 && key[j - 1] > kk) {
+                key[j] = key[j - 1];
+                idx[j] = idx[j - 1];
+                j--;
+            }
+            key[j] = kk;
+            idx[j] = ii;
+        }
         return;
-    for (i = n / 2; i-- > 0;)
-        sift_down(idx, i, n, w, room);
-    for (i = n - 1; i > 0; i--) {
-        size_t t = idx[0];
-        idx[0] = idx[i];
-        idx[i] = t;
-        sift_down(idx, 0, i, w, room);
+    }
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        uint64_t first = (key[0] >> shift) & 0xff;
+        bool same = true;
+
+        for (k = 1; k < m && same; k++)
+            same = ((key[k] >> shift) & 0xff) == first;
+        if (same)
+            continue; /* this digit orders nothing */
+        memset(count, 0, sizeof(count));
+        for (k = 0; k < m; k++)
+            count[(key[k] >> shift) & 0xff]++;
+        for (size_t c = 0, sum = 0; c < 256; c++) {
+            size_t t = count[c];
+            count[c] = sum;
+            sum += t;
+        }
+        for (k = 0; k < m; k++) {
+            size_t pos = count[(key[k] >> shift) & 0xff]++;
+            key2[pos] = key[k];
+            idx2[pos] = idx[k];
+        }
+        memcpy(key, key2, m * sizeof(*key));
+        memcpy(idx, idx2, m * sizeof(*idx));
     }
 }
 
 /*
  * Give `budget` among the auto domains in idx[0..m) (room[i] each, weights
- * w[i].w) by weighted max-min fairness; adds to w[i].alloc.  room[] is
- * overwritten.  Returns what was handed out (<= budget).
+ * w[i].w) by weighted max-min fairness; adds to w[i].alloc.  key, key2
+ * and idx2 are scratch of m.  Returns what was handed out (<= budget).
  */
 static uint64_t water_fill(struct work *w, size_t *idx, size_t m,
-                           uint64_t *room, uint64_t budget)
+                           uint64_t *room, uint64_t budget, uint64_t *key,
+                           uint64_t *key2, size_t *idx2)
 {
     unsigned __int128 wsum = 0;
     uint64_t given = 0;
     size_t k;
 
-    heap_sort(idx, m, w, room);
+    if (m == 0)
+        return 0;
+    sort_by_room(idx, m, w, room, key, key2, idx2);
     for (k = 0; k < m; k++)
         wsum += w[idx[k]].w;
     for (k = 0; k < m; k++) {
@@ -283,12 +372,13 @@ static uint64_t water_fill(struct work *w, size_t *idx, size_t m,
         }
         /* everyone from here on is cut at the level budget/wsum */
         {
-            uint64_t left = budget;
+            /* the level in KiB per weight unit, 20 fractional bits; one
+             * division, and floor() keeps the sum within the budget */
+            unsigned __int128 level = ((unsigned __int128)budget << 20) / wsum;
             size_t j;
             for (j = k; j < m; j++) {
                 size_t q = idx[j];
-                uint64_t x = (uint64_t)((unsigned __int128)left * w[q].w /
-                                        wsum);
+                uint64_t x = (uint64_t)((level * w[q].w) >> 20);
                 if (x > room[q])
                     x = room[q];
                 w[q].alloc += x;
@@ -297,6 +387,33 @@ static uint64_t water_fill(struct work *w, size_t *idx, size_t m,
             }
         }
         break;
+    }
+    return given;
+}
+
+/*
+ * Retention is not a fair-share matter but a churn one: when kept memory
+ * must go, take it from as few domains as possible, those holding most
+ * above their want per weight first, each cut to its want in one step.
+ * The over-cut stays free and absorbs the next growths without writes.
+ */
+static uint64_t greedy_cut(struct work *w, size_t *idx, size_t m,
+                           uint64_t *room, uint64_t budget, uint64_t *key,
+                           uint64_t *key2, size_t *idx2)
+{
+    uint64_t total = 0, given = 0;
+    size_t k, keep;
+
+    if (m == 0)
+        return 0;
+    sort_by_room(idx, m, w, room, key, key2, idx2);
+    for (k = 0; k < m; k++)
+        total += room[idx[k]];
+    for (keep = m; keep > 0 && total > budget; keep--)
+        total -= room[idx[keep - 1]];
+    for (k = 0; k < keep; k++) {
+        w[idx[k]].alloc += room[idx[k]];
+        given += room[idx[k]];
     }
     return given;
 }
@@ -458,20 +575,36 @@ static void estimate(const struct bd_policy_params *p,
             t->want_peak_kib = n;
     }
     *want = maxu(n, t->want_peak_kib);
+
+    /* the long memory: exponential decay toward the need, time constant
+     * HIST_TAU_MS, so a guest that burst yesterday still gets a bigger
+     * share of spare memory than one that never did */
+    if (!t->seen || n >= t->hist_peak_kib) {
+        t->hist_peak_kib = n;
+    } else if (now_ms > t->hist_ms) {
+        uint64_t dt = now_ms - t->hist_ms;
+        uint64_t ex = t->hist_peak_kib - n;
+        uint64_t give = dt >= HIST_TAU_MS
+                            ? ex
+                            : (uint64_t)((unsigned __int128)ex * dt / HIST_TAU_MS);
+        t->hist_peak_kib -= give;
+    }
+    t->hist_ms = now_ms;
+    w->hist = maxu(*want, t->hist_peak_kib);
 }
 
 /* ---- the plan ---------------------------------------------------------- */
 
-static void set_reason(struct bd_decision *dec, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void set_reason(struct bd_decision *dec, const char *fmt, ...)
+/* The reason is the concatenation of up to five strings (NULL ends). */
+static void set_reason(struct bd_decision *dec, const char *s1, const char *s2,
+                       const char *s3, const char *s4, const char *s5)
 {
-    va_list ap;
+    const char *parts[5] = {s1, s2, s3, s4, s5};
+    char *p = dec->reason, *end = dec->reason + sizeof(dec->reason) - 1;
 
-    va_start(ap, fmt);
-    vsnprintf(dec->reason, sizeof(dec->reason), fmt, ap);
-    va_end(ap);
+    for (size_t k = 0; k < 5 && parts[k]; k++)
+        p = put_str(p, end, parts[k]);
+    *p = '\0';
 }
 
 static void explain(const struct bd_policy_params *p,
@@ -484,28 +617,25 @@ static void explain(const struct bd_policy_params *p,
 
     switch (dec->state) {
     case BD_STATE_IGNORED:
-        set_reason(dec, "ignored");
+        set_reason(dec, "ignored", NULL, NULL, NULL, NULL);
         return;
     case BD_STATE_PINNED:
-        set_reason(dec, w->limited ? "pinned at %s, grows as memory frees"
-                                   : "pinned at %s",
-                   fmt_kib(w->tier[TIER_KEEP], a, sizeof(a)));
+        set_reason(dec, "pinned at ", fmt_kib(w->tier[TIER_KEEP], a, sizeof(a)),
+                   w->limited ? ", grows as memory frees" : NULL, NULL, NULL);
         return;
     case BD_STATE_FIXED:
-        set_reason(dec, w->limited ? "fixed at %s, grows as memory frees"
-                                   : "fixed at %s",
-                   fmt_kib(w->tier[TIER_KEEP], a, sizeof(a)));
+        set_reason(dec, "fixed at ", fmt_kib(w->tier[TIER_KEEP], a, sizeof(a)),
+                   w->limited ? ", grows as memory frees" : NULL, NULL, NULL);
         return;
     case BD_STATE_EXTERNAL:
-        set_reason(dec, w->limited ? "external target %s held, grows as "
-                                     "memory frees"
-                                   : "external target %s held",
-                   fmt_kib(w->tier[TIER_KEEP], a, sizeof(a)));
+        set_reason(dec, "external target ",
+                   fmt_kib(w->tier[TIER_KEEP], a, sizeof(a)), " held",
+                   w->limited ? ", grows as memory frees" : NULL, NULL);
         return;
     case BD_STATE_STUCK:
-        set_reason(dec, "stuck: no progress %s%s",
+        set_reason(dec, "stuck: no progress ",
                    fmt_ms(now_ms - t->progress_ms, a, sizeof(a)),
-                   w->retry ? ", retrying" : "");
+                   w->retry ? ", retrying" : NULL, NULL, NULL);
         return;
     default:
         break;
@@ -513,74 +643,85 @@ static void explain(const struct bd_policy_params *p,
 
     if (dec->target_kib == w->lo && w->tier[TIER_NEED] <= w->lo &&
         w->stats && dec->target_kib != tin) {
-        set_reason(dec, "clamped to min %s", fmt_kib(w->lo, a, sizeof(a)));
+        set_reason(dec, "clamped to min ", fmt_kib(w->lo, a, sizeof(a)), NULL,
+                   NULL, NULL);
         return;
     }
     if (!dec->write) {
         if (dec->state == BD_STATE_CLIPPED)
-            set_reason(dec, "clipped at %s (no hot-plug?)",
-                       fmt_kib(t->clip_kib, a, sizeof(a)));
+            set_reason(dec, "clipped at ", fmt_kib(t->clip_kib, a, sizeof(a)),
+                       " (no hot-plug?)", NULL, NULL);
         else if (!w->stats)
-            set_reason(dec, "no stats: target kept");
+            set_reason(dec, "no stats: target kept", NULL, NULL, NULL, NULL);
         else if (w->alloc < w->tier[TIER_NEED])
-            set_reason(dec, "fair share: uses %s, host short",
-                       fmt_kib(w->used, a, sizeof(a)));
+            set_reason(dec, "fair share: uses ",
+                       fmt_kib(w->used, a, sizeof(a)), ", host short", NULL,
+                       NULL);
         else
-            set_reason(dec, "steady: uses %s",
-                       fmt_kib(w->used, a, sizeof(a)));
+            set_reason(dec, "steady: uses ", fmt_kib(w->used, a, sizeof(a)),
+                       NULL, NULL, NULL);
         return;
     }
     if (dec->state == BD_STATE_CLIPPED && dec->target_kib < tin) {
-        set_reason(dec, "clipped at %s (no hot-plug?)",
-                   fmt_kib(t->clip_kib, a, sizeof(a)));
+        set_reason(dec, "clipped at ", fmt_kib(t->clip_kib, a, sizeof(a)),
+                   " (no hot-plug?)", NULL, NULL);
         return;
     }
     if (tin > w->hi && dec->target_kib == w->hi) {
-        set_reason(dec, "clamped to max %s", fmt_kib(w->hi, a, sizeof(a)));
+        set_reason(dec, "clamped to max ", fmt_kib(w->hi, a, sizeof(a)), NULL,
+                   NULL, NULL);
         return;
     }
     if (tin < w->lo && dec->target_kib == w->lo) {
-        set_reason(dec, "clamped to min %s", fmt_kib(w->lo, a, sizeof(a)));
+        set_reason(dec, "clamped to min ", fmt_kib(w->lo, a, sizeof(a)), NULL,
+                   NULL, NULL);
         return;
     }
     if (!w->stats) {
-        set_reason(dec, "no stats: kept within limits");
+        set_reason(dec, "no stats: kept within limits", NULL, NULL, NULL,
+                   NULL);
         return;
     }
     if (!dec->shrink) {
         const char *fair = w->alloc < w->tier[TIER_NEED] ? ", fair share" : "";
         switch (w->press) {
         case PRESS_PSI:
-            set_reason(dec, "grow: psi %" PRIu32 ".%02" PRIu32 "%%%s",
-                       w->press_val / 100, w->press_val % 100, fair);
+            set_reason(dec, "grow: psi ",
+                       fmt_pct100(w->press_val, a, sizeof(a)), fair, NULL,
+                       NULL);
             return;
         case PRESS_SWAPIN:
-            set_reason(dec, "grow: swap-in %" PRIu32 "/s%s", w->press_val,
-                       fair);
+            set_reason(dec, "grow: swap-in ", fmt_u32(w->press_val, a, sizeof(a)),
+                       "/s", fair, NULL);
             return;
         case PRESS_MAJFLT:
-            set_reason(dec, "grow: major faults %" PRIu32 "/s%s",
-                       w->press_val, fair);
+            set_reason(dec, "grow: major faults ",
+                       fmt_u32(w->press_val, a, sizeof(a)), "/s", fair, NULL);
             return;
         default:
-            set_reason(dec, "grow: uses %s%s", fmt_kib(w->used, a, sizeof(a)),
-                       fair);
+            set_reason(dec, "grow: uses ", fmt_kib(w->used, a, sizeof(a)), fair,
+                       NULL, NULL);
             return;
         }
     }
     if (w->alloc < w->tier[TIER_NEED]) {
-        set_reason(dec, "shrink: fair share, uses %s, host short",
-                   fmt_kib(w->used, a, sizeof(a)));
+        set_reason(dec, "shrink: fair share, uses ",
+                   fmt_kib(w->used, a, sizeof(a)), ", host short", NULL, NULL);
         return;
     }
     if (now_ms - t->want_peak_ms >= p->shrink_delay_ms) {
-        set_reason(dec, "shrink: idle %s, uses %s",
-                   fmt_ms(now_ms - t->want_peak_ms, a, sizeof(a)),
-                   fmt_kib(w->used, b, sizeof(b)));
+        set_reason(dec, "shrink: idle ",
+                   fmt_ms(now_ms - t->want_peak_ms, a, sizeof(a)), ", uses ",
+                   fmt_kib(w->used, b, sizeof(b)), NULL);
         return;
     }
-    set_reason(dec, "shrink: memory needed elsewhere, uses %s",
-               fmt_kib(w->used, a, sizeof(a)));
+    set_reason(dec, "shrink: memory needed elsewhere, uses ",
+               fmt_kib(w->used, a, sizeof(a)), NULL, NULL, NULL);
+}
+
+static uint64_t hyst(const struct bd_policy_params *p, uint64_t tin)
+{
+    return maxu(p->hysteresis_kib, tin * HYST_PCT / 100);
 }
 
 static uint64_t committed(const struct work *w, uint64_t target)
@@ -594,10 +735,14 @@ int bd_policy_plan(const struct bd_policy_params *p,
                    size_t n, uint64_t now_ms, struct bd_plan *plan)
 {
     struct work *w = NULL;
-    uint64_t *room = NULL;
+    uint64_t *room = NULL, *key, *key2;
+    size_t *idx2;
+    void *scratch = NULL;
     uint64_t free_now, pool_all = 0, budget, fixed_use = 0, want_total = 0;
     uint64_t lo_sum = 0, held_base = 0, left, sum_commit;
-    size_t i, m;
+    size_t i, m, k;
+    bool all_fit;
+    uint64_t pool_budget;
     int rc;
 
     if (!p || !host || !plan || (n > 0 && (!doms || !track || !plan->dec ||
@@ -611,12 +756,21 @@ int bd_policy_plan(const struct bd_policy_params *p,
         plan->free_after_kib = free_now;
         return 0;
     }
-    w = calloc(n, sizeof(*w));
-    room = calloc(n, sizeof(*room));
-    if (!w || !room) {
+    /* one block: the work array and the water-filling scratch */
+    if (n > SIZE_MAX / (sizeof(*w) + 3 * sizeof(uint64_t) + sizeof(size_t))) {
         rc = -ENOMEM;
         goto out;
     }
+    scratch = malloc(n * (sizeof(*w) + 3 * sizeof(uint64_t) + sizeof(size_t)));
+    if (!scratch) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    w = scratch;
+    room = (uint64_t *)(w + n);
+    key = room + n;
+    key2 = key + n;
+    idx2 = (size_t *)(key2 + n);
 
     /* 1. bounds, tracking, estimates */
     for (i = 0; i < n; i++) {
@@ -627,6 +781,7 @@ int bd_policy_plan(const struct bd_policy_params *p,
         uint64_t smax = capk(d->static_max_kib);
         uint64_t hi, lo, need, want;
 
+        memset(x, 0, sizeof(*x));
         pool_all += cur;
         hi = d->max_kib ? capk(d->max_kib) : smax;
         if (smax && hi > smax)
@@ -634,7 +789,8 @@ int bd_policy_plan(const struct bd_policy_params *p,
         if (hi == 0)
             hi = maxu(tin, cur); /* no limits known at all: stay put */
         lo = minu(capk(d->min_kib), hi);
-        x->w = d->weight == 0 ? 1 : d->weight > 10000 ? 10000 : d->weight;
+        x->cw = d->weight == 0 ? 1 : d->weight > 10000 ? 10000 : d->weight;
+        x->w = x->cw;
         x->hi = hi;
         x->lo = lo;
         x->lo0 = lo;
@@ -732,23 +888,21 @@ int bd_policy_plan(const struct bd_policy_params *p,
     }
 
     /* 3. auto domains by tiers */
-    left = sub0(budget, fixed_use + lo_sum);
+    pool_budget = sub0(budget, fixed_use);
+    left = sub0(pool_budget, lo_sum);
     for (i = 0; i < n; i++)
-        if (w[i].cls == CLS_AUTO) {
+        if (w[i].cls == CLS_AUTO)
             w[i].alloc = w[i].lo;
-            w[i].alloc_tier = TIER_MIN;
-        }
-    for (int tier = TIER_USED; tier < N_TIERS; tier++) {
+    all_fit = true;
+    for (int tier = TIER_USED; tier <= TIER_WANT; tier++) {
         uint64_t ask = 0;
         for (i = 0; i < n; i++)
             if (w[i].cls == CLS_AUTO)
                 ask += w[i].tier[tier] - w[i].alloc;
         if (ask <= left) {
             for (i = 0; i < n; i++)
-                if (w[i].cls == CLS_AUTO) {
+                if (w[i].cls == CLS_AUTO)
                     w[i].alloc = w[i].tier[tier];
-                    w[i].alloc_tier = (uint8_t)tier;
-                }
             left -= ask;
             continue;
         }
@@ -759,8 +913,71 @@ int bd_policy_plan(const struct bd_policy_params *p,
             room[i] = w[i].tier[tier] - w[i].alloc;
             plan->order[m++] = i; /* the caller's array as scratch */
         }
-        left -= water_fill(w, plan->order, m, room, left);
+        left -= water_fill(w, plan->order, m, room, left, key, key2, idx2);
+        all_fit = false;
         break;
+    }
+    for (i = 0; i < n; i++)
+        w[i].base = w[i].alloc;
+
+    /* 3b. every want fits: the rest is shared in proportion to want x
+     * weight (the big, bursty guests get the big buffers, as qmemman
+     * does), but a domain whose target lies within a wide band around its
+     * share keeps it: memory only moves when the split is far off, so
+     * the surplus sloshing as wants change causes no writes */
+    if (all_fit) {
+        uint64_t sum_t = 0, excess = 0;
+
+        m = 0;
+        for (i = 0; i < n; i++) {
+            struct work *x = &w[i];
+            if (x->cls != CLS_AUTO || !x->stats || x->stuck ||
+                x->alloc >= x->hi)
+                continue;
+            room[i] = x->hi - x->alloc;
+            x->w = (minu(x->hist, x->hi) / MIB + 1) * x->cw;
+            plan->order[m++] = i;
+        }
+        /* a little stays free: the next growth then needs no cut */
+        water_fill(w, plan->order, m, room,
+                   sub0(left, pool_budget / 100 * SHARE_SLACK_PCT), key, key2,
+                   idx2);
+        for (i = 0; i < n; i++) {
+            struct work *x = &w[i];
+            uint64_t tin = capk(doms[i].target_kib);
+            if (x->cls != CLS_AUTO)
+                continue;
+            x->w = x->cw;
+            x->share = x->alloc;
+            if (x->stats && !x->stuck && tin >= x->base && tin <= x->hi &&
+                tin >= x->share / 100 * SHARE_LO_PCT &&
+                tin <= x->share / 100 * SHARE_HI_PCT)
+                x->alloc = tin;
+            sum_t += x->alloc;
+            excess += x->alloc - minu(x->alloc, x->share);
+        }
+        /* kept targets above their shares may not fit together: bring the
+         * ones furthest above their share (per share) back to it */
+        if (sum_t > pool_budget) {
+            uint64_t over = sum_t - pool_budget;
+            m = 0;
+            for (i = 0; i < n; i++) {
+                struct work *x = &w[i];
+                if (x->cls != CLS_AUTO || x->alloc <= x->share)
+                    continue;
+                room[i] = x->alloc - x->share;
+                x->w = x->share / MIB + 1;
+                plan->order[m++] = i;
+            }
+            /* greedy_cut keeps the smallest rooms whole within the budget
+             * and zeroes the rest */
+            for (k = 0; k < m; k++)
+                w[plan->order[k]].alloc = w[plan->order[k]].share;
+            greedy_cut(w, plan->order, m, room, sub0(excess, over), key,
+                       key2, idx2);
+            for (k = 0; k < m; k++)
+                w[plan->order[k]].w = w[plan->order[k]].cw;
+        }
     }
 
     /* a stuck domain that got no more than it holds keeps being asked for
@@ -785,8 +1002,11 @@ int bd_policy_plan(const struct bd_policy_params *p,
                 sum_commit += committed(x, x->target);
             continue;
         }
+        /* a guest under pressure or using more than its target is not
+         * kept waiting for the threshold */
         if (!x->stuck && x->target > tin && tin >= x->lo && tin <= x->hi &&
-            x->target - tin < p->hysteresis_kib)
+            x->target - tin < hyst(p, tin) && x->press == PRESS_NONE &&
+            (!x->stats || x->used <= tin))
             x->target = tin;
         sum_commit += committed(x, x->target);
     }
@@ -803,7 +1023,7 @@ int bd_policy_plan(const struct bd_policy_params *p,
         uint64_t tin = capk(doms[i].target_kib), extra;
         if (x->cls != CLS_AUTO || x->stuck || x->target >= tin ||
             tin < x->lo || tin > x->hi ||
-            tin - x->target >= p->hysteresis_kib)
+            tin - x->target >= hyst(p, tin))
             continue;
         extra = committed(x, tin) - committed(x, x->target);
         if (sum_commit + extra <= budget) {
@@ -880,7 +1100,6 @@ int bd_policy_plan(const struct bd_policy_params *p,
     plan->want_total_kib = want_total;
     rc = 0;
 out:
-    free(w);
-    free(room);
+    free(scratch);
     return rc;
 }

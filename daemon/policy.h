@@ -105,6 +105,10 @@ struct bd_dom_track {
     uint64_t last_change_ms;     /* last time the planned target changed */
     uint64_t retry_ms;           /* last time a stuck domain was asked again */
     uint64_t decay_ms;           /* want_peak_kib decayed up to this time */
+    uint64_t hist_peak_kib;      /* long-memory peak of the need (decays
+                                    over about a day): how big the bursts
+                                    get, for sharing out spare memory */
+    uint64_t hist_ms;            /* hist_peak_kib updated up to this time */
 };
 
 struct bd_host_input {

@@ -1,0 +1,36 @@
+# bench/plot.gp - plots for `make bench` (gnuplot -e "out='DIR'" plot.gp)
+#  shortfall.png: shortfall (% of demand) against host capacity, per policy
+#  series.png:    demand and balloond's allocation of the four VMs with the
+#                 biggest peaks, first three days, at the series capacity
+set terminal pngcairo size 1000,600 noenhanced font ",11"
+
+set output out."/shortfall.png"
+set title "Memory shortfall against host capacity (50 VMs, 30 days, 5 s ticks)"
+set xlabel "host capacity for guests (GiB)"
+set ylabel "shortfall, % of total demand (log scale; 0 drawn at the floor)"
+set logscale y
+set yrange [0.00005:100]
+set xrange [20:125]
+set key top right
+set grid
+f(x) = x > 0.00005 ? x : 0.00005
+plot for [c=2:7] out."/shortfall.dat" using 1:(f(column(c))) \
+     with linespoints lw 2 pt 7 title columnheader(c)
+
+unset logscale y
+set autoscale y
+set output out."/series.png"
+set datafile separator ","
+cap = system("cat ".out."/series.cap 2>/dev/null")
+set multiplot layout 2,2 title "Demand vs balloond's allocation at ".cap." GiB, first 3 days"
+set xlabel "hours"
+set ylabel "GiB"
+set xrange [0:72]
+set key top right
+do for [j=0:3] {
+    vm = system(sprintf("head -1 %s/series.csv | cut -d, -f%d | cut -d_ -f1", out, 2+2*j))
+    set title vm
+    plot out."/series.csv" using 1:(column(2+2*j)) with steps lw 1 lc rgb "#cc3333" title "demand", \
+         "" using 1:(column(3+2*j)) with steps lw 2 lc rgb "#3366cc" title "allocation"
+}
+unset multiplot

@@ -1,0 +1,15 @@
+#!/bin/sh
+# bench/run.sh BENCH TRACE META OUTDIR [JOBS] - `make bench`: run the
+# benchmark, then draw its plots with gnuplot (skipped with a note when
+# gnuplot is missing).
+set -e
+bench=$1 trace=$2 meta=$3 out=$4 jobs=${5:-0}
+mkdir -p "$out"
+"$bench" --trace "$trace" --meta "$meta" --out "$out" --jobs "$jobs" |
+    tee "$out/table.txt"
+if command -v gnuplot >/dev/null 2>&1; then
+    gnuplot -e "out='$out'" "$(dirname "$0")/plot.gp"
+    echo "plots: $out/shortfall.png $out/series.png"
+else
+    echo "gnuplot not found: no plots (apt-get install gnuplot-nox)"
+fi
