@@ -46,6 +46,7 @@ struct sim_priv {
     bool overflow;    /* queue overflowed: report a rescan */
     struct sim_shadow shadow[SIM_MAX_SHADOW];
     size_t n_shadow;
+    struct sim_shadow next[SIM_MAX_SHADOW]; /* diff()'s scratch */
 };
 
 static struct sim_priv *P(struct bd_host *h)
@@ -94,7 +95,7 @@ static void read_str(const struct bd_sim *sim, uint32_t domid,
 /* Compare the model with what was seen last and queue watch events. */
 static void diff(struct sim_priv *p)
 {
-    struct sim_shadow next[SIM_MAX_SHADOW];
+    struct sim_shadow *next = p->next;
     size_t n = bd_sim_count(p->sim), nn = 0;
     bool introduced = false, released = false;
     char path[BD_HOST_PATH_MAX];
