@@ -90,7 +90,15 @@ struct bd_ctl_server {
     unsigned n_conns;
     uint64_t idle_timeout_ms;
     bool logged_accept_error;
+    /* Client warnings, rate-limited across clients: a flood of bad
+     * connections must not become a flood of log lines. */
+    uint64_t warn_window_us;
+    unsigned warn_count;
+    unsigned warn_dropped;
 };
+
+#define WARN_WINDOW_US (60ull * 1000000)
+#define WARN_PER_WINDOW 10
 
 static void conn_run(struct conn *c);
 
@@ -120,13 +128,31 @@ static void clog_once(struct conn *c, const char *fmt, ...)
     char msg[400];
     va_list ap;
 
+    struct bd_ctl_server *s = c->srv;
+    int prio = c->logged ? LOG_DEBUG : LOG_WARNING;
+    uint64_t now = 0;
+
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    slog(c->srv, c->logged ? LOG_DEBUG : LOG_WARNING,
-         "client pid %d uid %u: %s", (int)c->cred.pid,
-         (unsigned)c->cred.uid, msg);
     c->logged = true;
+    if (prio == LOG_WARNING) {
+        sd_event_now(s->e, CLOCK_MONOTONIC, &now);
+        if (now - s->warn_window_us >= WARN_WINDOW_US) {
+            if (s->warn_dropped)
+                slog(s, LOG_WARNING, "%u more client warnings were "
+                     "suppressed", s->warn_dropped);
+            s->warn_window_us = now;
+            s->warn_count = 0;
+            s->warn_dropped = 0;
+        }
+        if (++s->warn_count > WARN_PER_WINDOW) {
+            s->warn_dropped++;
+            prio = LOG_DEBUG;
+        }
+    }
+    slog(s, prio, "client pid %d uid %u: %s", (int)c->cred.pid,
+         (unsigned)c->cred.uid, msg);
 }
 
 int bd_ctl_fail(struct bd_ctl_call *call, int rc, const char *fmt, ...)

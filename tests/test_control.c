@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -165,9 +166,9 @@ static int op_metrics(struct bd_ctl_call *call)
 static void op_log(void *ud, int prio, const char *msg)
 {
     (void)ud;
-    (void)prio;
     (void)msg;
-    fake.n_logs++;
+    if (prio <= LOG_WARNING)
+        fake.n_logs++;
 }
 
 static const struct bd_ctl_ops ops = {
@@ -482,11 +483,20 @@ static void test_malformed_keeps_connection(void **state)
     expect_error(roundtrip(fd, "{\"version\":9,\"cmd\":\"status\"}\n"),
                  "protocol version");
     expect_error(roundtrip(fd, "[]\n"), "not a JSON object");
-    /* Still one warning-level log for this client (later ones debug). */
     v = expect_ok(roundtrip(fd, REQ("status")));
     yajl_tree_free(v);
+    /* Still one warning for this client (later ones are debug). */
+    assert_int_equal(fake.n_logs, 1);
     assert_int_equal(fake.n_set, 0);
     close(fd);
+
+    /* Many bad clients: warnings are rate-limited across clients. */
+    for (int i = 0; i < 30; i++) {
+        int fd2 = client();
+        expect_error(roundtrip(fd2, "junk\n"), "not valid JSON");
+        close(fd2);
+    }
+    assert_int_equal(fake.n_logs, 10);
 }
 
 static void test_pipelined_and_split(void **state)

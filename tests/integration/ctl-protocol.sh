@@ -87,7 +87,7 @@ has "$out" "^vm-a "
 
 # One warning per bad client in the log, never the request flood.
 n=$(grep -c 'control: client pid' "$T/log")
-[ "$n" -le 20 ] || fail "too many control log lines: $n"
+[ "$n" -le 11 ] || fail "too many control log lines (rate limit): $n"
 [ "$n" -ge 10 ] || fail "bad requests were not logged: $n"
 alive
 echo "$NAME: ok"
