@@ -3,9 +3,9 @@
  *
  * Design: a request line is at most 4096 bytes, so it is parsed whole with
  * yajl_tree after a cheap lexical pre-scan that rejects what yajl_tree
- * would accept but we must not: embedded NUL bytes, escaped control
- * characters ("\u0000" would silently truncate a name), and nesting deeper
- * than any valid request needs (so a hostile client cannot make the tree
+ * would accept but we must not: embedded NUL bytes, comments, escaped
+ * control characters ("\u0000" would silently truncate a name), and
+ * nesting deeper than any valid request needs (so a hostile client cannot make the tree
  * code recurse).  The tree is then walked against a per-command table of
  * allowed fields; numbers are read from their source text (digits only, no
  * sign, fraction or exponent) so that -1, 1.5, 1e3 and 2^64 are all
@@ -109,8 +109,8 @@ static int hexval(char c)
 }
 
 /*
- * The pre-scan: NUL bytes, nesting depth, and \u escapes of control
- * characters.  It only has to be right for text yajl will accept; anything
+ * The pre-scan: NUL bytes, nesting depth, comments (which yajl_tree would
+ * accept), and \u escapes of control characters.  It only has to be right for text yajl will accept; anything
  * else it lets through for yajl to reject with its own message.
  */
 static int prescan(const char *line, size_t len, char *err)
@@ -145,6 +145,10 @@ static int prescan(const char *line, size_t len, char *err)
         }
         if (c == '"') {
             in_str = true;
+        } else if (c == '/') {
+            /* yajl_tree_parse() accepts comments; JSON does not. */
+            return fail(err, -EINVAL, "not valid JSON (comments are not "
+                        "allowed)");
         } else if (c == '{' || c == '[') {
             if (++depth > PROTO_MAX_DEPTH)
                 return fail(err, -EINVAL,

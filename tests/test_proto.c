@@ -123,6 +123,15 @@ static void test_not_json(void **state)
     /* invalid UTF-8 */
     bad("{\"version\":1,\"cmd\":\"auto\",\"domain\":\"\xff\xfe\"}", -EINVAL,
         "not valid JSON");
+    /* comments: yajl_tree accepts them, JSON does not */
+    bad("{\"version\":1,/* hi */\"cmd\":\"status\"}", -EINVAL,
+        "comments are not allowed");
+    bad("{\"version\":1,\"cmd\":\"status\"} // x", -EINVAL,
+        "comments are not allowed");
+    /* ... but a slash inside a string is just a character */
+    assert_int_equal(parse("{\"version\":1,\"cmd\":\"auto\",\"domain\":"
+                           "\"a/b\"}"), 0);
+    assert_string_equal(req.domain.name, "a/b");
     /* a raw control character inside a string */
     bad("{\"version\":1,\"cmd\":\"auto\",\"domain\":\"a\tb\"}", -EINVAL,
         "not valid JSON");
