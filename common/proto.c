@@ -5,11 +5,11 @@
  * yajl_tree after a cheap lexical pre-scan that rejects what yajl_tree
  * would accept but we must not: embedded NUL bytes, comments, escaped
  * control characters ("\u0000" would silently truncate a name), and
- * nesting deeper than any valid request needs (so a hostile client cannot make the tree
- * code recurse).  The tree is then walked against a per-command table of
- * allowed fields; numbers are read from their source text (digits only, no
- * sign, fraction or exponent) so that -1, 1.5, 1e3 and 2^64 are all
- * rejected by name instead of being rounded or wrapped.
+ * nesting deeper than any valid request needs (so a hostile client cannot
+ * make the tree code recurse).  The tree is then walked against a
+ * per-command table of allowed fields; numbers are read from their source
+ * text (digits only, no sign, fraction or exponent) so that -1, 1.5, 1e3
+ * and 2^64 are all rejected by name instead of being rounded or wrapped.
  *
  * Every error is one line, naming the field and what is expected, because
  * it goes back to the administrator verbatim.
@@ -110,8 +110,9 @@ static int hexval(char c)
 
 /*
  * The pre-scan: NUL bytes, nesting depth, comments (which yajl_tree would
- * accept), and \u escapes of control characters.  It only has to be right for text yajl will accept; anything
- * else it lets through for yajl to reject with its own message.
+ * accept), and \u escapes of control characters.  It only has to be right
+ * for text yajl will accept; anything else it lets through for yajl to
+ * reject with its own message.
  */
 static int prescan(const char *line, size_t len, char *err)
 {
