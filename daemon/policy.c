@@ -704,6 +704,12 @@ static void explain(const struct bd_policy_params *p,
             return;
         }
     }
+    if (w->alloc < w->tier[TIER_NEED] && dec->target_kib == w->lo0) {
+        set_reason(dec, "shrink to min ", fmt_kib(w->lo0, a, sizeof(a)),
+                   ": host short, uses ", fmt_kib(w->used, b, sizeof(b)),
+                   NULL);
+        return;
+    }
     if (w->alloc < w->tier[TIER_NEED]) {
         set_reason(dec, "shrink: fair share, uses ",
                    fmt_kib(w->used, a, sizeof(a)), ", host short", NULL, NULL);
@@ -745,8 +751,7 @@ int bd_policy_plan(const struct bd_policy_params *p,
     uint64_t pool_budget;
     int rc;
 
-    if (!p || !host || !plan || (n > 0 && (!doms || !track || !plan->dec ||
-                                           !plan->order)))
+    if (!p || !host || !plan || !doms || !track || !plan->dec || !plan->order)
         return -EINVAL;
     plan->n_order = 0;
     plan->free_after_kib = 0;
@@ -1050,7 +1055,7 @@ int bd_policy_plan(const struct bd_policy_params *p,
                     dec->state = BD_STATE_IGNORED;
                 } else {
                     dec->write = x->target != d->target_kib || x->retry;
-                    dec->shrink = x->target < tin;
+                    dec->shrink = x->target < d->target_kib;
                     if (x->stuck)
                         dec->state = BD_STATE_STUCK;
                     else if (d->pin_kib)

@@ -152,7 +152,13 @@ struct bd_plan {
  *    a guest that lies gets no more than its fair share;
  *  - deterministic: the same inputs give the same plan.
  *
- * Returns 0, or -EINVAL for a NULL pointer or n == 0 with NULL arrays.
+ * Returns 0, or -EINVAL for a NULL pointer or n == 0 with NULL arrays,
+ * or -ENOMEM (one scratch allocation of about 100 bytes per domain).
+ *
+ * Also (added): dec[i].write with target_kib equal to the domain's target
+ * means "write it again" (a stuck domain retried after stuck_retry_ms);
+ * free_after_kib is host free less outstanding claims once every write
+ * completes, counting a stuck domain at its current memory.
  */
 int bd_policy_plan(const struct bd_policy_params *p,
                    const struct bd_host_input *host,
