@@ -104,7 +104,7 @@ int bctl_call(const char *path, yajl_gen g, uint64_t timeout_ms,
     char yerr[128];
     uint64_t deadline = mono_ms() + timeout_ms;
     yajl_val v = NULL, ok;
-    int fd = -1, rc, r;
+    int fd = -1, rc, r, send_err;
 
     *reply = NULL;
     if (strlen(path) >= sizeof(sa.sun_path))
@@ -128,14 +128,11 @@ int bctl_call(const char *path, yajl_gen g, uint64_t timeout_ms,
                            path, strerror(e), connect_hint(e));
         goto out;
     }
-    r = write_all(fd, req, req_len);
-    if (!r)
-        r = write_all(fd, (const unsigned char *)"\n", 1);
-    if (r) {
-        rc = transport_err(errbuf, errlen, "sending to balloond at %s: %s",
-                           path, strerror(-r));
-        goto out;
-    }
+    /* A failed send is reported only if no reply explains it: balloond
+     * may have answered (too many connections) and closed already. */
+    send_err = write_all(fd, req, req_len);
+    if (!send_err)
+        send_err = write_all(fd, (const unsigned char *)"\n", 1);
 
     for (;;) {
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
@@ -182,10 +179,14 @@ int bctl_call(const char *path, yajl_gen g, uint64_t timeout_ms,
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            if (send_err)
+                break;
             rc = transport_err(errbuf, errlen, "reading from balloond: %s",
                                strerror(errno));
             goto out;
         }
+        if (n == 0 && send_err)
+            break;
         if (n == 0) {
             rc = transport_err(errbuf, errlen,
                                "balloond closed the connection without an "
@@ -194,6 +195,11 @@ int bctl_call(const char *path, yajl_gen g, uint64_t timeout_ms,
             goto out;
         }
         have += (size_t)n;
+    }
+    if (!nl) {
+        rc = transport_err(errbuf, errlen, "sending to balloond at %s: %s",
+                           path, strerror(-send_err));
+        goto out;
     }
     *nl = '\0';
     v = yajl_tree_parse(buf, yerr, sizeof(yerr));
