@@ -376,6 +376,8 @@ static void dispatch(struct conn *c, const struct bd_ctl_request *req)
     bd_gen_bool(g, "ok", true);
     call_init(&call, c, g);
     rc = run_handler(c, req, &call);
+    if (rc > 0)
+        rc = 0;
     /* Balanced iff closing our map completes the document: any further
      * token is then refused as generation_complete. */
     if (rc == 0 && yajl_gen_map_close(g) == yajl_gen_status_ok &&

@@ -58,7 +58,8 @@ struct bd_ctl_pending;
  *
  * A handler returns 0 (reply ok:true with what it wrote into g), or a
  * negative errno after setting the message with bd_ctl_fail() (reply
- * ok:false).  A negative return without a message gets strerror().
+ * ok:false).  A negative return without a message gets strerror(); a
+ * positive one counts as 0.
  * The call, g and every argument pointer are valid only during the call.
  */
 struct bd_ctl_call {
