@@ -380,8 +380,19 @@ static void drain_events(struct bd_loop *l)
     bool kick = false;
     int n = 0;
 
-    while (n++ < 4096 && h->ops->next_event(h, &ev) == 0)
+    int rc = 0;
+
+    while (n++ < 4096 && (rc = h->ops->next_event(h, &ev)) == 0)
         bd_domains_event(l->d, &ev, now, &kick);
+    if (rc < 0 && rc != -EAGAIN && l->io) {
+        /* The watch connection broke (xenstored gone): stop polling a
+         * dead fd rather than spin; ticks keep running. */
+        bd_err("lost the xenstore watch connection: %s; balloond keeps "
+               "planning on its tick but sees changes late; restart it",
+               strerror(-rc));
+        sd_event_source_set_enabled(l->io, SD_EVENT_OFF);
+        l->d->cnt.errors++;
+    }
     process_dirty(l, now, &kick);
     if (kick || l->d->rescan_needed)
         bd_loop_kick(l);
