@@ -684,8 +684,8 @@ int main(int argc, char **argv)
             usage(stdout);
             return BCTL_EXIT_OK;
         }
-        usage(stderr);
-        return BCTL_EXIT_USAGE;
+        return usage_err(NULL, "missing command: status, show, set, auto, "
+                         "limits, reserve, release, reload, metrics or top");
     }
     c = find_cmd(argv[optind]);
     if (!c)

@@ -127,6 +127,8 @@ expect 0 ctl complete domains
 
 # ---- usage errors and an unreachable daemon ----
 expect 2 ctl
+one_line "$err"
+has "$err" "missing command"
 expect 2 ctl frobnicate
 has "$err" "unknown command 'frobnicate'"
 expect 2 ctl show --min 1G
