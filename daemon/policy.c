@@ -66,6 +66,8 @@
 #define MAJFLT_SEVERE 5000
 #define BOOST_MILD_PCT 25
 #define BOOST_SEVERE_PCT 50
+#define PSI_EXTREME_X100 4000 /* 40%: stalled most of the time */
+#define BOOST_EXTREME_PCT 100
 
 /* Sharing spare memory (once every want fits): a share is in proportion
  * to the long-memory peak (time constant HIST_TAU_MS) times weight;
@@ -430,8 +432,9 @@ static enum press pressure_of(const struct bd_guest_stats *s, uint32_t *val,
     if (s->has_psi && s->psi_some_x100 >= PSI_MILD_X100) {
         kind = PRESS_PSI;
         *val = s->psi_some_x100;
-        boost = s->psi_some_x100 >= PSI_SEVERE_X100 ? BOOST_SEVERE_PCT
-                                                    : BOOST_MILD_PCT;
+        boost = s->psi_some_x100 >= PSI_EXTREME_X100  ? BOOST_EXTREME_PCT
+                : s->psi_some_x100 >= PSI_SEVERE_X100 ? BOOST_SEVERE_PCT
+                                                      : BOOST_MILD_PCT;
     }
     if (s->has_rates && s->swapin_per_s >= SWAPIN_MILD) {
         uint32_t b = s->swapin_per_s >= SWAPIN_SEVERE ? BOOST_SEVERE_PCT
@@ -539,9 +542,24 @@ static void estimate(const struct bd_policy_params *p,
     w->used = used;
     w->press = (uint8_t)pressure_of(s, &w->press_val, &boost);
     if (w->press != PRESS_NONE) {
-        /* the guest cannot report use above what it holds: grow from
-         * what it holds */
-        n = maxu(n, capk(cur + cur * boost / 100));
+        uint64_t tin = capk(d->target_kib);
+        uint64_t pk = p->progress_kib ? p->progress_kib : 1;
+
+        if (tin > cur + pk || (t->seen && s->time_ms <= t->last_change_ms)) {
+            /* the last grow is still arriving, or this report predates
+             * it: it cannot tell whether that was enough, so hold the
+             * target rather than boost again on a stale signal */
+            n = maxu(n, tin);
+        } else {
+            /* the guest cannot report use above what it holds: grow
+             * from what it holds, or by what it had to swap out when
+             * that says more */
+            uint64_t sw = capk(s->swap_used_kib);
+            n = maxu(n, capk(cur + cur * boost / 100));
+            if (sw)
+                n = maxu(n, capk(used + sw + maxu(sw * pct / 100,
+                                                  capk(p->headroom_min_kib))));
+        }
     }
     *need = n;
 
@@ -715,10 +733,17 @@ static void explain(const struct bd_policy_params *p,
                    fmt_kib(w->used, a, sizeof(a)), ", host short", NULL, NULL);
         return;
     }
-    if (now_ms - t->want_peak_ms >= p->shrink_delay_ms) {
+    if (now_ms - t->want_peak_ms >= p->shrink_delay_ms &&
+        w->used < t->want_peak_kib / 2) {
         set_reason(dec, "shrink: idle ",
                    fmt_ms(now_ms - t->want_peak_ms, a, sizeof(a)), ", uses ",
                    fmt_kib(w->used, b, sizeof(b)), NULL);
+        return;
+    }
+    if (now_ms - t->want_peak_ms >= p->shrink_delay_ms) {
+        set_reason(dec, "shrink: peak ",
+                   fmt_ms(now_ms - t->want_peak_ms, a, sizeof(a)),
+                   " ago, uses ", fmt_kib(w->used, b, sizeof(b)), NULL);
         return;
     }
     set_reason(dec, "shrink: memory needed elsewhere, uses ",
@@ -747,7 +772,7 @@ int bd_policy_plan(const struct bd_policy_params *p,
     uint64_t free_now, pool_all = 0, budget, fixed_use = 0, want_total = 0;
     uint64_t lo_sum = 0, held_base = 0, left, sum_commit;
     size_t i, m, k;
-    bool all_fit;
+    int partial; /* the tier the budget ran out in, N_TIERS: none */
     uint64_t pool_budget;
     int rc;
 
@@ -898,7 +923,7 @@ int bd_policy_plan(const struct bd_policy_params *p,
     for (i = 0; i < n; i++)
         if (w[i].cls == CLS_AUTO)
             w[i].alloc = w[i].lo;
-    all_fit = true;
+    partial = N_TIERS;
     for (int tier = TIER_USED; tier <= TIER_WANT; tier++) {
         uint64_t ask = 0;
         for (i = 0; i < n; i++)
@@ -919,20 +944,17 @@ int bd_policy_plan(const struct bd_policy_params *p,
             plan->order[m++] = i; /* the caller's array as scratch */
         }
         left -= water_fill(w, plan->order, m, room, left, key, key2, idx2);
-        all_fit = false;
+        partial = tier;
         break;
     }
     for (i = 0; i < n; i++)
         w[i].base = w[i].alloc;
 
-    /* 3b. every want fits: the rest is shared in proportion to want x
-     * weight (the big, bursty guests get the big buffers, as qmemman
-     * does), but a domain whose target lies within a wide band around its
-     * share keeps it: memory only moves when the split is far off, so
-     * the surplus sloshing as wants change causes no writes */
-    if (all_fit) {
-        uint64_t sum_t = 0, excess = 0;
-
+    /* 3b. every want fits: the rest is shared in proportion to the
+     * long-memory peak x weight (the big, bursty guests get the big
+     * buffers, as qmemman does); a little stays free so that the next
+     * growth needs no cut */
+    if (partial == N_TIERS) {
         m = 0;
         for (i = 0; i < n; i++) {
             struct work *x = &w[i];
@@ -943,26 +965,44 @@ int bd_policy_plan(const struct bd_policy_params *p,
             x->w = (minu(x->hist, x->hi) / MIB + 1) * x->cw;
             plan->order[m++] = i;
         }
-        /* a little stays free: the next growth then needs no cut */
         water_fill(w, plan->order, m, room,
                    sub0(left, pool_budget / 100 * SHARE_SLACK_PCT), key, key2,
                    idx2);
+        for (k = 0; k < m; k++)
+            w[plan->order[k]].w = w[plan->order[k]].cw;
+    }
+
+    /* 3c. stickiness: a target that lies in a band around the planned
+     * allocation is kept, so that wants decaying or shares sloshing cause
+     * no writes.  The band is only where nobody's need is at stake:
+     *   all wants fit:   [want, HI% of share], and below LO% of its share
+     *                    a domain is raised to it;
+     *   wants do not:    [need, want] (the peak-held luxury);
+     *   needs do not:    no band, fairness decides. */
+    if (partial >= TIER_WANT) {
+        uint64_t sum_t = 0, excess = 0;
+
         for (i = 0; i < n; i++) {
             struct work *x = &w[i];
-            uint64_t tin = capk(doms[i].target_kib);
+            uint64_t tin = capk(doms[i].target_kib), blo, bhi;
             if (x->cls != CLS_AUTO)
                 continue;
-            x->w = x->cw;
             x->share = x->alloc;
-            if (x->stats && !x->stuck && tin >= x->base && tin <= x->hi &&
-                tin >= x->share / 100 * SHARE_LO_PCT &&
-                tin <= x->share / 100 * SHARE_HI_PCT)
+            if (partial == N_TIERS) {
+                blo = maxu(x->base, x->share / 100 * SHARE_LO_PCT);
+                bhi = x->share / 100 * SHARE_HI_PCT;
+            } else {
+                blo = x->tier[TIER_NEED];
+                bhi = x->tier[TIER_WANT];
+            }
+            if (x->stats && !x->stuck && tin >= blo && tin <= bhi &&
+                tin >= x->lo && tin <= x->hi)
                 x->alloc = tin;
             sum_t += x->alloc;
             excess += x->alloc - minu(x->alloc, x->share);
         }
-        /* kept targets above their shares may not fit together: bring the
-         * ones furthest above their share (per share) back to it */
+        /* kept targets above their allocations may not fit together:
+         * bring back the ones furthest above (per allocation) first */
         if (sum_t > pool_budget) {
             uint64_t over = sum_t - pool_budget;
             m = 0;
@@ -972,12 +1012,11 @@ int bd_policy_plan(const struct bd_policy_params *p,
                     continue;
                 room[i] = x->alloc - x->share;
                 x->w = x->share / MIB + 1;
+                x->alloc = x->share;
                 plan->order[m++] = i;
             }
-            /* greedy_cut keeps the smallest rooms whole within the budget
-             * and zeroes the rest */
-            for (k = 0; k < m; k++)
-                w[plan->order[k]].alloc = w[plan->order[k]].share;
+            /* greedy_cut keeps the smallest rooms whole within what may
+             * stay and zeroes the rest */
             greedy_cut(w, plan->order, m, room, sub0(excess, over), key,
                        key2, idx2);
             for (k = 0; k < m; k++)

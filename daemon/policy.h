@@ -70,6 +70,9 @@ struct bd_guest_stats {
     uint32_t majflt_per_s;  /* major faults/s */
     bool has_psi;
     uint32_t psi_some_x100; /* PSI memory some avg10, percent * 100 */
+    uint64_t swap_used_kib; /* (added) swap-total - swap-free, 0 unknown:
+                               under pressure, what is swapped out is
+                               counted as needed */
 };
 
 /* One domain as the daemon sees it at now_ms.  min/max/weight/mode are
