@@ -288,32 +288,26 @@ static const char *fmt_pct100(uint32_t v, char *buf, size_t len)
 
 /* ---- water-filling ----------------------------------------------------- */
 
-/* Sort idx[0..m) by room per weight, ascending, with an LSD radix sort
- * on a fixed-point key (room * 2^20 / weight fits in 61 bits): O(m), and
- * stable, so ties stay in domain order.  Keys that compare equal only
- * after rounding are harmless: water_fill() re-checks every domain
- * exactly and caps each at its room. */
-static void sort_by_room(size_t *idx, size_t m, const struct work *w,
-                         const uint64_t *room, uint64_t *key, uint64_t *key2,
-                         size_t *idx2)
+/* Stable sort of (key, val) pairs by key: insertion sort for a handful,
+ * else an LSD radix sort, 8 bits a pass, skipping digits that order
+ * nothing.  O(m); stable, so ties stay in domain order. */
+static void radix_sort(uint64_t *key, size_t *val, size_t m, uint64_t *key2,
+                       size_t *val2)
 {
     size_t count[256];
     size_t k;
 
-    for (k = 0; k < m; k++)
-        key[k] = (room[idx[k]] << 20) / w[idx[k]].w;
     if (m < 48) {
-        /* insertion sort: cheaper for a handful, and stable too */
         for (k = 1; k < m; k++) {
             uint64_t kk = key[k];
-            size_t ii = idx[k], j = k;
+            size_t vv = val[k], j = k;
             while (j > 0 && key[j - 1] > kk) {
                 key[j] = key[j - 1];
-                idx[j] = idx[j - 1];
+                val[j] = val[j - 1];
                 j--;
             }
             key[j] = kk;
-            idx[j] = ii;
+            val[j] = vv;
         }
         return;
     }
@@ -324,7 +318,7 @@ static void sort_by_room(size_t *idx, size_t m, const struct work *w,
         for (k = 1; k < m && same; k++)
             same = ((key[k] >> shift) & 0xff) == first;
         if (same)
-            continue; /* this digit orders nothing */
+            continue;
         memset(count, 0, sizeof(count));
         for (k = 0; k < m; k++)
             count[(key[k] >> shift) & 0xff]++;
@@ -336,11 +330,101 @@ static void sort_by_room(size_t *idx, size_t m, const struct work *w,
         for (k = 0; k < m; k++) {
             size_t pos = count[(key[k] >> shift) & 0xff]++;
             key2[pos] = key[k];
-            idx2[pos] = idx[k];
+            val2[pos] = val[k];
         }
         memcpy(key, key2, m * sizeof(*key));
-        memcpy(idx, idx2, m * sizeof(*idx));
+        memcpy(val, val2, m * sizeof(*val));
     }
+}
+
+/* Sort idx[0..m) by room per weight, ascending, on a fixed-point key
+ * (room * 2^20 / weight fits in 61 bits).  Keys that compare equal only
+ * after rounding are harmless: water_fill() re-checks every domain
+ * exactly and caps each at its room. */
+static void sort_by_room(size_t *idx, size_t m, const struct work *w,
+                         const uint64_t *room, uint64_t *key, uint64_t *key2,
+                         size_t *idx2)
+{
+    for (size_t k = 0; k < m; k++)
+        key[k] = (room[idx[k]] << 20) / w[idx[k]].w;
+    radix_sort(key, idx, m, key2, idx2);
+}
+
+/*
+ * Weighted max-min fairness above the minimums, for one tier: every
+ * domain in idx[0..m) gets clamp(lo + weight * L, floor, cap), floor being
+ * what it already has (w[i].alloc) and cap[i] what the tier would give
+ * it, with the level L as high as `extra` (added to the floors) allows.
+ * A domain that already holds more than the level keeps it and gets no
+ * more; everyone below the level is raised to it.  The level is found by
+ * a sweep over the sorted points where domains start and stop rising,
+ * then every allocation is computed exactly and any rounding excess is
+ * taken back, so the total never exceeds the budget.  ek/ek2/ev/ev2 are
+ * scratch of 2m.  Returns what was added.
+ */
+static uint64_t level_fill(struct work *w, const size_t *idx, size_t m,
+                           const uint64_t *cap, uint64_t extra, uint64_t *ek,
+                           uint64_t *ek2, size_t *ev, size_t *ev2)
+{
+    unsigned __int128 slope = 0, got = 0, want = (unsigned __int128)extra << 20;
+    unsigned __int128 level = 0;
+    uint64_t prev = 0, added = 0;
+    bool all = true;
+    size_t ne = 0, k;
+
+    for (k = 0; k < m; k++) {
+        const struct work *x = &w[idx[k]];
+        if (cap[idx[k]] <= x->alloc)
+            continue;
+        ek[ne] = ((x->alloc - x->lo) << 20) / x->w;
+        ev[ne++] = idx[k] * 2;
+        ek[ne] = ((cap[idx[k]] - x->lo) << 20) / x->w;
+        ev[ne++] = idx[k] * 2 + 1;
+    }
+    if (ne == 0)
+        return 0;
+    radix_sort(ek, ev, ne, ek2, ev2);
+    for (k = 0; k < ne; k++) {
+        unsigned __int128 seg = slope * (ek[k] - prev);
+        if (got + seg >= want) {
+            level = prev + (slope ? (want - got) / slope : 0);
+            all = false;
+            break;
+        }
+        got += seg;
+        prev = ek[k];
+        if (ev[k] % 2 == 0)
+            slope += w[ev[k] / 2].w;
+        else
+            slope -= w[ev[k] / 2].w;
+    }
+    for (k = 0; k < m; k++) {
+        struct work *x = &w[idx[k]];
+        uint64_t c = cap[idx[k]], a;
+        if (c <= x->alloc)
+            continue;
+        if (all) {
+            a = c;
+        } else {
+            unsigned __int128 v = x->lo + ((level * x->w) >> 20);
+            a = v > c ? c : (uint64_t)v;
+            if (a < x->alloc)
+                a = x->alloc;
+        }
+        added += a - x->alloc;
+        x->alloc = a;
+    }
+    /* rounding may overshoot by a few KiB: take it back, in order */
+    for (k = 0; k < m && added > extra; k++) {
+        struct work *x = &w[idx[k]];
+        uint64_t floor0 = x->base, give;
+        if (x->alloc <= floor0)
+            continue;
+        give = minu(x->alloc - floor0, added - extra);
+        x->alloc -= give;
+        added -= give;
+    }
+    return added;
 }
 
 /*
@@ -545,23 +629,33 @@ static void estimate(const struct bd_policy_params *p,
         uint64_t tin = capk(d->target_kib);
         uint64_t pk = p->progress_kib ? p->progress_kib : 1;
 
-        if (tin > cur + pk || (t->seen && s->time_ms <= t->last_change_ms)) {
+        if (t->seen && t->est_need_kib &&
+            (tin > cur + pk || s->time_ms <= t->last_change_ms)) {
             /* the last grow is still arriving, or this report predates
-             * it: it cannot tell whether that was enough, so hold the
-             * target rather than boost again on a stale signal */
-            n = maxu(n, tin);
+             * it: it cannot tell whether that was enough.  Keep the
+             * estimate of the report that asked for the grow rather
+             * than boost again on a stale signal (or flap between the
+             * two readings). */
+            w->used = t->est_used_kib;
+            n = maxu(t->est_need_kib, tin);
         } else {
             /* the guest cannot report use above what it holds: grow
              * from what it holds, or by what it had to swap out when
              * that says more */
             uint64_t sw = capk(s->swap_used_kib);
             n = maxu(n, capk(cur + cur * boost / 100));
-            if (sw)
-                n = maxu(n, capk(used + sw + maxu(sw * pct / 100,
-                                                  capk(p->headroom_min_kib))));
+            if (sw) {
+                /* what it had to swap out is use that does not fit: it
+                 * counts as use, competing fairly at the first tier */
+                w->used = capk(used + sw);
+                n = maxu(n, capk(w->used + maxu(w->used * pct / 100,
+                                                capk(p->headroom_min_kib))));
+            }
         }
     }
     *need = n;
+    t->est_used_kib = w->used;
+    t->est_need_kib = n;
 
     if (!t->seen || n >= t->want_peak_kib || w->press != PRESS_NONE) {
         /* a new peak, or pressure: hold from now */
@@ -767,7 +861,7 @@ int bd_policy_plan(const struct bd_policy_params *p,
 {
     struct work *w = NULL;
     uint64_t *room = NULL, *key, *key2;
-    size_t *idx2;
+    size_t *idx2, *evx;
     void *scratch = NULL;
     uint64_t free_now, pool_all = 0, budget, fixed_use = 0, want_total = 0;
     uint64_t lo_sum = 0, held_base = 0, left, sum_commit;
@@ -787,11 +881,13 @@ int bd_policy_plan(const struct bd_policy_params *p,
         return 0;
     }
     /* one block: the work array and the water-filling scratch */
-    if (n > SIZE_MAX / (sizeof(*w) + 3 * sizeof(uint64_t) + sizeof(size_t))) {
+    if (n > SIZE_MAX / 2 / (sizeof(*w) + 4 * sizeof(uint64_t) +
+                            2 * sizeof(size_t))) {
         rc = -ENOMEM;
         goto out;
     }
-    scratch = malloc(n * (sizeof(*w) + 3 * sizeof(uint64_t) + sizeof(size_t)));
+    scratch = malloc(n * (sizeof(*w) + sizeof(uint64_t) +
+                          2 * (2 * sizeof(uint64_t) + 2 * sizeof(size_t))));
     if (!scratch) {
         rc = -ENOMEM;
         goto out;
@@ -799,8 +895,9 @@ int bd_policy_plan(const struct bd_policy_params *p,
     w = scratch;
     room = (uint64_t *)(w + n);
     key = room + n;
-    key2 = key + n;
-    idx2 = (size_t *)(key2 + n);
+    key2 = key + 2 * n;
+    idx2 = (size_t *)(key2 + 2 * n);
+    evx = idx2 + 2 * n;
 
     /* 1. bounds, tracking, estimates */
     for (i = 0; i < n; i++) {
@@ -940,10 +1037,12 @@ int bd_policy_plan(const struct bd_policy_params *p,
         for (i = 0; i < n; i++) {
             if (w[i].cls != CLS_AUTO || w[i].tier[tier] == w[i].alloc)
                 continue;
-            room[i] = w[i].tier[tier] - w[i].alloc;
+            room[i] = w[i].tier[tier]; /* the cap */
+            w[i].base = w[i].alloc;
             plan->order[m++] = i; /* the caller's array as scratch */
         }
-        left -= water_fill(w, plan->order, m, room, left, key, key2, idx2);
+        left -= level_fill(w, plan->order, m, room, left, key, key2, idx2,
+                           evx);
         partial = tier;
         break;
     }
@@ -1075,7 +1174,6 @@ int bd_policy_plan(const struct bd_policy_params *p,
             sum_commit += extra;
         }
     }
-
     /* 5. decisions and order: shrinks first, then grows */
     m = 0;
     for (int pass = 0; pass < 2; pass++) {

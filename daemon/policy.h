@@ -112,6 +112,8 @@ struct bd_dom_track {
                                     over about a day): how big the bursts
                                     get, for sharing out spare memory */
     uint64_t hist_ms;            /* hist_peak_kib updated up to this time */
+    uint64_t est_used_kib;       /* last estimates from a fresh report, */
+    uint64_t est_need_kib;       /* kept while a grow is still arriving */
 };
 
 struct bd_host_input {

@@ -6,3 +6,7 @@ SIM_OBJS := $(call obj,$(SIM_SRCS))
 
 .PHONY: sim
 sim: $(SIM_OBJS)
+
+# The real policy against the simulator, in `make check`.
+TESTS += $(BUILDDIR)/tests/test_sim
+$(eval $(call LINK,$(BUILDDIR)/tests/test_sim,$(call obj,tests/test_sim.c daemon/policy.c) $(SIM_OBJS),$(CMOCKA_LIBS)))

@@ -3,7 +3,7 @@
  *
  * Design: guests live in one array kept sorted by domid, so every listing
  * and the growth order (domid order, like Xen's allocator serving whoever
- * asks first) are stable.  Demand noise is a hash of (seed, domid, 10 s
+ * asks first) are stable.  Demand noise is a hash of (seed, domid, 60 s
  * bucket) rather than a running PRNG, so the demand a guest sees at a given
  * virtual time does not depend on how the caller slices time into steps.
  * Scenarios are in sim/scenario.c; the only scenario logic here is the
@@ -21,7 +21,7 @@
 #define MIB 1024ULL
 #define DEFAULT_SPEED_KIB_S (200 * MIB)
 #define DEFAULT_REPORT_MS 5000
-#define NOISE_BUCKET_MS 10000
+#define NOISE_BUCKET_MS 60000
 #define SWAP_TOTAL_KIB (1024 * MIB)
 
 void bd_sim_guest_cfg_init(struct bd_sim_guest_cfg *cfg)
