@@ -14,7 +14,7 @@ BD_LOG=/var/log/balloond.log
 BD_PIDFILE=/run/e2e-balloond.pid
 E2E_SKIPFILE=${E2E_SKIPFILE:-/tmp/e2e-skip}
 
-now_s() { cut -d' ' -f1 /proc/uptime; }
+now_s() { read -r _u _ < /proc/uptime; echo "$_u"; }
 mark() { echo "E2E: MARK $(now_s) $*"; }
 note() { echo "$*"; }
 metric() { echo "E2E-METRIC $1=$2"; }
@@ -28,13 +28,16 @@ fail() {
 }
 skip() { echo "$*" > "$E2E_SKIPFILE"; exit 77; }
 
-# wait_until SECONDS CMD...: run CMD every 0.5 s until it succeeds.
+# wait_until SECONDS CMD...: run CMD every second until it succeeds.  (A
+# spawn of a dynamically linked tool costs ~0.2 s of CPU under TCG: polling
+# faster only steals time from the guests being observed.)
+now_int() { read -r _u _ < /proc/uptime; echo "${_u%.*}"; }
 wait_until() {
-    _end=$(( $(cut -d. -f1 /proc/uptime) + $1 ))
+    _end=$(( $(now_int) + $1 ))
     shift
     while ! "$@" >/dev/null 2>&1; do
-        [ "$(cut -d. -f1 /proc/uptime)" -lt $_end ] || return 1
-        sleep 0.5
+        [ "$(now_int)" -lt $_end ] || return 1
+        sleep 1
     done
     return 0
 }
@@ -52,8 +55,17 @@ need_bins() { # balloond balloonctl balloon-agent
 }
 
 # ---- Xen -------------------------------------------------------------------
-domid() { xl domid "$1" 2>/dev/null; }
-dom_exists() { xl domid "$1" >/dev/null 2>&1; }
+# xl is slow under TCG (~0.3-1 s a call): domain ids are cached per name and
+# checked against xenstore, which is cheap.
+domid() {
+    _id=$(cat /tmp/domid.$1 2>/dev/null)
+    if [ -z "$_id" ] || [ "$(xenstore-read /local/domain/$_id/name 2>/dev/null)" != "$1" ]; then
+        _id=$(xl domid "$1" 2>/dev/null) || return 1
+        echo "$_id" > /tmp/domid.$1
+    fi
+    echo "$_id"
+}
+dom_exists() { domid "$1" >/dev/null 2>&1; }
 xs_dom() { echo "/local/domain/$(domid "$1")"; }
 # Current memory as xl list shows it (MiB).
 xl_mem_mib() { xl list "$1" 2>/dev/null | awk 'NR == 2 { print $3 }'; }
@@ -64,9 +76,9 @@ host_total_mib() { xl info total_memory 2>/dev/null; }
 
 # The guest's own view (it wrote it; read only as an observation).
 guest_key() { xenstore-read "$(xs_dom "$1")/$2" 2>/dev/null; }
-hog() { xenstore-write "$(xs_dom "$1")/data/hog-target-mib" "$2"; }
-hog_margin() { xenstore-write "$(xs_dom "$1")/data/hog-margin-mib" "$2"; }
-hog_have() { guest_key "$1" data/hog-mib; }
+hog() { xenstore-write "$(xs_dom "$1")/data/e2e/hog-target-mib" "$2"; }
+hog_margin() { xenstore-write "$(xs_dom "$1")/data/e2e/hog-margin-mib" "$2"; }
+hog_have() { guest_key "$1" data/e2e/hog-mib; }
 hog_at_least() { [ "$(hog_have "$1")" -ge "$2" ] 2>/dev/null; }
 
 create_guest() { # name [cfg]: create from /e2e/guests/NAME.cfg, wait for init
@@ -92,8 +104,8 @@ bctl() { "$BALLOONCTL" "$@"; }
 
 start_balloond() { # [extra args]
     bd_alive && return 0
-    "$BALLOOND" --config "$BD_CONF" --foreground --verbose "$@" \
-        >> "$BD_LOG" 2>&1 &
+    setsid "$BALLOOND" --config "$BD_CONF" --foreground --verbose "$@" \
+        >> "$BD_LOG" 2>&1 < /dev/null &
     echo $! > "$BD_PIDFILE"
     wait_until 30 bctl show --json || {
         bd_alive || echo "balloond exited"
@@ -108,6 +120,37 @@ stop_balloond() {
     rm -f "$BD_PIDFILE"
 }
 ensure_balloond() { bd_alive || start_balloond || fail "balloond does not start"; }
+
+# snap: one `balloonctl show --json`, flattened by one jq run (jq costs
+# ~0.5-1 s under TCG) into /tmp/snap, one tab-separated line per domain;
+# sf NAME FIELD reads a field of it.
+SNAP_FIELDS="name domid current_kib target_kib min_kib max_kib static_max_kib weight mode state used_kib available_kib pressure reason"
+snap() {
+    bctl show --json > /tmp/snap.json 2>/tmp/bctl.err || return 1
+    jq -r '.domains[] | [.name, .domid, .current_kib, .target_kib, .min_kib,
+        .max_kib, .static_max_kib, .weight, .mode, .state, .used_kib,
+        .available_kib, .pressure, .reason] | map(tostring) | @tsv' \
+        /tmp/snap.json > /tmp/snap || return 1
+}
+sf() {
+    awk -F'\t' -v n="$1" -v f="$2" -v h="$SNAP_FIELDS" '
+        BEGIN { k = split(h, a, " "); for (i = 1; i <= k; i++) c[a[i]] = i }
+        $1 == n { print $c[f]; exit }' /tmp/snap
+}
+# snap_is NAME FIELD VALUE: fresh snapshot, then compare.
+snap_is() { snap && [ "$(sf "$1" "$2")" = "$3" ]; }
+# xl list once, for several reads: xl_snap; xm NAME (MiB).
+xl_snap() { xl list > /tmp/xl.txt 2>/dev/null; }
+xm() { awk -v n="$1" '$1 == n { print $3 }' /tmp/xl.txt; }
+bd_log_lines() { wc -l < "$BD_LOG" 2>/dev/null || echo 0; }
+bd_cpu_ticks() { awk '{ print $14 + $15 }' /proc/$(bd_pid)/stat 2>/dev/null; }
+# Write balloond.conf from the base with some keys replaced: KEY=VALUE...
+bd_conf() {
+    cp /e2e/balloond.conf "$BD_CONF"
+    for _kv in "$@"; do
+        sed -i "s|^${_kv%%=*} = .*|${_kv%%=*} = ${_kv#*=}|" "$BD_CONF"
+    done
+}
 
 # show_json FILE: the `balloonctl show --json` object.
 show_json() { bctl show --json > "$1" 2>/tmp/bctl.err; }
@@ -129,12 +172,14 @@ bd_config_base() { cp /e2e/balloond.conf "$BD_CONF"; }
 # /tmp/watch.NAME (the first line is the watch registration itself).
 watch_start() {
     sh -c 'echo $$ > /tmp/watch.'"$1"'.pid; exec xenstore-watch "$0"' "$2" |
-        while read -r _p; do echo "$(now_s) $_p"; done > /tmp/watch.$1 &
+        while read -r _p; do read -r _u _ < /proc/uptime; echo "$_u $_p"; done > /tmp/watch.$1 &
     wait_until 5 test -s /tmp/watch.$1
 }
 watch_stop() { kill "$(cat /tmp/watch.$1.pid 2>/dev/null)" 2>/dev/null; sleep 0.2; }
-# Writes seen (registration excluded).
-watch_count() { _c=$(wc -l < /tmp/watch.$1); echo $((_c > 0 ? _c - 1 : 0)); }
+# Writes seen (registration excluded), optionally only at/after uptime T.
+watch_count() {
+    awk -v t="${2:-0}" 'NR > 1 && $1 >= t { c++ } END { print c + 0 }' /tmp/watch.$1
+}
 
 # sampler_start NAME INTERVAL CMD: run CMD every INTERVAL s, log
 # "uptime output" lines to /tmp/sample.NAME until sampler_stop.
@@ -187,9 +232,26 @@ run_suite() {
             continue
         fi
         mark "start $_s"
-        { timeout -s KILL $_limit sh /e2e/scenarios/$_s.sh; echo $? > /tmp/e2e-rc; } 2>&1 |
-            sed "s/^/# $_s: /"
-        _rc=$(cat /tmp/e2e-rc)
+        # Each scenario runs in its own session, so whatever it leaves
+        # behind (watchers, samplers) is killed with it; balloond escapes
+        # that with its own setsid (start_balloond).
+        setsid sh /e2e/scenarios/$_s.sh > /tmp/out.$_s 2>&1 < /dev/null &
+        _pid=$!
+        _end=$(( $(now_int) + _limit ))
+        _rc=""
+        while kill -0 $_pid 2>/dev/null; do
+            if [ "$(now_int)" -ge $_end ]; then
+                kill -KILL -$_pid 2>/dev/null
+                _rc=137
+                break
+            fi
+            sleep 1
+        done
+        wait $_pid
+        _r=$?
+        _rc=${_rc:-$_r}
+        kill -KILL -$_pid 2>/dev/null
+        sed "s/^/# $_s: /" /tmp/out.$_s
         _secs=$(awk -v a="$_t0" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }')
         case $_rc in
         0) echo "E2E: ok $_i - $_s (${_secs}s)"; _pass=$((_pass + 1)) ;;

@@ -1,16 +1,27 @@
 #!/bin/sh
-# e2e-hog.sh - the guest's memory hog and hostile-writer, driven from dom0.
+# e2e-hog.sh - the guest's memory hog and hostile writer, driven from dom0
+# through the guest's own keys (all created by init):
+#   data/e2e/hog-target-mib  MiB the hog should hold
+#   data/e2e/hog-margin-mib  grow only while MemAvailable stays above this
+#   data/e2e/flood           seconds of hostile writes to the stat keys
+#   data/e2e/hog-mib         MiB held now (written here)
 #
-# Memory is held as 8 MiB files in a tmpfs (/hog): without swap those pages
-# cannot be reclaimed, so the guest really uses what data/hog-target-mib
-# asks.  By default the hog is polite: it grows only while MemAvailable is
-# above data/hog-margin-mib, like an application that needs memory and waits
-# for it, which is the pressure balloond must answer; it never pushes the
-# guest into the OOM killer.  Shrinking is immediate.
+# Memory is held as 8 MiB files in a tmpfs (/hog): with no swap those pages
+# cannot be reclaimed, so the guest really uses what it is asked to.  The hog
+# is polite: it grows only while MemAvailable is above the margin, like an
+# application that waits for memory, which is the pressure balloond must
+# answer; it never pushes the guest into the OOM killer.  Shrinking is
+# immediate.
+#
+# Cost matters: under QEMU TCG every process spawn is expensive, so the loop
+# blocks on a xenstore watch and spawns nothing while idle; it only polls
+# /proc/meminfo (a shell builtin read) while it waits for memory.
 CHUNK=8
 n=0
 have=0
 reported=-1
+want=0
+margin=12
 
 flood() { # seconds: what a hostile or broken guest can write
     end=$(( $(cut -d. -f1 /proc/uptime) + $1 ))
@@ -30,44 +41,65 @@ flood() { # seconds: what a hostile or broken guest can write
             data/meminfo_free " 1" \
             data/balloon/mem-total 1 \
             data/balloon/mem-available 4294967296000 \
-            data/balloon/seq "$i$i" 2>/dev/null
-        xenstore-write data/balloon/junk$((i % 20)) "$big" \
+            data/balloon/seq "$i$i" \
+            data/balloon/junk$((i % 20)) "$big" \
+            data/balloon/mem-total 262144 \
+            data/balloon/mem-available 262144 \
             data/balloon/seq $i 2>/dev/null
     done
     echo "guest: flood done after $i rounds"
 }
 
+avail_mib() {
+    while read -r k v _; do
+        [ "$k" = MemAvailable: ] && { echo $((v / 1024)); return; }
+    done < /proc/meminfo
+    echo 0
+}
+
+read_keys() {
+    set -- $(xenstore-read data/e2e/hog-target-mib data/e2e/hog-margin-mib \
+             data/e2e/flood 2>/dev/null)
+    case "${1:-}" in ''|*[!0-9]*) ;; *) want=$1 ;; esac
+    case "${2:-}" in ''|*[!0-9]*) ;; *) margin=$2 ;; esac
+    case "${3:-}" in ''|0|*[!0-9]*) ;; *)
+        xenstore-write data/e2e/flood 0
+        flood "$3" ;;
+    esac
+}
+
+mkfifo /tmp/e2e-ev
+start_watch() {
+    xenstore-watch data/e2e > /tmp/e2e-ev &
+    exec 3< /tmp/e2e-ev
+}
+start_watch
+
 while :; do
-    want=$(xenstore-read data/hog-target-mib 2>/dev/null)
-    case "$want" in ''|*[!0-9]*) want=0 ;; esac
-    margin=$(xenstore-read data/hog-margin-mib 2>/dev/null)
-    case "$margin" in ''|*[!0-9]*) margin=40 ;; esac
-    grew=0
     if [ $have -lt $want ]; then
-        avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
-        if [ "$avail" -gt $((margin + CHUNK)) ] || [ "$margin" -eq 0 ]; then
-            if dd if=/dev/zero of=/hog/c$n bs=1M count=$CHUNK 2>/dev/null; then
-                n=$((n + 1))
-                have=$((n * CHUNK))
-                grew=1
-            else
-                rm -f /hog/c$n
-            fi
-        fi
+        # Waiting for memory: look again soon, or at once on a new command.
+        read -t 0.5 -u 3 ev
+    else
+        read -u 3 ev || { sleep 1; start_watch; }
     fi
+    read_keys
+    while [ $have -lt $want ]; do
+        a=$(avail_mib)
+        [ "$a" -gt $((margin + CHUNK)) ] || [ "$margin" -eq 0 ] || break
+        if dd if=/dev/zero of=/hog/c$n bs=1M count=$CHUNK 2>/dev/null; then
+            n=$((n + 1))
+            have=$((n * CHUNK))
+        else
+            rm -f /hog/c$n
+            break
+        fi
+    done
     while [ $have -gt $want ] && [ $n -gt 0 ]; do
         n=$((n - 1))
         rm -f /hog/c$n
         have=$((n * CHUNK))
     done
     if [ $have -ne $reported ]; then
-        xenstore-write data/hog-mib $have 2>/dev/null && reported=$have
+        xenstore-write data/e2e/hog-mib $have 2>/dev/null && reported=$have
     fi
-    secs=$(xenstore-read data/e2e-flood 2>/dev/null)
-    case "$secs" in
-    ''|*[!0-9]*) ;;
-    *) xenstore-rm data/e2e-flood; flood "$secs" ;;
-    esac
-    # Keep growing at full speed; otherwise look again soon.
-    [ $grew = 1 ] || sleep 0.3
 done

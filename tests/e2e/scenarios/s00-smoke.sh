@@ -27,6 +27,10 @@ for m in 200 400 256; do
     metric "smoke_memset_${m}_ms" "$ms"
 done
 
+# xl mem-set also set g1's maxmem to target + 1 MiB: give it back its 512 MiB
+# so later scenarios can grow it.
+xl mem-max g1 512m || fail "xl mem-max g1 512m"
+
 hog g1 64
 wait_until 30 hog_at_least g1 64 || fail "g1's hog holds $(hog_have g1) MiB, asked 64"
 hog g1 0

@@ -1,0 +1,54 @@
+#!/bin/sh
+# s02-pressure: a guest under memory pressure (its hog allocates and waits
+# for memory) gets a higher target within seconds and xl list shows it grew.
+# Measures the latency from the agent's report (data/balloon/seq) to the
+# target write balloond makes in answer.
+# e2e-timeout: 150
+# e2e-needs-guests
+. /e2e/lib.sh
+need_bins balloond balloonctl balloon-agent
+ensure_balloond
+
+stats_in() { snap && [ "$(sf g1 used_kib)" != null ] && [ -n "$(sf g1 used_kib)" ]; }
+wait_until 30 stats_in || fail "balloond shows no guest stats for g1 (used_kib=$(sf g1 used_kib))"
+xl_snap
+m0=$(xm g1)
+t_0=$(xs_target_kib g1)
+id=$(domid g1)
+note "g1 before: ${m0} MiB, target ${t_0} KiB, used $(sf g1 used_kib) KiB"
+watch_start seq /local/domain/$id/data/balloon/seq
+watch_start tgt /local/domain/$id/memory/target
+
+grow=$((m0 * 3 / 4))
+[ $grow -ge 96 ] || grow=96
+t0=$(now_s)
+hog g1 $((m0 + grow - 60))
+grown() { [ "$(xl_mem_mib g1)" -ge $((m0 + grow / 2)) ]; }
+if ! wait_until 100 grown; then
+    snap
+    fail "g1 did not grow by $((grow / 2)) MiB in 100 s: xl list $(xl_mem_mib g1) MiB, target $(xs_target_kib g1), hog $(hog_have g1) MiB, state $(sf g1 state): $(sf g1 reason)"
+fi
+metric pressure_grow_ms "$(elapsed_ms "$t0")"
+watch_stop seq
+watch_stop tgt
+note "g1 after: $(xl_mem_mib g1) MiB, target $(xs_target_kib g1), hog $(hog_have g1) MiB, $(watch_count tgt) target writes"
+# Latency: each target write after the hog started, against the last
+# report that preceded it.
+awk -v t0="$t0" '
+    FILENAME ~ /seq$/ && FNR > 1 { s[++ns] = $1 }
+    FILENAME ~ /tgt$/ && FNR > 1 && $1 >= t0 { w[++nw] = $1 }
+    END {
+        j = 1; last = -1
+        for (i = 1; i <= nw; i++) {
+            while (j <= ns && s[j] <= w[i]) { last = s[j]; j++ }
+            if (last >= t0) { d = (w[i] - last) * 1000; sum += d; n++; if (d > max) max = d }
+        }
+        if (n) printf "%d %d %d\n", sum / n, max, n; else print "none"
+    }' /tmp/watch.seq /tmp/watch.tgt > /tmp/lat
+read -r avg max n < /tmp/lat
+[ "$avg" != none ] || fail "no target write followed an agent report"
+note "report -> target write: avg ${avg} ms, max ${max} ms over $n writes"
+metric report_to_target_avg_ms "$avg"
+metric report_to_target_max_ms "$max"
+hog g1 0
+exit 0

@@ -1,0 +1,32 @@
+#!/bin/sh
+# s03-idle-shrink: an idle guest with room to spare shrinks toward its floor
+# and never below its configured min (g2: min = 160M in the test config).
+# Target and xl list are sampled every second.
+# e2e-timeout: 150
+# e2e-needs-guests
+. /e2e/lib.sh
+need_bins balloond balloonctl balloon-agent
+ensure_balloond
+MIN_KIB=163840
+
+# Give g2 something to give back: pin it high, then release it.
+bctl set g2 400M || fail "balloonctl set g2 400M failed (rc=$?)"
+at400() { [ "$(xl_mem_mib g2)" -ge 395 ]; }
+wait_until 40 at400 || fail "g2 did not reach 400 MiB after set: $(xl_mem_mib g2)"
+t0=$(now_s)
+bctl auto g2 || fail "balloonctl auto g2 failed (rc=$?)"
+sampler_start s03 1 sh -c 'xenstore-read '"$(xs_dom g2)"'/memory/target; xl list g2 | awk "NR == 2 { print \$3 }"'
+floor() { t=$(xs_target_kib g2); [ "$t" -le $((MIN_KIB + 24 * 1024)) ]; }
+ok=1
+wait_until 100 floor || ok=0
+sleep 3
+sampler_stop s03
+metric idle_shrink_ms "$(elapsed_ms "$t0")"
+awk '{ print $2, $3 }' /tmp/sample.s03 | tr '\n' ';' | sed 's/^/target_kib mem_mib: /'; echo
+[ $ok = 1 ] || fail "g2 target $(xs_target_kib g2) KiB after 100 s, expected <= min + 24M"
+lo_t=$(awk 'NF >= 2 { if (m == "" || $2 < m) m = $2 } END { print m }' /tmp/sample.s03)
+lo_m=$(awk 'NF >= 3 { if (m == "" || $3 < m) m = $3 } END { print m }' /tmp/sample.s03)
+[ "$lo_t" -ge $MIN_KIB ] || fail "g2 target went to $lo_t KiB, below its min $MIN_KIB"
+[ "$lo_m" -ge 158 ] || fail "g2 memory went to $lo_m MiB, below its min 160"
+snap && [ "$(sf g2 min_kib)" = $MIN_KIB ] || fail "show says g2 min_kib $(sf g2 min_kib), config 160M"
+exit 0

@@ -1,0 +1,33 @@
+#!/bin/sh
+# s05-set-auto: `balloonctl set` pins a target (held against the policy),
+# `balloonctl auto` releases it (the idle guest then shrinks again); bad
+# input gets the documented exit codes (2 usage, 1 failed).
+# e2e-timeout: 120
+# e2e-needs-guests
+. /e2e/lib.sh
+need_bins balloond balloonctl
+ensure_balloond
+
+bctl set g3 300 2>/dev/null; rc=$?
+[ $rc = 2 ] || fail "'balloonctl set g3 300' (no unit) exited $rc, expected 2"
+bctl set no-such-domain 300M 2>/dev/null; rc=$?
+[ $rc = 1 ] || fail "'balloonctl set no-such-domain 300M' exited $rc, expected 1"
+
+t0=$(now_s)
+bctl set g3 300M || fail "balloonctl set g3 300M failed (rc=$?)"
+tgt_is() { [ "$(xs_target_kib g3)" = "$1" ]; }
+wait_until 15 tgt_is 307200 || fail "g3 memory/target is $(xs_target_kib g3), expected 307200 after set"
+near300() { m=$(xl_mem_mib g3); [ $m -ge 297 ] && [ $m -le 301 ]; }
+wait_until 30 near300 || fail "g3 did not reach 300 MiB: xl list $(xl_mem_mib g3)"
+metric set_to_current_ms "$(elapsed_ms "$t0")"
+snap_is g3 state pinned || fail "show says g3 state '$(sf g3 state)', expected pinned"
+# The idle guest would shrink (shrink-delay is 10 s): the pin must hold.
+sleep 14
+tgt_is 307200 || fail "pin not held: g3 target $(xs_target_kib g3) KiB after 14 s"
+
+bctl auto g3 || fail "balloonctl auto g3 failed (rc=$?)"
+not_pinned() { snap && [ "$(sf g3 state)" != pinned ]; }
+wait_until 10 not_pinned || fail "g3 still pinned after auto"
+lower() { [ "$(xs_target_kib g3)" -lt 307200 ]; }
+wait_until 60 lower || fail "g3 target still $(xs_target_kib g3) KiB 60 s after auto (idle guest)"
+exit 0
