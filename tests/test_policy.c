@@ -470,6 +470,116 @@ static void test_idle_shrink_when_needed(void **state)
     fx_free(f);
 }
 
+
+static void test_swap_counts_as_use(void **state)
+{
+    struct fx *f = fx_new(1, 16 * GIB);
+    (void)state;
+
+    /* holds 2G, uses all of it and had to swap out 1.5G more */
+    dom(f, 0, 2 * GIB, 8 * GIB, 2 * GIB);
+    f->d[0].stats.has_rates = true;
+    f->d[0].stats.swapin_per_s = 150; /* mild: +25% would be 2.5G */
+    f->d[0].stats.swap_used_kib = 1536 * MIB;
+    fx_sync_free(f);
+    run(f);
+    assert_true(f->dec[0].target_kib >= 3584 * MIB + 3584 * MIB * 15 / 100);
+    /* without pressure, swapped-out pages are cold and do not count */
+    f->d[0].stats.swapin_per_s = 0;
+    f->t[0] = (struct bd_dom_track){0};
+    f->d[0].stats.used_kib = 1 * GIB;
+    f->total = 2 * GIB + 256 * MIB;
+    fx_sync_free(f);
+    run(f);
+    assert_true(f->dec[0].target_kib <= 2 * GIB + 256 * MIB);
+    fx_free(f);
+}
+
+static void test_stale_pressure_no_second_boost(void **state)
+{
+    struct fx *f = fx_new(1, 8 * GIB);
+    uint64_t first;
+    (void)state;
+
+    dom(f, 0, 2 * GIB, 64 * GIB, 2 * GIB);
+    f->d[0].stats.has_psi = true;
+    f->d[0].stats.psi_some_x100 = 1500;
+    fx_sync_free(f);
+    run(f);
+    first = f->dec[0].target_kib;
+    assert_true(first >= 3 * GIB);
+    /* written; the balloon has not arrived and the report is the same
+     * old one: no second boost on top */
+    f->d[0].target_kib = first;
+    f->now += 5 * SEC;
+    run(f);
+    assert_false(f->dec[0].write);
+    /* a fresh report after the grow arrived, still under pressure: grow
+     * again */
+    f->d[0].current_kib = first;
+    fx_sync_free(f);
+    tick(f, 5 * SEC);
+    f->d[0].stats.used_kib = first;
+    run(f);
+    if (f->dec[0].target_kib <= first)
+        fail_msg("%" PRIu64 " <= %" PRIu64 " (%s)", f->dec[0].target_kib, first,
+                 f->dec[0].reason);
+    fx_free(f);
+}
+
+static void test_spare_memory_shared_by_bursts(void **state)
+{
+    struct fx *f = fx_new(2, 0);
+    (void)state;
+
+    f->total = 16 * GIB;
+    /* A burst to 6G an hour ago; B never went above 500M */
+    dom(f, 0, 1 * GIB, 32 * GIB, 6 * GIB);
+    dom(f, 1, 1 * GIB, 32 * GIB, 500 * MIB);
+    fx_sync_free(f);
+    run(f);
+    apply(f);
+    f->d[0].stats.used_kib = 500 * MIB;
+    for (int k = 0; k < 720; k++) {
+        tick(f, 5 * SEC);
+        run(f);
+        apply(f);
+    }
+    /* both idle now; A keeps the bigger buffer, and not all memory is
+     * handed out (a little stays free for the next burst) */
+    if (f->d[0].target_kib <= 2 * f->d[1].target_kib)
+        fail_msg("A %" PRIu64 " B %" PRIu64, f->d[0].target_kib,
+                 f->d[1].target_kib);
+    assert_true(f->d[0].target_kib >= 3 * GIB);
+    assert_true(sum_targets(f) < f->total);
+    assert_true(f->plan.free_after_kib >= f->total / 100 * 5);
+    fx_free(f);
+}
+
+static void test_band_keeps_target(void **state)
+{
+    struct fx *f = fx_new(3, 0);
+    (void)state;
+
+    f->total = 12 * GIB;
+    for (size_t i = 0; i < 3; i++)
+        dom(f, i, 3 * GIB, 8 * GIB, 1 * GIB);
+    fx_sync_free(f);
+    run(f);
+    apply(f);
+    /* use wobbles, peaks decay: plenty of memory, so nothing is written */
+    for (int k = 0; k < 200; k++) {
+        tick(f, 5 * SEC);
+        for (size_t i = 0; i < 3; i++)
+            f->d[i].stats.used_kib = 1 * GIB + (uint64_t)((k * 37 + i * 11) % 200) * MIB;
+        run(f);
+        if (k > 2)
+            assert_int_equal(f->plan.n_order, 0);
+        apply(f);
+    }
+    fx_free(f);
+}
+
 /* ---- fairness ---------------------------------------------------------------- */
 
 static void test_weighted_max_min(void **state)
@@ -1099,6 +1209,10 @@ int main(void)
         cmocka_unit_test(test_peak_hold_then_decay),
         cmocka_unit_test(test_decay_is_time_based),
         cmocka_unit_test(test_idle_shrink_when_needed),
+        cmocka_unit_test(test_swap_counts_as_use),
+        cmocka_unit_test(test_stale_pressure_no_second_boost),
+        cmocka_unit_test(test_spare_memory_shared_by_bursts),
+        cmocka_unit_test(test_band_keeps_target),
         cmocka_unit_test(test_weighted_max_min),
         cmocka_unit_test(test_use_is_floor_up_to_fair_share),
         cmocka_unit_test(test_liar_gets_fair_share_only),
