@@ -331,7 +331,7 @@ static int report(const struct row *rows, size_t n_caps, size_t n_pol)
         return -errno;
     fprintf(f, "policy,capacity_gib,shortfall_gib_h,shortfall_pct,"
                "pressured_pct,churn_per_vm_h,idle_gib,violations\n");
-    printf("%-9s %6s %12s %10s %10s %10s %9s %5s\n", "policy", "C GiB",
+    printf("%-10s %6s %12s %10s %10s %10s %9s %5s\n", "policy", "C GiB",
            "short GiB-h", "short %", "pressured%", "churn/VM-h", "idle GiB",
            "viol");
     for (size_t c = 0; c < n_caps; c++) {
@@ -345,7 +345,7 @@ static int report(const struct row *rows, size_t n_caps, size_t n_pol)
             fmt_opt(p3, sizeof(p3), r->idle, "%.2f");
             fprintf(f, "%s,%.0f,%.4f,%.5f,%s,%s,%s,%" PRIu64 "\n", r->policy,
                     r->cap, r->sf, r->sf_pct, p1, p2, p3, r->viol);
-            printf("%-9s %6.0f %12.3f %10.4f %10s %10s %9s %5" PRIu64 "\n",
+            printf("%-10s %6.0f %12.3f %10.4f %10s %10s %9s %5" PRIu64 "\n",
                    r->policy, r->cap, r->sf, r->sf_pct, p1, p2, p3, r->viol);
             if (!strcmp(r->policy, "oracle"))
                 o = r;

@@ -14,8 +14,11 @@ set xrange [20:125]
 set key top right
 set grid
 f(x) = x > 0.00005 ? x : 0.00005
-plot for [c=2:7] out."/shortfall.dat" using 1:(f(column(c))) \
-     with linespoints lw 2 pt 7 title columnheader(c)
+# the two bounds dashed
+plot for [c=2:5] out."/shortfall.dat" using 1:(f(column(c))) \
+     with linespoints lw 2 pt 7 title columnheader(c), \
+     for [c=6:7] out."/shortfall.dat" using 1:(f(column(c))) \
+     with linespoints lw 2 pt 6 dt 2 title columnheader(c)
 
 unset logscale y
 set autoscale y

@@ -14,3 +14,7 @@ $(eval $(call LINK,$(BENCH_BIN),$(BENCH_OBJS),-lz))
 .PHONY: bench
 bench: deps $(BENCH_BIN)
 	@sh bench/run.sh $(BENCH_BIN) "$(TRACE)" "$(META)" bench/out $(BENCH_JOBS)
+
+# The trace loader and the benchmark's model on small hand-made traces.
+TESTS += $(BUILDDIR)/tests/test_sim_bench
+$(eval $(call LINK,$(BUILDDIR)/tests/test_sim_bench,$(call obj,tests/test_sim_bench.c bench/model.c bench/trace.c daemon/policy.c),-lz $(CMOCKA_LIBS)))
