@@ -133,8 +133,7 @@ static int run_job(const struct bd_trace *t, const struct job *jb, size_t j)
     fprintf(f, "%s,%.3f,%.6f,%.6f,%.4f,%.4f,%.4f,%" PRIu64 ",%.6f\n",
             bd_bench_policy_name[jb->pol], (double)jb->cap_kib / GIB,
             res.shortfall_gib_h, res.shortfall_pct, res.pressured_pct,
-            res.churn_per_vm_h, res.idle_gib, res.violations,
-            res.demand_gib_h);
+            res.churn_per_vm_h, res.idle_gib, res.violations, res.demand_gib_h);
     return fclose(f) ? -errno : 0;
 }
 
@@ -276,11 +275,11 @@ static int do_timing(void)
         uint64_t t2 = time_plan(sizes[k], 201, false);
         uint64_t worst = t1 > t2 ? t1 : t2;
         fprintf(f, "%zu,%" PRIu64 ",%" PRIu64 "\n", sizes[k], t1, t2);
-        printf("  %5zu domains: tight %9" PRIu64 " ns, plenty %9" PRIu64
-               " ns%s\n",
-               sizes[k], t1, t2,
-               sizes[k] == 4096 ? (worst < 1000000 ? "  (< 1 ms)" : "  (>= 1 ms!)")
-                                : "");
+        printf(
+            "  %5zu domains: tight %9" PRIu64 " ns, plenty %9" PRIu64 " ns%s\n",
+            sizes[k], t1, t2,
+            sizes[k] == 4096 ? (worst < 1000000 ? "  (< 1 ms)" : "  (>= 1 ms!)")
+                             : "");
     }
     return fclose(f) ? -errno : 0;
 }
@@ -304,8 +303,8 @@ static int collect(size_t n_jobs, struct row *rows)
         if (!f || !fgets(line, sizeof(line), f) ||
             sscanf(line, "%15[^,],%lf,%lf,%lf,%lf,%lf,%lf,%" SCNu64 ",%lf",
                    rows[j].policy, &rows[j].cap, &rows[j].sf, &rows[j].sf_pct,
-                   &rows[j].press, &rows[j].churn, &rows[j].idle,
-                   &rows[j].viol, &rows[j].demand) != 9) {
+                   &rows[j].press, &rows[j].churn, &rows[j].idle, &rows[j].viol,
+                   &rows[j].demand) != 9) {
             if (f)
                 fclose(f);
             fprintf(stderr, "bench: missing result %s\n", path);
@@ -415,7 +414,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    const char *trace = "../shared/traces/bitbrains-rnd/sample-50vms-5min.csv.gz";
+    const char *trace =
+        "../shared/traces/bitbrains-rnd/sample-50vms-5min.csv.gz";
     const char *meta = "../shared/traces/bitbrains-rnd/sample-50vms-meta.csv";
     const char *caps_s = "119,48,40,36,32,28,24";
     double caps[32], series_cap = 28;
@@ -426,8 +426,8 @@ int main(int argc, char **argv)
     struct job *jobs = NULL;
     struct row *rows = NULL;
     static const enum bd_bench_policy pols[] = {
-        BP_BALLOOND, BP_STATIC, BP_SQUEEZED, BP_QMEMMAN, BP_ORACLE,
-        BP_ORACLE_MIN,
+        BP_BALLOOND, BP_STATIC, BP_SQUEEZED,
+        BP_QMEMMAN,  BP_ORACLE, BP_ORACLE_MIN,
     };
     const size_t n_pol = sizeof(pols) / sizeof(pols[0]);
     static const struct option opts[] = {
@@ -446,16 +446,36 @@ int main(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 't': trace = optarg; break;
-        case 'm': meta = optarg; break;
-        case 'o': out_dir = optarg; break;
-        case 'c': caps_s = optarg; break;
-        case 's': series_cap = strtod(optarg, NULL); break;
-        case 'j': jobs_opt = strtol(optarg, NULL, 10); break;
-        case 'n': timing = false; break;
-        case 'T': timing_only = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 't':
+            trace = optarg;
+            break;
+        case 'm':
+            meta = optarg;
+            break;
+        case 'o':
+            out_dir = optarg;
+            break;
+        case 'c':
+            caps_s = optarg;
+            break;
+        case 's':
+            series_cap = strtod(optarg, NULL);
+            break;
+        case 'j':
+            jobs_opt = strtol(optarg, NULL, 10);
+            break;
+        case 'n':
+            timing = false;
+            break;
+        case 'T':
+            timing_only = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind != argc) {

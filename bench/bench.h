@@ -20,10 +20,10 @@
 struct bd_trace {
     size_t n_vm;
     size_t n_samples;
-    uint64_t step_s;      /* sample spacing */
-    uint32_t *vm_id;      /* n_vm */
-    uint64_t *max_kib;    /* provisioned, n_vm */
-    uint64_t *use_kib;    /* n_samples x n_vm, row-major */
+    uint64_t step_s;   /* sample spacing */
+    uint32_t *vm_id;   /* n_vm */
+    uint64_t *max_kib; /* provisioned, n_vm */
+    uint64_t *use_kib; /* n_samples x n_vm, row-major */
 };
 
 /* Load TRACE (gzip or plain CSV) and META.  On error returns -errno and
@@ -47,19 +47,19 @@ struct bd_bench_result {
     enum bd_bench_policy policy;
     uint64_t capacity_kib;
     double shortfall_gib_h;
-    double shortfall_pct;     /* of total demand */
-    double pressured_pct;     /* of (VM, tick) pairs; oracle: -1 */
-    double churn_per_vm_h;    /* oracle: -1 */
-    double idle_gib;          /* oracle: -1 */
+    double shortfall_pct;  /* of total demand */
+    double pressured_pct;  /* of (VM, tick) pairs; oracle: -1 */
+    double churn_per_vm_h; /* oracle: -1 */
+    double idle_gib;       /* oracle: -1 */
     uint64_t violations;
     double demand_gib_h;
 };
 
 /* Time series of a few VMs, one row per trace sample (demand, allocation). */
 struct bd_bench_series {
-    size_t n_vm;          /* VMs recorded */
-    size_t *vm_idx;       /* which */
-    uint64_t *alloc_kib;  /* n_samples x n_vm (allocation at sample end) */
+    size_t n_vm;         /* VMs recorded */
+    size_t *vm_idx;      /* which */
+    uint64_t *alloc_kib; /* n_samples x n_vm (allocation at sample end) */
 };
 
 /* Run one policy at one capacity over the whole trace.  series may be NULL. */

@@ -88,7 +88,8 @@ static uint64_t free_kib(const struct run *r)
 static int plan_balloond(struct run *r)
 {
     struct bd_host_input host = {
-        .total_kib = r->cap_kib, .free_kib = free_kib(r),
+        .total_kib = r->cap_kib,
+        .free_kib = free_kib(r),
     };
     struct bd_plan plan = {.dec = r->dec, .order = r->order};
     int rc;
@@ -118,9 +119,9 @@ static int plan_balloond(struct run *r)
             /* count writes by reason, up to the first digit */
             char key[40];
             size_t k;
-            for (k = 0; k < sizeof(key) - 1 && r->dec[i].reason[k] &&
-                        !(r->dec[i].reason[k] >= '0' &&
-                          r->dec[i].reason[k] <= '9');
+            for (k = 0;
+                 k < sizeof(key) - 1 && r->dec[i].reason[k] &&
+                 !(r->dec[i].reason[k] >= '0' && r->dec[i].reason[k] <= '9');
                  k++)
                 key[k] = r->dec[i].reason[k];
             key[k] = '\0';
@@ -241,9 +242,9 @@ static void plan_qmemman(struct run *r)
         double freenow = (double)free_kib(r) / 1.00781 - 50.0 * MIB;
         for (size_t i = 0; i < r->n; i++) {
             const struct vm *v = &r->vm[i];
-            double mem = (double)(v->actual_kib > v->target_kib
-                                      ? v->actual_kib
-                                      : v->target_kib);
+            double mem =
+                (double)(v->actual_kib > v->target_kib ? v->actual_kib
+                                                       : v->target_kib);
             double nd = pref[i] - mem;
             if (nd < 0 || v->actual_kib >= v->max_kib) {
                 if (-nd >= 10.0 * MIB)
@@ -372,8 +373,8 @@ int bd_bench_run(const struct bd_trace *t, enum bd_bench_policy pol,
         struct vm *v = &r.vm[i];
         v->max_kib = t->max_kib[i];
         v->min_kib = v->max_kib < 128 * MIB ? v->max_kib : 128 * MIB;
-        v->actual_kib = capacity_kib / r.n < v->max_kib ? capacity_kib / r.n
-                                                         : v->max_kib;
+        v->actual_kib =
+            capacity_kib / r.n < v->max_kib ? capacity_kib / r.n : v->max_kib;
         v->target_kib = v->actual_kib;
         r.in[i].domid = (uint32_t)i + 1;
         r.in[i].static_max_kib = v->max_kib;
@@ -447,10 +448,14 @@ int bd_bench_run(const struct bd_trace *t, enum bd_bench_policy pol,
             const struct vm *v = &r.vm[i];
             sum += v->actual_kib;
             if (v->d_kib > v->actual_kib) {
-                if (r.debug && getenv("BENCH_TRACE_SHORT") && pol == BP_BALLOOND)
-                    fprintf(stderr, "short k=%" PRIu64 " vm%zu d=%" PRIu64 " act=%" PRIu64
-                            " tgt=%" PRIu64 " prevd=%" PRIu64 " %s\n", k, i, v->d_kib / 1024,
-                            v->actual_kib / 1024, v->target_kib / 1024,
+                if (r.debug && getenv("BENCH_TRACE_SHORT") &&
+                    pol == BP_BALLOOND)
+                    fprintf(stderr,
+                            "short k=%" PRIu64 " vm%zu d=%" PRIu64
+                            " act=%" PRIu64 " tgt=%" PRIu64 " prevd=%" PRIu64
+                            " %s\n",
+                            k, i, v->d_kib / 1024, v->actual_kib / 1024,
+                            v->target_kib / 1024,
                             s ? t->use_kib[(s - 1) * t->n_vm + i] / 1024 : 0,
                             r.dec[i].reason);
                 short_kib_s += (double)(v->d_kib - v->actual_kib) * TICK_S;
@@ -477,7 +482,8 @@ int bd_bench_run(const struct bd_trace *t, enum bd_bench_policy pol,
                     const struct vm *v = &r.vm[i];
                     minw += sub0(v->min_kib, v->d_kib);
                     if (v->actual_kib > v->d_kib && v->actual_kib > v->min_kib)
-                        idle += v->actual_kib - (v->d_kib > v->min_kib ? v->d_kib : v->min_kib);
+                        idle += v->actual_kib -
+                                (v->d_kib > v->min_kib ? v->d_kib : v->min_kib);
                     if (v->actual_kib < v->target_kib)
                         grow++;
                 }
@@ -496,21 +502,23 @@ int bd_bench_run(const struct bd_trace *t, enum bd_bench_policy pol,
 
     res->shortfall_gib_h = short_kib_s / (1024.0 * 1024.0 * 3600.0);
     res->demand_gib_h = demand_kib_s / (1024.0 * 1024.0 * 3600.0);
-    res->shortfall_pct = demand_kib_s > 0 ? 100.0 * short_kib_s / demand_kib_s
-                                          : 0;
+    res->shortfall_pct =
+        demand_kib_s > 0 ? 100.0 * short_kib_s / demand_kib_s : 0;
     res->pressured_pct = 100.0 * (double)pressured / (double)(n_ticks * r.n);
     res->churn_per_vm_h =
         (double)changes / ((double)r.n * (double)n_ticks * TICK_S / 3600.0);
     res->idle_gib = idle_kib_sum / (double)n_ticks / (1024.0 * 1024.0);
     res->violations = violations;
     if (r.debug)
-        fprintf(stderr, "C=%.0f %s excess shortfall GiB-h: when demand fits "
-                        "%.2f, when over %.2f; ticks short with free memory %.0f\n",
+        fprintf(stderr,
+                "C=%.0f %s excess shortfall GiB-h: when demand fits "
+                "%.2f, when over %.2f; ticks short with free memory %.0f\n",
                 (double)capacity_kib / 1048576.0, bd_bench_policy_name[pol],
                 r.dbg_lag / 3774873600.0, r.dbg_over / 3774873600.0,
                 r.dbg_free_while_short);
     if (r.debug)
-        fprintf(stderr, "   over: below-min waste %.2f, idle above d %.2f, free %.2f\n",
+        fprintf(stderr,
+                "   over: below-min waste %.2f, idle above d %.2f, free %.2f\n",
                 r.dbg_minw / 3774873600.0, r.dbg_idle / 3774873600.0,
                 r.dbg_free / 3774873600.0);
     for (size_t k = 0; k < r.n_dbg; k++)

@@ -80,7 +80,8 @@ static int load_meta(const char *path, uint32_t **ids, uint64_t **prov,
     *prov = NULL;
     *n = 0;
     if (!f) {
-        fprintf(stderr, "bench: %s: %s\n", path, strerror(errno ? errno : ENOENT));
+        fprintf(stderr, "bench: %s: %s\n", path,
+                strerror(errno ? errno : ENOENT));
         return -ENOENT;
     }
     while ((r = gz_line(f, &line, &cap)) > 0) {
@@ -151,8 +152,10 @@ int bd_trace_load(const char *trace_path, const char *meta_path,
     /* header */
     r = gz_line(f, &line, &cap);
     if (r <= 0 || strncmp(line, "timestamp_s,", 12)) {
-        fprintf(stderr, "bench: %s: no `timestamp_s,vm<N>_mem_usage_kb,...` "
-                        "header\n", trace_path);
+        fprintf(stderr,
+                "bench: %s: no `timestamp_s,vm<N>_mem_usage_kb,...` "
+                "header\n",
+                trace_path);
         rc = -EINVAL;
         goto out;
     }

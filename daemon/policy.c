@@ -108,14 +108,22 @@
 const char *bd_state_name(enum bd_state s)
 {
     switch (s) {
-    case BD_STATE_OK: return "ok";
-    case BD_STATE_NO_STATS: return "no-stats";
-    case BD_STATE_PINNED: return "pinned";
-    case BD_STATE_EXTERNAL: return "external";
-    case BD_STATE_FIXED: return "fixed";
-    case BD_STATE_IGNORED: return "ignored";
-    case BD_STATE_STUCK: return "stuck";
-    case BD_STATE_CLIPPED: return "clipped";
+    case BD_STATE_OK:
+        return "ok";
+    case BD_STATE_NO_STATS:
+        return "no-stats";
+    case BD_STATE_PINNED:
+        return "pinned";
+    case BD_STATE_EXTERNAL:
+        return "external";
+    case BD_STATE_FIXED:
+        return "fixed";
+    case BD_STATE_IGNORED:
+        return "ignored";
+    case BD_STATE_STUCK:
+        return "stuck";
+    case BD_STATE_CLIPPED:
+        return "clipped";
     }
     return "unknown";
 }
@@ -123,9 +131,12 @@ const char *bd_state_name(enum bd_state s)
 const char *bd_mode_name(enum bd_mode m)
 {
     switch (m) {
-    case BD_MODE_AUTO: return "auto";
-    case BD_MODE_FIXED: return "fixed";
-    case BD_MODE_IGNORE: return "ignore";
+    case BD_MODE_AUTO:
+        return "auto";
+    case BD_MODE_FIXED:
+        return "fixed";
+    case BD_MODE_IGNORE:
+        return "ignore";
     }
     return "unknown";
 }
@@ -173,7 +184,7 @@ static uint64_t minu(uint64_t a, uint64_t b)
 
 enum cls {
     CLS_AUTO = 0,
-    CLS_HELD,   /* pinned, fixed, external hold */
+    CLS_HELD, /* pinned, fixed, external hold */
     CLS_IGNORE,
 };
 
@@ -186,23 +197,22 @@ enum press {
 
 enum { TIER_MIN = 0, TIER_USED, TIER_NEED, TIER_WANT, TIER_KEEP, N_TIERS };
 
-
 /* Scratch per domain, for one plan. */
 struct work {
-    uint64_t lo, hi;      /* planning bounds: hi includes a learned clip,
-                             lo includes what a stuck domain cannot free */
-    uint64_t lo0;         /* min clamped to min(max, static-max) */
-    uint64_t floor;       /* held whatever the target (stuck: current) */
+    uint64_t lo, hi;        /* planning bounds: hi includes a learned clip,
+                               lo includes what a stuck domain cannot free */
+    uint64_t lo0;           /* min clamped to min(max, static-max) */
+    uint64_t floor;         /* held whatever the target (stuck: current) */
     uint64_t tier[N_TIERS]; /* cumulative caps, nondecreasing, in [lo,hi] */
     uint64_t alloc;
-    uint64_t base;        /* alloc from the tiers, before any share */
-    uint64_t share;       /* base + share of the surplus */
-    uint64_t hist;        /* long-memory peak, weights the share */
+    uint64_t base;  /* alloc from the tiers, before any share */
+    uint64_t share; /* base + share of the surplus */
+    uint64_t hist;  /* long-memory peak, weights the share */
     uint64_t target;
-    uint64_t used;        /* clamped report, for reasons */
-    uint64_t w;           /* water-filling weight (config weight, or the
-                             surplus share's) */
-    uint32_t cw;          /* configured weight, 1..10000 */
+    uint64_t used; /* clamped report, for reasons */
+    uint64_t w;    /* water-filling weight (config weight, or the
+                      surplus share's) */
+    uint32_t cw;   /* configured weight, 1..10000 */
     uint32_t press_val;
     uint8_t cls;
     uint8_t press;
@@ -210,7 +220,7 @@ struct work {
     bool stuck;
     bool clipped;
     bool retry;
-    bool limited;         /* held growth cut by the budget */
+    bool limited; /* held growth cut by the budget */
 };
 
 /* ---- sizes and times in reasons ---------------------------------------- */
@@ -562,16 +572,16 @@ static bool stats_fresh(const struct bd_policy_params *p,
 {
     if (!s->present || s->time_ms > now_ms)
         return false;
-    return p->stats_max_age_ms == 0 || now_ms - s->time_ms <= p->stats_max_age_ms;
+    return p->stats_max_age_ms == 0 ||
+           now_ms - s->time_ms <= p->stats_max_age_ms;
 }
 
 /* Progress, stuck and clip detection from how current moved toward the
  * target in force.  free_kib is host free less claims, to excuse a guest
  * that cannot grow because the host has nothing to give. */
 static void track_progress(const struct bd_policy_params *p,
-                           const struct bd_dom_input *d,
-                           struct bd_dom_track *t, struct work *w,
-                           uint64_t free_kib, uint64_t now_ms)
+                           const struct bd_dom_input *d, struct bd_dom_track *t,
+                           struct work *w, uint64_t free_kib, uint64_t now_ms)
 {
     uint64_t cur = capk(d->current_kib), tin = capk(d->target_kib);
     uint64_t pk = p->progress_kib ? p->progress_kib : 1;
@@ -711,9 +721,10 @@ static void estimate(const struct bd_policy_params *p,
     } else if (now_ms > t->hist_ms) {
         uint64_t dt = now_ms - t->hist_ms;
         uint64_t ex = t->hist_peak_kib - n;
-        uint64_t give = dt >= HIST_TAU_MS
-                            ? ex
-                            : (uint64_t)((unsigned __int128)ex * dt / HIST_TAU_MS);
+        uint64_t give =
+            dt >= HIST_TAU_MS
+                ? ex
+                : (uint64_t)((unsigned __int128)ex * dt / HIST_TAU_MS);
         t->hist_peak_kib -= give;
     }
     t->hist_ms = now_ms;
@@ -735,9 +746,9 @@ static void set_reason(struct bd_decision *dec, const char *s1, const char *s2,
 }
 
 static void explain(const struct bd_policy_params *p,
-                    const struct bd_dom_input *d,
-                    const struct bd_dom_track *t, const struct work *w,
-                    struct bd_decision *dec, uint64_t now_ms)
+                    const struct bd_dom_input *d, const struct bd_dom_track *t,
+                    const struct work *w, struct bd_decision *dec,
+                    uint64_t now_ms)
 {
     char a[24], b[24];
     uint64_t tin = capk(d->target_kib);
@@ -768,8 +779,8 @@ static void explain(const struct bd_policy_params *p,
         break;
     }
 
-    if (dec->target_kib == w->lo && w->tier[TIER_NEED] <= w->lo &&
-        w->stats && dec->target_kib != tin) {
+    if (dec->target_kib == w->lo && w->tier[TIER_NEED] <= w->lo && w->stats &&
+        dec->target_kib != tin) {
         set_reason(dec, "clamped to min ", fmt_kib(w->lo, a, sizeof(a)), NULL,
                    NULL, NULL);
         return;
@@ -781,9 +792,8 @@ static void explain(const struct bd_policy_params *p,
         else if (!w->stats)
             set_reason(dec, "no stats: target kept", NULL, NULL, NULL, NULL);
         else if (w->alloc < w->tier[TIER_NEED])
-            set_reason(dec, "fair share: uses ",
-                       fmt_kib(w->used, a, sizeof(a)), ", host short", NULL,
-                       NULL);
+            set_reason(dec, "fair share: uses ", fmt_kib(w->used, a, sizeof(a)),
+                       ", host short", NULL, NULL);
         else
             set_reason(dec, "steady: uses ", fmt_kib(w->used, a, sizeof(a)),
                        NULL, NULL, NULL);
@@ -805,8 +815,7 @@ static void explain(const struct bd_policy_params *p,
         return;
     }
     if (!w->stats) {
-        set_reason(dec, "no stats: kept within limits", NULL, NULL, NULL,
-                   NULL);
+        set_reason(dec, "no stats: kept within limits", NULL, NULL, NULL, NULL);
         return;
     }
     if (!dec->shrink) {
@@ -818,8 +827,8 @@ static void explain(const struct bd_policy_params *p,
                        NULL);
             return;
         case PRESS_SWAPIN:
-            set_reason(dec, "grow: swap-in ", fmt_u32(w->press_val, a, sizeof(a)),
-                       "/s", fair, NULL);
+            set_reason(dec, "grow: swap-in ",
+                       fmt_u32(w->press_val, a, sizeof(a)), "/s", fair, NULL);
             return;
         case PRESS_MAJFLT:
             set_reason(dec, "grow: major faults ",
@@ -833,8 +842,7 @@ static void explain(const struct bd_policy_params *p,
     }
     if (w->alloc < w->tier[TIER_NEED] && dec->target_kib == w->lo0) {
         set_reason(dec, "shrink to min ", fmt_kib(w->lo0, a, sizeof(a)),
-                   ": host short, uses ", fmt_kib(w->used, b, sizeof(b)),
-                   NULL);
+                   ": host short, uses ", fmt_kib(w->used, b, sizeof(b)), NULL);
         return;
     }
     if (w->alloc < w->tier[TIER_NEED]) {
@@ -891,8 +899,8 @@ int bd_policy_plan(const struct bd_policy_params *p,
         return 0;
     }
     /* one block: the work array and the water-filling scratch */
-    if (n > SIZE_MAX / 2 / (sizeof(*w) + 4 * sizeof(uint64_t) +
-                            2 * sizeof(size_t))) {
+    if (n > SIZE_MAX / 2 /
+                (sizeof(*w) + 4 * sizeof(uint64_t) + 2 * sizeof(size_t))) {
         rc = -ENOMEM;
         goto out;
     }
@@ -1051,8 +1059,7 @@ int bd_policy_plan(const struct bd_policy_params *p,
             w[i].base = w[i].alloc;
             plan->order[m++] = i; /* the caller's array as scratch */
         }
-        left -= level_fill(w, plan->order, m, room, left, key, key2, idx2,
-                           evx);
+        left -= level_fill(w, plan->order, m, room, left, key, key2, idx2, evx);
         partial = tier;
         break;
     }
@@ -1126,8 +1133,8 @@ int bd_policy_plan(const struct bd_policy_params *p,
             }
             /* greedy_cut keeps the smallest rooms whole within what may
              * stay and zeroes the rest */
-            greedy_cut(w, plan->order, m, room, sub0(excess, over), key,
-                       key2, idx2);
+            greedy_cut(w, plan->order, m, room, sub0(excess, over), key, key2,
+                       idx2);
             for (k = 0; k < m; k++)
                 w[plan->order[k]].w = w[plan->order[k]].cw;
         }
@@ -1167,16 +1174,15 @@ int bd_policy_plan(const struct bd_policy_params *p,
         uint64_t ign = 0;
         for (i = 0; i < n; i++)
             if (w[i].cls == CLS_IGNORE)
-                ign += maxu(capk(doms[i].current_kib),
-                            capk(doms[i].target_kib));
+                ign +=
+                    maxu(capk(doms[i].current_kib), capk(doms[i].target_kib));
         sum_commit += ign;
     }
     for (i = 0; i < n; i++) {
         struct work *x = &w[i];
         uint64_t tin = capk(doms[i].target_kib), extra;
-        if (x->cls != CLS_AUTO || x->stuck || x->target >= tin ||
-            tin < x->lo || tin > x->hi ||
-            tin - x->target >= p->hysteresis_kib)
+        if (x->cls != CLS_AUTO || x->stuck || x->target >= tin || tin < x->lo ||
+            tin > x->hi || tin - x->target >= p->hysteresis_kib)
             continue;
         extra = committed(x, tin) - committed(x, x->target);
         if (sum_commit + extra <= budget) {
@@ -1243,8 +1249,8 @@ int bd_policy_plan(const struct bd_policy_params *p,
     sum_commit = 0;
     for (i = 0; i < n; i++) {
         if (w[i].cls == CLS_IGNORE)
-            sum_commit += maxu(capk(doms[i].current_kib),
-                               capk(doms[i].target_kib));
+            sum_commit +=
+                maxu(capk(doms[i].current_kib), capk(doms[i].target_kib));
         else
             sum_commit += committed(&w[i], w[i].target);
     }

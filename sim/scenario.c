@@ -47,9 +47,12 @@ static struct bd_sim_demand dsquare(uint64_t lo, uint64_t hi,
                                     uint64_t period_ms, uint32_t duty,
                                     uint64_t phase_ms)
 {
-    struct bd_sim_demand d = {.pattern = BD_SIM_SQUARE, .base_kib = lo,
-                              .peak_kib = hi, .period_ms = period_ms,
-                              .duty_pct = duty, .phase_ms = phase_ms,
+    struct bd_sim_demand d = {.pattern = BD_SIM_SQUARE,
+                              .base_kib = lo,
+                              .peak_kib = hi,
+                              .period_ms = period_ms,
+                              .duty_pct = duty,
+                              .phase_ms = phase_ms,
                               .noise_pct = 3};
     return d;
 }
@@ -73,8 +76,10 @@ static int sc_basic(struct bd_sim *sim)
 
 static int sc_pressure(struct bd_sim *sim)
 {
-    struct bd_sim_demand r = {.pattern = BD_SIM_RAMP, .base_kib = 400 * MIB,
-                              .peak_kib = 3 * GIB, .start_ms = 60000,
+    struct bd_sim_demand r = {.pattern = BD_SIM_RAMP,
+                              .base_kib = 400 * MIB,
+                              .peak_kib = 3 * GIB,
+                              .start_ms = 60000,
                               .ramp_ms = 120000};
     struct bd_sim_demand idle = dconst(300 * MIB);
 
@@ -113,8 +118,8 @@ static int sc_tight(struct bd_sim *sim)
 {
     struct bd_sim_demand d = dconst(3 * GIB);
 
-    return add(sim, 1, "vm-a", 4 * GIB, 1 * GIB, BD_SIM_COOPERATIVE, &d) ?:
-           add(sim, 2, "vm-b", 4 * GIB, 1 * GIB, BD_SIM_COOPERATIVE, &d);
+    return add(sim, 1, "vm-a", 4 * GIB, 1 * GIB, BD_SIM_COOPERATIVE, &d)
+               ?: add(sim, 2, "vm-b", 4 * GIB, 1 * GIB, BD_SIM_COOPERATIVE, &d);
 }
 
 static int sc_clip(struct bd_sim *sim)
@@ -134,8 +139,9 @@ static int sc_slow(struct bd_sim *sim)
     struct bd_sim_demand a = dsquare(300 * MIB, 3 * GIB, 600000, 50, 0);
     struct bd_sim_demand b = dsquare(300 * MIB, 3 * GIB, 600000, 50, 300000);
 
-    return add(sim, 1, "vm-slow", 4 * GIB, 2 * GIB, BD_SIM_SLOW, &a) ?:
-           add(sim, 2, "vm-fast", 4 * GIB, 2 * GIB, BD_SIM_COOPERATIVE, &b);
+    return add(sim, 1, "vm-slow", 4 * GIB, 2 * GIB, BD_SIM_SLOW, &a)
+               ?: add(sim, 2, "vm-fast", 4 * GIB, 2 * GIB, BD_SIM_COOPERATIVE,
+                      &b);
 }
 
 static int sc_refuse(struct bd_sim *sim)
@@ -155,9 +161,9 @@ static int sc_refuse(struct bd_sim *sim)
     rc = bd_sim_add(sim, &c);
     if (rc < 0)
         return rc;
-    return add(sim, 2, "vm-need", 4 * GIB, 1 * GIB, BD_SIM_COOPERATIVE,
-               &need) ?:
-           add(sim, 3, "vm-idle", 4 * GIB, 2 * GIB, BD_SIM_COOPERATIVE, &low);
+    return add(sim, 2, "vm-need", 4 * GIB, 1 * GIB, BD_SIM_COOPERATIVE, &need)
+               ?: add(sim, 3, "vm-idle", 4 * GIB, 2 * GIB, BD_SIM_COOPERATIVE,
+                      &low);
 }
 
 static int sc_silent(struct bd_sim *sim)
@@ -179,13 +185,14 @@ struct churn_state {
 
 static int churn_one(struct bd_sim *sim, unsigned serial)
 {
-    struct bd_sim_demand d = dsquare(300 * MIB, (1 + serial % 3) * GIB,
-                                     180000, 40, serial * 37000ULL);
+    struct bd_sim_demand d = dsquare(300 * MIB, (1 + serial % 3) * GIB, 180000,
+                                     40, serial * 37000ULL);
     char name[32];
     int rc;
 
     snprintf(name, sizeof(name), "vm-churn-%u", serial);
-    rc = add(sim, BD_SIM_DOMID_AUTO, name, 4 * GIB, 1 * GIB, BD_SIM_COOPERATIVE, &d);
+    rc = add(sim, BD_SIM_DOMID_AUTO, name, 4 * GIB, 1 * GIB, BD_SIM_COOPERATIVE,
+             &d);
     /* a host too full to start a guest is part of the scenario */
     return rc == -ENOMEM ? 0 : rc;
 }
@@ -273,22 +280,17 @@ struct scenario {
 };
 
 static const struct scenario scenarios[] = {
-    {"basic", 8 * GIB, 1, sc_basic},
-    {"pressure", 8 * GIB, 2, sc_pressure},
-    {"stuck", 8 * GIB, 3, sc_stuck},
-    {"hostile", 8 * GIB, 4, sc_hostile},
-    {"tight", 5 * GIB, 5, sc_tight},
-    {"clip", 8 * GIB, 6, sc_clip},
-    {"slow", 8 * GIB, 7, sc_slow},
-    {"refuse", 8 * GIB, 8, sc_refuse},
-    {"silent", 8 * GIB, 9, sc_silent},
-    {"churn", 16 * GIB, 10, sc_churn},
+    {"basic", 8 * GIB, 1, sc_basic},   {"pressure", 8 * GIB, 2, sc_pressure},
+    {"stuck", 8 * GIB, 3, sc_stuck},   {"hostile", 8 * GIB, 4, sc_hostile},
+    {"tight", 5 * GIB, 5, sc_tight},   {"clip", 8 * GIB, 6, sc_clip},
+    {"slow", 8 * GIB, 7, sc_slow},     {"refuse", 8 * GIB, 8, sc_refuse},
+    {"silent", 8 * GIB, 9, sc_silent}, {"churn", 16 * GIB, 10, sc_churn},
     {"mixed", 16 * GIB, 11, sc_mixed},
 };
 
 static const char *const scenario_names[] = {
-    "basic", "pressure", "stuck", "hostile", "tight", "clip",
-    "slow",  "refuse",   "silent", "churn",  "mixed", NULL,
+    "basic", "pressure", "stuck",  "hostile", "tight", "clip",
+    "slow",  "refuse",   "silent", "churn",   "mixed", NULL,
 };
 
 const char *const *bd_sim_scenario_names(void)

@@ -156,8 +156,8 @@ static uint64_t demand_at(const struct bd_sim *sim,
     case BD_SIM_SINE:
         if (d->period_ms) {
             uint64_t ph = (t + d->phase_ms) % d->period_ms;
-            v = d->base_kib + span * sine_0_1000(ph * 1000 / d->period_ms) /
-                                  1000;
+            v = d->base_kib +
+                span * sine_0_1000(ph * 1000 / d->period_ms) / 1000;
         }
         break;
     case BD_SIM_TRACE:
@@ -266,8 +266,7 @@ int bd_sim_set_target(struct bd_sim *sim, uint32_t domid, uint64_t kib)
     if (!g)
         return -ENOENT;
     /* libxl: rejects > static-max, and dom0 below 128 MiB */
-    if (kib == 0 || kib > g->cfg.static_max_kib ||
-        (domid == 0 && kib < 131072))
+    if (kib == 0 || kib > g->cfg.static_max_kib || (domid == 0 && kib < 131072))
         return -EINVAL;
     if (kib != g->target_kib)
         g->stats.target_changes++;
@@ -418,9 +417,8 @@ int bd_sim_step(struct bd_sim *sim, uint64_t dt_ms)
 
     for (i = 0; i < sim->n; i++) {
         struct bd_sim_guest *g = &sim->g[i];
-        uint64_t sh = g->demand_kib > g->current_kib
-                          ? g->demand_kib - g->current_kib
-                          : 0;
+        uint64_t sh =
+            g->demand_kib > g->current_kib ? g->demand_kib - g->current_kib : 0;
 
         g->stats.shortfall_kib_ms += sh * dt_ms;
         g->stats.demand_kib_ms += g->demand_kib * dt_ms;
@@ -516,8 +514,9 @@ static const char *garbage_value(uint64_t seq, unsigned key, char *tmp,
                                  size_t tmplen)
 {
     static const char *const junk[] = {
-        "-5", "12abc", "99999999999999999999999", "", " 42", "0x10",
-        "18446744073709551615", "1e9", "42\n", "NaN",
+        "-5",   "12abc", "99999999999999999999999", "",
+        " 42",  "0x10",  "18446744073709551615",    "1e9",
+        "42\n", "NaN",
     };
     unsigned k = (unsigned)((seq + key) % 11);
 
@@ -573,18 +572,42 @@ int bd_sim_xs_read(const struct bd_sim *sim, uint32_t domid, const char *path,
         } else {
             uint64_t x = 0;
             switch (k) {
-            case 0: x = r->mem_total_kib; break;
-            case 1: x = r->mem_available_kib; break;
-            case 2: x = r->swap_total_kib; break;
-            case 3: x = r->swap_free_kib; break;
-            case 4: x = r->swapin_rate; break;
-            case 5: x = r->swapout_rate; break;
-            case 6: x = r->majflt_rate; break;
-            case 7: x = r->psi_some_x100; break;
-            case 8: x = r->psi_full_x100; break;
-            case 9: x = r->seq; break;
-            case 10: x = r->mem_total_kib; break;
-            case 11: x = r->mem_available_kib; break;
+            case 0:
+                x = r->mem_total_kib;
+                break;
+            case 1:
+                x = r->mem_available_kib;
+                break;
+            case 2:
+                x = r->swap_total_kib;
+                break;
+            case 3:
+                x = r->swap_free_kib;
+                break;
+            case 4:
+                x = r->swapin_rate;
+                break;
+            case 5:
+                x = r->swapout_rate;
+                break;
+            case 6:
+                x = r->majflt_rate;
+                break;
+            case 7:
+                x = r->psi_some_x100;
+                break;
+            case 8:
+                x = r->psi_full_x100;
+                break;
+            case 9:
+                x = r->seq;
+                break;
+            case 10:
+                x = r->mem_total_kib;
+                break;
+            case 11:
+                x = r->mem_available_kib;
+                break;
             }
             snprintf(val, sizeof(val), "%" PRIu64, x);
         }

@@ -20,7 +20,8 @@
  *    target_kib at speed_kib_s, shrinks first; growth takes only host free
  *    memory (in domid order), like Xen's allocator.  A guest never holds
  *    more than static_max_kib.
- *  - its demand (memory it actively uses) comes from a pattern or a trace;
+ *  - its demand (memory it actively uses) comes from a pattern or a trace,
+ *    with optional noise that changes every minute;
  *    it reports used = min(demand, current), available = current - used and,
  *    when demand > current, swap-in, major faults and PSI that grow with the
  *    shortfall, like balloon-agent would.
@@ -87,10 +88,10 @@ struct bd_sim_demand {
     uint64_t peak_kib;
     uint64_t period_ms;
     uint32_t duty_pct;
-    uint64_t phase_ms;  /* shifts SQUARE / SINE */
+    uint64_t phase_ms; /* shifts SQUARE / SINE */
     uint64_t start_ms;
     uint64_t ramp_ms;
-    uint32_t noise_pct; /* +- uniform noise on top, % of the value */
+    uint32_t noise_pct;        /* +- uniform noise on top, % of the value */
     const uint64_t *trace_kib; /* BD_SIM_TRACE; copied by bd_sim_add() */
     size_t trace_len;
     uint64_t trace_step_ms;
@@ -98,15 +99,15 @@ struct bd_sim_demand {
 
 /* Everything needed to create a guest. */
 struct bd_sim_guest_cfg {
-    uint32_t domid;          /* BD_SIM_DOMID_AUTO (the _cfg_init default):
-                                next free id >= 1 */
-    const char *name;        /* copied */
+    uint32_t domid;   /* BD_SIM_DOMID_AUTO (the _cfg_init default):
+                         next free id >= 1 */
+    const char *name; /* copied */
     uint64_t static_max_kib;
-    uint64_t boot_kib;       /* current and target at creation */
-    uint64_t speed_kib_s;    /* balloon speed; 0 = 200 MiB/s */
-    uint64_t floor_kib;      /* BD_SIM_REFUSE_FLOOR */
-    uint64_t report_ms;      /* report interval; 0 = 5 s */
-    bool has_psi;            /* reports PSI (default true via _cfg_init) */
+    uint64_t boot_kib;    /* current and target at creation */
+    uint64_t speed_kib_s; /* balloon speed; 0 = 200 MiB/s */
+    uint64_t floor_kib;   /* BD_SIM_REFUSE_FLOOR */
+    uint64_t report_ms;   /* report interval; 0 = 5 s */
+    bool has_psi;         /* reports PSI (default true via _cfg_init) */
     enum bd_sim_behaviour behaviour;
     struct bd_sim_demand demand;
 };
@@ -160,27 +161,27 @@ uint64_t bd_sim_now_ms(const struct bd_sim *sim);
 const char *bd_sim_error(const struct bd_sim *sim); /* "" when none */
 
 struct bd_sim_physinfo {
-    uint64_t total_kib;       /* capacity */
-    uint64_t free_kib;        /* total - sum(current) */
+    uint64_t total_kib; /* capacity */
+    uint64_t free_kib;  /* total - sum(current) */
     uint64_t outstanding_kib;
 };
 void bd_sim_physinfo(const struct bd_sim *sim, struct bd_sim_physinfo *out);
 
 struct bd_sim_dominfo {
     uint32_t domid;
-    const char *name;        /* valid until the domain is removed */
+    const char *name; /* valid until the domain is removed */
     uint64_t current_kib;
     uint64_t target_kib;
     uint64_t static_max_kib;
-    uint64_t demand_kib;     /* the model's truth, for tests/metrics */
+    uint64_t demand_kib; /* the model's truth, for tests/metrics */
     enum bd_sim_behaviour behaviour;
 };
 /* Number of domains (dom0 included), and the idx-th in domid order. */
 size_t bd_sim_count(const struct bd_sim *sim);
 int bd_sim_dominfo_at(const struct bd_sim *sim, size_t idx,
-                      struct bd_sim_dominfo *out);          /* -ENOENT */
+                      struct bd_sim_dominfo *out); /* -ENOENT */
 int bd_sim_dominfo(const struct bd_sim *sim, uint32_t domid,
-                   struct bd_sim_dominfo *out);             /* -ENOENT */
+                   struct bd_sim_dominfo *out); /* -ENOENT */
 
 /*
  * The guest's last report as numbers (what a correct parser would get).
@@ -189,14 +190,14 @@ int bd_sim_dominfo(const struct bd_sim *sim, uint32_t domid,
  */
 struct bd_sim_report {
     uint64_t seq;
-    uint64_t time_ms;         /* virtual time it was written */
+    uint64_t time_ms; /* virtual time it was written */
     uint64_t mem_total_kib;
     uint64_t mem_available_kib;
     uint64_t swap_total_kib;
     uint64_t swap_free_kib;
-    uint32_t swapin_rate;     /* pages/s */
+    uint32_t swapin_rate; /* pages/s */
     uint32_t swapout_rate;
-    uint32_t majflt_rate;     /* faults/s */
+    uint32_t majflt_rate; /* faults/s */
     bool has_psi;
     uint32_t psi_some_x100;
     uint32_t psi_full_x100;

@@ -180,9 +180,8 @@ static void run(struct fx *f)
 {
     f->plan.dec = f->dec;
     f->plan.order = f->order;
-    assert_int_equal(bd_policy_plan(&f->p, &f->host, f->d, f->t, f->n, f->now,
-                                     &f->plan),
-                     0);
+    assert_int_equal(
+        bd_policy_plan(&f->p, &f->host, f->d, f->t, f->n, f->now, &f->plan), 0);
     check_plan(f);
 }
 
@@ -267,32 +266,33 @@ static void test_null_args(void **state)
                      -EINVAL);
     assert_int_equal(bd_policy_plan(&f->p, NULL, f->d, f->t, 1, 0, &f->plan),
                      -EINVAL);
-    assert_int_equal(bd_policy_plan(&f->p, &f->host, NULL, f->t, 1, 0, &f->plan),
-                     -EINVAL);
-    assert_int_equal(bd_policy_plan(&f->p, &f->host, f->d, NULL, 1, 0, &f->plan),
-                     -EINVAL);
+    assert_int_equal(
+        bd_policy_plan(&f->p, &f->host, NULL, f->t, 1, 0, &f->plan), -EINVAL);
+    assert_int_equal(
+        bd_policy_plan(&f->p, &f->host, f->d, NULL, 1, 0, &f->plan), -EINVAL);
     assert_int_equal(bd_policy_plan(&f->p, &f->host, f->d, f->t, 1, 0, NULL),
                      -EINVAL);
-    assert_int_equal(bd_policy_plan(&f->p, &f->host, NULL, NULL, 0, 0, &f->plan),
-                     -EINVAL);
+    assert_int_equal(
+        bd_policy_plan(&f->p, &f->host, NULL, NULL, 0, 0, &f->plan), -EINVAL);
     f->plan.dec = NULL;
-    assert_int_equal(bd_policy_plan(&f->p, &f->host, f->d, f->t, 1, 0, &f->plan),
-                     -EINVAL);
+    assert_int_equal(
+        bd_policy_plan(&f->p, &f->host, f->d, f->t, 1, 0, &f->plan), -EINVAL);
     f->plan.dec = f->dec;
     f->plan.order = NULL;
-    assert_int_equal(bd_policy_plan(&f->p, &f->host, f->d, f->t, 1, 0, &f->plan),
-                     -EINVAL);
+    assert_int_equal(
+        bd_policy_plan(&f->p, &f->host, f->d, f->t, 1, 0, &f->plan), -EINVAL);
     /* n == 0 with real arrays: nothing to do */
     f->plan.order = f->order;
     f->host.free_kib = 3 * GIB;
-    assert_int_equal(bd_policy_plan(&f->p, &f->host, f->d, f->t, 0, 0, &f->plan),
-                     0);
+    assert_int_equal(
+        bd_policy_plan(&f->p, &f->host, f->d, f->t, 0, 0, &f->plan), 0);
     assert_int_equal(f->plan.n_order, 0);
     assert_int_equal(f->plan.free_after_kib, 3 * GIB);
     fx_free(f);
 }
 
-/* ---- need estimation ------------------------------------------------------ */
+/* ---- need estimation ------------------------------------------------------
+ */
 
 static void test_grow_to_use_plus_headroom(void **state)
 {
@@ -374,7 +374,8 @@ static void test_mild_signals_ignored(void **state)
     fx_free(f);
 }
 
-/* ---- shrink slowly --------------------------------------------------------- */
+/* ---- shrink slowly ---------------------------------------------------------
+ */
 
 static void test_peak_hold_then_decay(void **state)
 {
@@ -469,7 +470,6 @@ static void test_idle_shrink_when_needed(void **state)
     assert_true(f->order[0] == 0); /* the shrink comes first */
     fx_free(f);
 }
-
 
 static void test_swap_counts_as_use(void **state)
 {
@@ -571,7 +571,8 @@ static void test_band_keeps_target(void **state)
     for (int k = 0; k < 200; k++) {
         tick(f, 5 * SEC);
         for (size_t i = 0; i < 3; i++)
-            f->d[i].stats.used_kib = 1 * GIB + (uint64_t)((k * 37 + i * 11) % 200) * MIB;
+            f->d[i].stats.used_kib =
+                1 * GIB + (uint64_t)((k * 37 + i * 11) % 200) * MIB;
         run(f);
         if (k > 2)
             assert_int_equal(f->plan.n_order, 0);
@@ -580,7 +581,8 @@ static void test_band_keeps_target(void **state)
     fx_free(f);
 }
 
-/* ---- fairness ---------------------------------------------------------------- */
+/* ---- fairness
+ * ---------------------------------------------------------------- */
 
 static void test_weighted_max_min(void **state)
 {
@@ -616,9 +618,9 @@ static void test_use_is_floor_up_to_fair_share(void **state)
     (void)state;
 
     f->total = 6 * GIB;
-    dom(f, 0, 2 * GIB, 8 * GIB, 1 * GIB);   /* modest */
+    dom(f, 0, 2 * GIB, 8 * GIB, 1 * GIB);    /* modest */
     dom(f, 1, 2 * GIB, 8 * GIB, 1500 * MIB); /* modest */
-    dom(f, 2, 2 * GIB, 8 * GIB, 7 * GIB);   /* wants far more than fair */
+    dom(f, 2, 2 * GIB, 8 * GIB, 7 * GIB);    /* wants far more than fair */
     fx_sync_free(f);
     run(f);
     /* the modest ones keep at least their use */
@@ -626,8 +628,8 @@ static void test_use_is_floor_up_to_fair_share(void **state)
     assert_true(f->dec[1].target_kib >= 1500 * MIB);
     /* the big one gets the rest, nothing beyond the host */
     assert_true(sum_targets(f) <= f->total);
-    assert_true(f->dec[2].target_kib >= 6 * GIB - 1 * GIB - 1500 * MIB -
-                                            2 * 64 * MIB - 2 * 225 * MIB);
+    assert_true(f->dec[2].target_kib >=
+                6 * GIB - 1 * GIB - 1500 * MIB - 2 * 64 * MIB - 2 * 225 * MIB);
     fx_free(f);
 }
 
@@ -660,7 +662,8 @@ static void test_liar_gets_fair_share_only(void **state)
     fx_free(f);
 }
 
-/* ---- the host ------------------------------------------------------------------ */
+/* ---- the host
+ * ------------------------------------------------------------------ */
 
 static void test_reserve_kept(void **state)
 {
@@ -711,8 +714,8 @@ static void test_zero_free_grow_only_from_shrinks(void **state)
     uint64_t grown = 0, shrunk = 0;
     (void)state;
 
-    dom(f, 0, 2 * GIB, 4 * GIB, 3 * GIB);  /* needs more */
-    dom(f, 1, 2 * GIB, 4 * GIB, 1 * GIB);  /* can give */
+    dom(f, 0, 2 * GIB, 4 * GIB, 3 * GIB); /* needs more */
+    dom(f, 1, 2 * GIB, 4 * GIB, 1 * GIB); /* can give */
     dom(f, 2, 2 * GIB, 4 * GIB, 1800 * MIB);
     fx_sync_free(f);
     assert_int_equal(f->host.free_kib, 0);
@@ -728,7 +731,8 @@ static void test_zero_free_grow_only_from_shrinks(void **state)
     fx_free(f);
 }
 
-/* ---- stuck and clipped ---------------------------------------------------------- */
+/* ---- stuck and clipped
+ * ---------------------------------------------------------- */
 
 static void test_stuck_not_counted_then_retried(void **state)
 {
@@ -836,7 +840,8 @@ static void test_blocked_growth_is_not_clip(void **state)
     fx_free(f);
 }
 
-/* ---- no stats, modes ---------------------------------------------------------------- */
+/* ---- no stats, modes
+ * ---------------------------------------------------------------- */
 
 static void test_no_stats_keeps_target(void **state)
 {
@@ -964,7 +969,8 @@ static void test_ignored_memory_is_used(void **state)
     fx_free(f);
 }
 
-/* ---- limits and hostile sizes ------------------------------------------------------- */
+/* ---- limits and hostile sizes
+ * ------------------------------------------------------- */
 
 static void test_min_above_max(void **state)
 {
@@ -1054,7 +1060,8 @@ static void test_garbage_sizes(void **state)
     fx_free(f);
 }
 
-/* ---- size, determinism, properties --------------------------------------------------- */
+/* ---- size, determinism, properties
+ * --------------------------------------------------- */
 
 static uint64_t rng(uint64_t *s)
 {

@@ -125,8 +125,7 @@ static uint64_t free_for_growth(struct drv *d)
             slot_of(d, info.domid)->state != BD_STATE_CLIPPED)
             pending += info.target_kib - info.current_kib;
     }
-    f = pi.free_kib > pi.outstanding_kib ? pi.free_kib - pi.outstanding_kib
-                                         : 0;
+    f = pi.free_kib > pi.outstanding_kib ? pi.free_kib - pi.outstanding_kib : 0;
     f = f > pending ? f - pending : 0;
     return f > d->p.reserve_kib ? f - d->p.reserve_kib : 0;
 }
@@ -186,8 +185,7 @@ static void drv_plan(struct drv *d)
         if (dec[i].target_kib < lo || dec[i].target_kib > hi)
             fail_msg("t=%" PRIu64 " %s: planned %" PRIu64 " outside [%" PRIu64
                      ", %" PRIu64 "] (%s)",
-                     now, in[i].name, dec[i].target_kib, lo, hi,
-                     dec[i].reason);
+                     now, in[i].name, dec[i].target_kib, lo, hi, dec[i].reason);
         sl[i]->track = tr[i];
         sl[i]->state = dec[i].state;
         memcpy(sl[i]->reason, dec[i].reason, sizeof(sl[i]->reason));
@@ -216,11 +214,11 @@ static void drv_plan(struct drv *d)
             fail_msg("t=%" PRIu64 " %s: set_target %" PRIu64 ": %d", now,
                      in[i].name, dec[i].target_kib, rc);
         if (getenv("SIM_VERBOSE"))
-            fprintf(stderr, "t=%6" PRIu64 " %-10s cur=%7" PRIu64
-                    " %7" PRIu64 " -> %7" PRIu64 " MiB  %s\n",
+            fprintf(stderr,
+                    "t=%6" PRIu64 " %-10s cur=%7" PRIu64 " %7" PRIu64
+                    " -> %7" PRIu64 " MiB  %s\n",
                     now / 1000, in[i].name, in[i].current_kib / MIB,
-                    in[i].target_kib / MIB, target / MIB,
-                    dec[i].reason);
+                    in[i].target_kib / MIB, target / MIB, dec[i].reason);
         if (target != in[i].target_kib) {
             int dir = target > in[i].target_kib ? 1 : -1;
             sl[i]->writes++;
@@ -268,7 +266,7 @@ static struct slot *by_name(struct drv *d, const char *name)
 
 static struct bd_sim_dominfo info_of(struct drv *d, const char *name)
 {
-    struct bd_sim_dominfo info;
+    struct bd_sim_dominfo info = {0};
 
     for (size_t i = 0; i < bd_sim_count(d->sim); i++) {
         bd_sim_dominfo_at(d->sim, i, &info);
@@ -285,9 +283,9 @@ static double shortfall_pct(struct drv *d, const char *name)
     double pct;
 
     assert_int_equal(bd_sim_dom_stats(d->sim, info_of(d, name).domid, &st), 0);
-    pct = st.demand_kib_ms ? 100.0 * (double)st.shortfall_kib_ms /
-                                 (double)st.demand_kib_ms
-                           : 0;
+    pct = st.demand_kib_ms
+              ? 100.0 * (double)st.shortfall_kib_ms / (double)st.demand_kib_ms
+              : 0;
     if (getenv("SIM_VERBOSE"))
         fprintf(stderr, "%s: shortfall %.3f%% of demand\n", name, pct);
     return pct;
@@ -330,9 +328,9 @@ static void test_model_api(void **state)
     assert_int_equal(bd_sim_set_target(sim, 2, 2 * GIB), 0);
     /* no report before the first step */
     assert_int_equal(bd_sim_report(sim, 1, &r), -ENOENT);
-    assert_int_equal(bd_sim_xs_read(sim, 1, "data/balloon/mem-total", buf,
-                                    sizeof(buf)),
-                     -ENOENT);
+    assert_int_equal(
+        bd_sim_xs_read(sim, 1, "data/balloon/mem-total", buf, sizeof(buf)),
+        -ENOENT);
     assert_int_equal(bd_sim_step(sim, 1000), 0);
     /* 200 MiB/s: the shrink first, then the growth from what is free */
     assert_int_equal(bd_sim_dominfo(sim, 1, &info), 0);
@@ -348,15 +346,12 @@ static void test_model_api(void **state)
     assert_int_equal(bd_sim_xs_read(sim, 1, "memory/target", buf, sizeof(buf)),
                      6);
     assert_string_equal(buf, "524288");
-    assert_int_equal(bd_sim_xs_read(sim, 1, "memory/static-max", buf,
-                                    sizeof(buf)),
-                     7);
-    assert_int_equal(bd_sim_xs_read(sim, 1, "data/balloon/seq", buf,
-                                    sizeof(buf)),
-                     1);
-    assert_int_equal(bd_sim_xs_read(sim, 1, "control/feature-balloon", buf,
-                                    sizeof(buf)),
-                     1);
+    assert_int_equal(
+        bd_sim_xs_read(sim, 1, "memory/static-max", buf, sizeof(buf)), 7);
+    assert_int_equal(
+        bd_sim_xs_read(sim, 1, "data/balloon/seq", buf, sizeof(buf)), 1);
+    assert_int_equal(
+        bd_sim_xs_read(sim, 1, "control/feature-balloon", buf, sizeof(buf)), 1);
     assert_int_equal(bd_sim_xs_read(sim, 1, "nope", buf, sizeof(buf)), -ENOENT);
     assert_int_equal(bd_sim_xs_read(sim, 1, "memory/target", buf, 0), -EINVAL);
     /* outstanding claims block creation */
@@ -435,7 +430,8 @@ static void test_model_deterministic(void **state)
     drv_dispose(&b);
 }
 
-/* ---- scenarios ------------------------------------------------------------- */
+/* ---- scenarios -------------------------------------------------------------
+ */
 
 static void check_reserve(struct drv *d)
 {
@@ -617,8 +613,7 @@ static void test_hostile(void **state)
         fair = maxmin_share(pool, want, 4, 0);
         /* a share shrinks at once when an honest guest bursts; the
          * liar's balloon then needs a few seconds to give it back */
-        if (bd_sim_now_ms(d.sim) > 60000 &&
-            liar.current_kib > fair + 256 * MIB)
+        if (bd_sim_now_ms(d.sim) > 60000 && liar.current_kib > fair + 256 * MIB)
             over++;
         else
             over = 0;
@@ -658,8 +653,7 @@ static void test_tight_fair_and_steady(void **state)
     /* equal weights, equal wants: equal halves of 5G - 1G - reserve */
     assert_true(a.current_kib + 2 >= b.current_kib &&
                 b.current_kib + 2 >= a.current_kib);
-    assert_true(a.current_kib + b.current_kib >=
-                4 * GIB - d.p.reserve_kib - 2);
+    assert_true(a.current_kib + b.current_kib >= 4 * GIB - d.p.reserve_kib - 2);
     assert_int_equal(by_name(&d, "vm-a")->reversals, 0);
     assert_int_equal(by_name(&d, "vm-b")->reversals, 0);
     /* settled: no writes at all in the last two hours */
@@ -689,10 +683,9 @@ static void test_bounded_writes_long_run(void **state)
         check_reserve(&d);
         for (size_t i = 0; i < MAXD; i++)
             if (d.s[i].used && d.s[i].writes > 8 * runs[s].changes)
-                fail_msg("%s: dom%" PRIu32 " written %" PRIu64
-                         " times in 3 h (%s)",
-                         runs[s].name, d.s[i].domid, d.s[i].writes,
-                         d.s[i].reason);
+                fail_msg(
+                    "%s: dom%" PRIu32 " written %" PRIu64 " times in 3 h (%s)",
+                    runs[s].name, d.s[i].domid, d.s[i].writes, d.s[i].reason);
         drv_dispose(&d);
     }
 }

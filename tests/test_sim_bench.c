@@ -90,9 +90,8 @@ static void test_load(void **state)
     struct bd_trace t;
     (void)state;
 
-    assert_int_equal(bd_trace_load(path_of("trace.csv.gz"),
-                                   path_of("meta.csv"), &t),
-                     0);
+    assert_int_equal(
+        bd_trace_load(path_of("trace.csv.gz"), path_of("meta.csv"), &t), 0);
     assert_int_equal(t.n_vm, 2);
     assert_int_equal(t.n_samples, 4);
     assert_int_equal(t.step_s, 300);
@@ -108,25 +107,19 @@ static void test_bad_files(void **state)
     (void)state;
 
     write_file("nometa.csv", "timestamp_s,vm8_mem_usage_kb\n1,2\n2,3\n", false);
-    assert_int_equal(bd_trace_load(path_of("nometa.csv"), path_of("meta.csv"),
-                                   &t),
-                     -EINVAL);
-    write_file("junk.csv",
-               "timestamp_s,vm7_mem_usage_kb\n1,2\n2,x3\n", false);
-    assert_int_equal(bd_trace_load(path_of("junk.csv"), path_of("meta.csv"),
-                                   &t),
-                     -EINVAL);
+    assert_int_equal(
+        bd_trace_load(path_of("nometa.csv"), path_of("meta.csv"), &t), -EINVAL);
+    write_file("junk.csv", "timestamp_s,vm7_mem_usage_kb\n1,2\n2,x3\n", false);
+    assert_int_equal(
+        bd_trace_load(path_of("junk.csv"), path_of("meta.csv"), &t), -EINVAL);
     write_file("short.csv", "timestamp_s,vm7_mem_usage_kb\n1,2\n", false);
-    assert_int_equal(bd_trace_load(path_of("short.csv"), path_of("meta.csv"),
-                                   &t),
-                     -EINVAL);
+    assert_int_equal(
+        bd_trace_load(path_of("short.csv"), path_of("meta.csv"), &t), -EINVAL);
     write_file("hdr.csv", "time,vm7\n1,2\n2,3\n", false);
-    assert_int_equal(bd_trace_load(path_of("hdr.csv"), path_of("meta.csv"),
-                                   &t),
+    assert_int_equal(bd_trace_load(path_of("hdr.csv"), path_of("meta.csv"), &t),
                      -EINVAL);
-    assert_int_equal(bd_trace_load(path_of("none.csv"), path_of("meta.csv"),
-                                   &t),
-                     -ENOENT);
+    assert_int_equal(
+        bd_trace_load(path_of("none.csv"), path_of("meta.csv"), &t), -ENOENT);
 }
 
 static void test_model(void **state)
@@ -135,15 +128,13 @@ static void test_model(void **state)
     struct bd_bench_result r[BP_COUNT];
     (void)state;
 
-    assert_int_equal(bd_trace_load(path_of("trace.csv.gz"),
-                                   path_of("meta.csv"), &t),
-                     0);
+    assert_int_equal(
+        bd_trace_load(path_of("trace.csv.gz"), path_of("meta.csv"), &t), 0);
     /* C = 3G: static gives 1.5G each; vm7's 3G step is 1.5G short for
      * 300 s; nothing else is short */
     for (int p = 0; p < BP_COUNT; p++) {
-        assert_int_equal(bd_bench_run(&t, (enum bd_bench_policy)p, 3 * GIB,
-                                      &r[p], NULL),
-                         0);
+        assert_int_equal(
+            bd_bench_run(&t, (enum bd_bench_policy)p, 3 * GIB, &r[p], NULL), 0);
         assert_int_equal(r[p].violations, 0);
     }
     assert_true(r[BP_STATIC].shortfall_gib_h > 1.5 * 300 / 3600.0 - 1e-9 &&
@@ -153,7 +144,8 @@ static void test_model(void **state)
     assert_true(r[BP_ORACLE].shortfall_gib_h > 1.0 * 300 / 3600.0 - 1e-9 &&
                 r[BP_ORACLE].shortfall_gib_h < 1.0 * 300 / 3600.0 + 1e-9);
     for (int p = 0; p < BP_COUNT; p++)
-        assert_true(r[p].shortfall_gib_h + 1e-9 >= r[BP_ORACLE].shortfall_gib_h);
+        assert_true(r[p].shortfall_gib_h + 1e-9 >=
+                    r[BP_ORACLE].shortfall_gib_h);
     assert_true(r[BP_ORACLE_MIN].shortfall_gib_h + 1e-9 >=
                 r[BP_ORACLE].shortfall_gib_h);
     /* balloond moves memory to the burst: far better than static */
