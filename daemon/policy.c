@@ -576,6 +576,18 @@ static bool stats_fresh(const struct bd_policy_params *p,
            now_ms - s->time_ms <= p->stats_max_age_ms;
 }
 
+static void clamp_times(struct bd_dom_track *t, uint64_t now_ms)
+{
+    uint64_t *const f[] = {&t->want_peak_ms,   &t->progress_ms,
+                           &t->stuck_since_ms, &t->last_change_ms,
+                           &t->retry_ms,       &t->decay_ms,
+                           &t->hist_ms};
+
+    for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++)
+        if (*f[k] > now_ms)
+            *f[k] = now_ms;
+}
+
 /* Progress, stuck and clip detection from how current moved toward the
  * target in force.  free_kib is host free less claims, to excuse a guest
  * that cannot grow because the host has nothing to give. */
@@ -939,6 +951,10 @@ int bd_policy_plan(const struct bd_policy_params *p,
         x->hi = hi;
         x->lo = lo;
         x->lo0 = lo;
+
+        /* times in the future (a track restored from another run, a
+         * clock that went back) are taken as now, never as "long ago" */
+        clamp_times(t, now_ms);
 
         if (d->mode == BD_MODE_IGNORE) {
             x->cls = CLS_IGNORE;

@@ -1060,6 +1060,37 @@ static void test_garbage_sizes(void **state)
     fx_free(f);
 }
 
+static void test_track_from_the_future(void **state)
+{
+    struct fx *f = fx_new(2, 0);
+    (void)state;
+
+    /* a track whose times are ahead of the clock (restored from another
+     * boot): nothing is "long ago", so nothing is stuck or decayed */
+    f->total = 6 * GIB;
+    dom(f, 0, 3 * GIB, 4 * GIB, 300 * MIB);
+    dom(f, 1, 2 * GIB, 4 * GIB, 1 * GIB);
+    f->d[0].target_kib = 1 * GIB; /* asked to shrink, not there yet */
+    fx_sync_free(f);
+    for (size_t i = 0; i < 2; i++) {
+        f->t[i].seen = true;
+        f->t[i].last_target_kib = f->d[i].target_kib;
+        f->t[i].progress_ms = f->now + 3600 * SEC;
+        f->t[i].progress_cur_kib = f->d[i].current_kib;
+        f->t[i].want_peak_ms = f->now + 3600 * SEC;
+        f->t[i].want_peak_kib = 3 * GIB;
+        f->t[i].decay_ms = f->t[i].hist_ms = f->now + 3600 * SEC;
+    }
+    run(f);
+    assert_int_not_equal(f->dec[0].state, BD_STATE_STUCK);
+    assert_true(f->t[0].progress_ms <= f->now);
+    assert_int_equal(f->t[1].want_peak_kib, 3 * GIB); /* held, not decayed */
+    tick(f, 20 * SEC);
+    run(f);
+    assert_int_not_equal(f->dec[0].state, BD_STATE_STUCK);
+    fx_free(f);
+}
+
 /* ---- size, determinism, properties
  * --------------------------------------------------- */
 
@@ -1238,6 +1269,7 @@ int main(void)
         cmocka_unit_test(test_above_max_corrected_despite_hysteresis),
         cmocka_unit_test(test_hysteresis),
         cmocka_unit_test(test_garbage_sizes),
+        cmocka_unit_test(test_track_from_the_future),
         cmocka_unit_test(test_one_and_many),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_property_random),
