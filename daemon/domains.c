@@ -456,10 +456,15 @@ int bd_domains_scan(struct bd_daemon *d, uint64_t now_ms)
             domain_name(d, dom);
             bd_domain_read_memory(d, dom, now_ms);
             bd_domain_apply_limits(d, dom);
-            bd_info("domain %s (%" PRIu32 ") found: current %s, target %s",
-                    dom->name[0] ? dom->name : "?", dom->domid,
-                    bd_format_kib(dom->current_kib, a, sizeof(a)),
-                    bd_format_kib(dom->target_kib, b, sizeof(b)));
+            if (dom->usable)
+                bd_info("domain %s (%" PRIu32 ") found: current %s, "
+                        "target %s",
+                        dom->name[0] ? dom->name : "?", dom->domid,
+                        bd_format_kib(dom->current_kib, a, sizeof(a)),
+                        bd_format_kib(dom->target_kib, b, sizeof(b)));
+            else
+                bd_info("domain %s (%" PRIu32 ") found, still being built",
+                        dom->name[0] ? dom->name : "?", dom->domid);
         } else if (dom->name[0] == '\0') {
             domain_name(d, dom);
         }
