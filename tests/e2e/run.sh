@@ -13,7 +13,9 @@
 # Environment:
 #   BUILDDIR       where balloond, balloonctl, balloon-agent were built (build)
 #   E2E_SUITES     suites to boot, in order (default "a b")
-#   E2E_BOOT_TIMEOUT  seconds per boot (default 420)
+#   E2E_BOOT_TIMEOUT  seconds per boot (default: a 480, b 330, others 300)
+#   E2E_BUDGET     seconds for everything, boots and retries (default 870):
+#                  `make e2e` must stay under 15 minutes
 #   E2E_MEM        QEMU memory in MiB (default 2048)
 #   E2E_XEN_DEBUG=1   verbose Xen logging on the serial console
 #   DEMO_FOREVER=1    with --demo: run until Ctrl-C
@@ -29,7 +31,7 @@ out=${E2E_OUT:-$here/out}
 build=${BUILDDIR:-build}
 case $build in /*) ;; *) build=$top/$build ;; esac
 suites=${E2E_SUITES:-a b}
-boot_timeout=${E2E_BOOT_TIMEOUT:-420}
+budget=${E2E_BUDGET:-870}
 mem=${E2E_MEM:-2048}
 mode=test
 shell=0
@@ -76,7 +78,7 @@ show_progress() {
     if [ "$mode" = demo ]; then
         # The demo prints for a person: everything from dom0's demo script.
         grep --line-buffered -a -E 'E2E-DEMO|E2E: (ok|not ok|done)|Kernel panic|\(XEN\) .*(FATAL|Panic)' |
-            sed -u 's/^.*E2E-DEMO ?//'
+            sed -u 's/^.*E2E-DEMO //'
     else
         grep --line-buffered -a -E 'E2E: (ok|not ok|MARK|done)|FAIL:|Kernel panic|\(XEN\) .*(FATAL|Panic)' |
             sed -u 's/^.*\(E2E: \)/  \1/'
@@ -84,6 +86,7 @@ show_progress() {
 }
 
 if [ "$mode" = demo ]; then
+    boot_timeout=1200
     [ "${DEMO_FOREVER:-0}" = 1 ] && boot_timeout=$((365 * 24 * 3600))
     boot demo "$out/serial-demo.log" "e2e.forever=${DEMO_FOREVER:-0}"
     exit 0
@@ -94,6 +97,15 @@ summary=""
 for s in $suites; do
     log="$out/serial-$s.log"
     for attempt in 1 2; do
+        case $s in a) boot_timeout=480 ;; b) boot_timeout=330 ;; *) boot_timeout=300 ;; esac
+        boot_timeout=${E2E_BOOT_TIMEOUT:-$boot_timeout}
+        left=$((budget - ($(date +%s) - t_start)))
+        if [ $left -lt 60 ]; then
+            echo "e2e: no time left in the ${budget}s budget for suite $s"
+            : > "$log"
+            break
+        fi
+        [ $boot_timeout -le $left ] || boot_timeout=$left
         t0=$(date +%s)
         echo "e2e: booting suite $s (attempt $attempt, limit ${boot_timeout}s)"
         boot "$s" "$log"

@@ -252,6 +252,16 @@ run_suite() {
         _rc=${_rc:-$_r}
         kill -KILL -$_pid 2>/dev/null
         sed "s/^/# $_s: /" /tmp/out.$_s
+        # A guest that crashed (on_crash = "preserve" keeps it) fails the
+        # scenario whatever the script concluded: balloond must never do that.
+        _crashed=$(xl list 2>/dev/null | awk 'NR > 1 && $5 ~ /c/ { print $1 }')
+        for _c in $_crashed; do
+            grep -qx "$_c" /tmp/e2e-crashed 2>/dev/null && continue
+            echo "$_c" >> /tmp/e2e-crashed
+            echo "# $_s: FAIL: guest $_c crashed; its console:"
+            tail -n 25 /var/log/xen/console/guest-$_c.log 2>/dev/null | sed "s/^/# $_s:   /"
+            [ "$_rc" != 0 ] || _rc=1
+        done
         _secs=$(awk -v a="$_t0" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }')
         case $_rc in
         0) echo "E2E: ok $_i - $_s (${_secs}s)"; _pass=$((_pass + 1)) ;;

@@ -5,7 +5,7 @@
 # mins must split by weight (g1 100, g2 300: 1:3, accepted 1:2 .. 1:4.5).
 # Host free memory (xl info) is sampled every second and must never drop
 # below the reserve.
-# e2e-timeout: 240
+# e2e-timeout: 180
 # e2e-needs-guests
 . /e2e/lib.sh
 need_bins balloond balloonctl balloon-agent
@@ -40,7 +40,7 @@ split_ok() {
 ok=0
 for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30; do
     if split_ok; then ok=$((ok + 1)); [ $ok -ge 2 ] && break; else ok=0; fi
-    [ "$(elapsed_ms "$t0")" -lt 170000 ] || break
+    [ "$(elapsed_ms "$t0")" -lt 110000 ] || break
     sleep 4
 done
 sampler_stop s04

@@ -3,8 +3,9 @@
 # target is not hammered (no oscillation: target writes are counted), and
 # the other guests are unaffected (g1 still gets memory when it needs it).
 #
-# How the guest is made uncooperative: it is paused (`xl pause`) before
-# balloond shrinks it, so its balloon driver never answers.  Pinning memory
+# How the guest is made uncooperative: it is paused (`xl pause`), so its
+# balloon driver never answers, and then given a runtime max below what it
+# holds (`balloonctl limits gs --max 250M`).  Pinning memory
 # inside a guest and asking for less is not used: measured here, the Linux
 # balloon driver then takes every free page and the guest panics on OOM
 # (120 MiB pinned, target 160 MiB: stalled at 217 MiB, then "System is
@@ -15,17 +16,23 @@
 need_bins balloond balloonctl balloon-agent
 dom_exists gs || fail "gs is not running"
 
-cleanup() { xl unpause gs 2>/dev/null; hog g1 0; }
-xl pause gs || fail "xl pause gs"
+cleanup() { xl unpause gs 2>/dev/null; hog g1 0; bctl limits gs --reset >/dev/null 2>&1; }
 ensure_balloond
+xl pause gs || fail "xl pause gs"
+# A runtime max below what gs holds: balloond must lower its target (a
+# target outside the limits is always corrected), and the paused guest
+# cannot follow.
 watch_targets_start gs g1
 sampler_start s07 1 xenstore-read "$(xs_dom gs)/memory/target"
+bctl limits gs --max 250M || { cleanup; fail "balloonctl limits gs --max 250M failed (rc=$?)"; }
 t0=$(now_s)
+lowered() { [ "$(xs_target_kib gs)" -le 256000 ]; }
+wait_until 20 lowered || { sampler_stop s07; cleanup; fail "gs target not lowered to its runtime max: $(xs_target_kib gs)"; }
 stuck() { snap && [ "$(sf gs state)" = stuck ]; }
-if ! wait_until 90 stuck; then
+if ! wait_until 60 stuck; then
     sampler_stop s07
     cleanup
-    fail "gs not reported stuck after 90 s: state $(sf gs state) ($(sf gs reason)), target $(xs_target_kib gs), xl list $(xl_mem_mib gs) MiB"
+    fail "gs not reported stuck 60 s after its target was lowered: state $(sf gs state) ($(sf gs reason)), target $(xs_target_kib gs), xl list $(xl_mem_mib gs) MiB"
 fi
 t_stuck=$(now_s)
 metric stuck_detect_ms "$(elapsed_ms "$t0")"
@@ -55,6 +62,6 @@ cleanup
 [ "$after" -le 1 ] || fail "$after target writes to gs after it was declared stuck"
 [ "$turns" -le 1 ] || fail "gs target oscillated ($turns direction changes)"
 # Unpaused, the guest balloons down to what it was asked; it must survive.
-sleep 5
+sleep 8
 xl list gs | awk 'NR == 2 { print $5 }' | grep -q c && fail "gs crashed after unpause"
 exit 0

@@ -37,6 +37,8 @@ bd_alive || fail "balloond died during the flood"
 cpu=$(( (c1 - c0) * 10 * 100 / el ))   # ticks are 10 ms: percent of one CPU
 lines=$(( $(bd_log_lines) - l0 ))
 note "flood: show answered $n times, slowest ${maxms} ms, $bad failures; balloond cpu ${cpu}% over ${el} ms; $lines log lines"
+rounds=$(grep -a -o 'flood done after [0-9]* rounds' /var/log/xen/console/guest-gh.log | tail -n 1)
+note "gh: ${rounds:-flood still running} (16 key writes a round)"
 metric hostile_show_max_ms "$maxms"
 metric hostile_balloond_cpu_pct "$cpu"
 metric hostile_log_lines "$lines"
