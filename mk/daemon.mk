@@ -22,10 +22,12 @@ $(eval $(call LINK,$(BUILDDIR)/daemon/balloond,$(call obj,$(DAEMON_SRCS)),$(DAEM
 daemon: $(BUILDDIR)/daemon/balloond
 
 TESTS += $(BUILDDIR)/tests/test_guest_stats $(BUILDDIR)/tests/test_actuate \
-         $(BUILDDIR)/tests/test_state $(BUILDDIR)/tests/test_daemon_xlconf
+         $(BUILDDIR)/tests/test_state $(BUILDDIR)/tests/test_daemon_xlconf \
+         $(BUILDDIR)/tests/test_daemon_metrics
 $(eval $(call LINK,$(BUILDDIR)/tests/test_guest_stats,$(call obj,tests/test_guest_stats.c daemon/guest_stats.c),$(CMOCKA_LIBS)))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_actuate,$(call obj,tests/test_actuate.c tests/fake_host.c $(DAEMON_CORE_SRCS) daemon/host_sim.c $(DAEMON_SIM_SRCS)),$(INIH_LIBS) $(CMOCKA_LIBS) -lm))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_state,$(call obj,tests/test_state.c tests/fake_host.c $(DAEMON_CORE_SRCS) daemon/host_sim.c $(DAEMON_SIM_SRCS)),$(INIH_LIBS) $(CMOCKA_LIBS) -lm))
+$(eval $(call LINK,$(BUILDDIR)/tests/test_daemon_metrics,$(call obj,tests/test_daemon_metrics.c tests/fake_host.c $(DAEMON_CORE_SRCS)),$(INIH_LIBS) $(CMOCKA_LIBS) -lm))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_daemon_xlconf,$(call obj,tests/test_daemon_xlconf.c daemon/xlconf.c daemon/log.c),$(XLUTIL_LIBS) $(CMOCKA_LIBS)))
 
 # The real balloond on the simulated host: starts, plans, stops on SIGTERM.
