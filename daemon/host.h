@@ -28,7 +28,7 @@
  * limit is 4096 bytes); longer values are rejected as hostile. */
 #define BD_HOST_VALUE_MAX 4096
 #define BD_HOST_PATH_MAX 256
-#define BD_DOMAIN_NAME_MAX 64
+#define BD_DOMAIN_NAME_MAX 128 /* as the control protocol: 127 + NUL */
 
 struct bd_host_dom {
     uint32_t domid;

@@ -195,7 +195,9 @@ static void test_corrupt_files(void **state)
         "balloond-state 1\ndom 1 min=2000000 max=1000000 name=a\n",
         "balloond-state 1\nvm 1 pin=524288 name=a\n",
         "balloond-state 1\ndom 1 pin524288 name=a\n",
-        "balloond-state 1\ndom 1 name=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+        "balloond-state 1\ndom 1 name="
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
     };
     struct bd_config *cfg = new_cfg();
     struct fake_host *fh = fake_host_new(8 * G, 4 * G);
