@@ -39,6 +39,7 @@ struct bd_domain {
     bool usable;      /* memory/target and static-max known */
     bool target_synth; /* dom0 without memory/target: current used */
     bool appeared_late; /* came after balloond's first scan */
+    bool announced;   /* its "found" line was logged */
 
     /* From the host. */
     uint64_t current_kib;

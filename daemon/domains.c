@@ -264,6 +264,14 @@ int bd_domain_read_memory(struct bd_daemon *d, struct bd_domain *dom,
     }
     dom->target_synth = synth;
     dom->usable = true;
+    if (!dom->announced && dom->name[0]) {
+        char a[32], b[32];
+        bd_info("domain %s (%" PRIu32 ") found: current %s, target %s",
+                dom->name, dom->domid,
+                bd_format_kib(dom->current_kib, a, sizeof(a)),
+                bd_format_kib(target, b, sizeof(b)));
+        dom->announced = true;
+    }
     if (!was_usable && dom->appeared_late) {
         /* A domain that was just created took its memory from a
          * reservation made for it (balloonctl reserve, then xl create). */
@@ -431,7 +439,6 @@ int bd_domains_scan(struct bd_daemon *d, uint64_t now_ms)
 
     for (size_t i = 0; i < n; i++) {
         struct bd_domain *dom = bd_domain_find(d, list[i].domid);
-        char a[32], b[32];
 
         if (!dom) {
             dom = calloc(1, sizeof(*dom));
@@ -456,13 +463,7 @@ int bd_domains_scan(struct bd_daemon *d, uint64_t now_ms)
             domain_name(d, dom);
             bd_domain_read_memory(d, dom, now_ms);
             bd_domain_apply_limits(d, dom);
-            if (dom->usable)
-                bd_info("domain %s (%" PRIu32 ") found: current %s, "
-                        "target %s",
-                        dom->name[0] ? dom->name : "?", dom->domid,
-                        bd_format_kib(dom->current_kib, a, sizeof(a)),
-                        bd_format_kib(dom->target_kib, b, sizeof(b)));
-            else
+            if (!dom->usable)
                 bd_info("domain %s (%" PRIu32 ") found, still being built",
                         dom->name[0] ? dom->name : "?", dom->domid);
         } else if (dom->name[0] == '\0') {
