@@ -8,8 +8,9 @@
  * balloond never forks: systemd (Type=notify) or a terminal supervises
  * it, and --foreground is accepted for scripts that pass it.
  *
- * Exit status: 0 stopped cleanly (or configuration OK), 1 failure
- * (bad configuration, no host, autoballoon), 2 usage error.
+ * Exit status: 0 stopped cleanly (or configuration OK), 1 failure (no
+ * host, no control socket; --check-config: errors found), 2 usage error,
+ * 78 configuration problem at start (invalid file, xl's autoballoon on).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +24,9 @@
 #include "daemon/loop.h"
 
 #define XL_CONF "/etc/xen/xl.conf"
+/* sysexits' EX_CONFIG: the unit does not restart on it (a restart cannot
+ * fix a configuration). */
+#define EXIT_CONFIG 78
 
 static void usage(FILE *f)
 {
@@ -190,7 +194,7 @@ int main(int argc, char **argv)
     rc = load_config(config_path, explicit_config, &cfg, false);
     if (rc < 0) {
         bd_err("cannot start with an invalid configuration");
-        return 1;
+        return EXIT_CONFIG;
     }
 
     /* Block the signals the loop takes through signalfd before any thread
@@ -222,6 +226,7 @@ int main(int argc, char **argv)
                 bd_err("xl would balloon dom0 by itself (%s): set "
                        "autoballoon=\"off\" in %s, or start with --force",
                        why, XL_CONF);
+                ret = EXIT_CONFIG;
                 goto out;
             }
             bd_warn("xl's autoballoon is on (%s); running anyway (--force)",

@@ -39,6 +39,8 @@ echo "$out" | grep -q "bad.conf:2" || fail "check-config must name the line: $ou
 echo "$out" | grep -q "bad.conf:3" || fail "check-config must list every error"
 "$B" --config "$T/ok.conf" --host=sim:nonesuch 2>/dev/null
 [ $? -eq 1 ] || fail "unknown scenario must exit 1"
+"$B" --config "$T/bad.conf" --host=sim:basic 2>/dev/null
+[ $? -eq 78 ] || fail "an invalid configuration at start must exit 78"
 
 # Run for real, with a notify socket when python3 is there to listen.
 NPID=
