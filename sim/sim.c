@@ -289,10 +289,19 @@ static uint64_t speed_kib(const struct bd_sim_guest *g, uint64_t dt_ms)
     return s * dt_ms / 1000;
 }
 
+/* What the guest's own accounting sees: its pages less what its kernel
+ * keeps outside MemTotal. */
+static uint64_t usable_kib(const struct bd_sim_guest *g)
+{
+    return g->current_kib > g->cfg.overhead_kib
+               ? g->current_kib - g->cfg.overhead_kib
+               : 0;
+}
+
 static void write_report(struct bd_sim *sim, struct bd_sim_guest *g)
 {
     struct bd_sim_report *r = &g->report;
-    uint64_t cur = g->current_kib, dem = g->demand_kib;
+    uint64_t cur = usable_kib(g), dem = g->demand_kib;
     uint64_t used = dem < cur ? dem : cur;
     uint64_t short_kib = dem > cur ? dem - cur : 0;
 
@@ -417,8 +426,8 @@ int bd_sim_step(struct bd_sim *sim, uint64_t dt_ms)
 
     for (i = 0; i < sim->n; i++) {
         struct bd_sim_guest *g = &sim->g[i];
-        uint64_t sh =
-            g->demand_kib > g->current_kib ? g->demand_kib - g->current_kib : 0;
+        uint64_t use = usable_kib(g);
+        uint64_t sh = g->demand_kib > use ? g->demand_kib - use : 0;
 
         g->stats.shortfall_kib_ms += sh * dt_ms;
         g->stats.demand_kib_ms += g->demand_kib * dt_ms;

@@ -50,6 +50,9 @@
  *  "churn"    16 GiB host; guests are created and destroyed every minute
  *             (the scenario's own schedule, run by bd_sim_step()).
  *  "mixed"    16 GiB host with one guest of every behaviour.
+ *  "overhead" 7 GiB host, two Linux-like guests whose kernels hold 1/64 of
+ *             static-max + 16 MiB outside MemTotal (as measured on real
+ *             Xen): use must be counted in target terms.
  */
 #ifndef BD_SIM_H
 #define BD_SIM_H
@@ -108,6 +111,9 @@ struct bd_sim_guest_cfg {
     uint64_t floor_kib;   /* BD_SIM_REFUSE_FLOOR */
     uint64_t report_ms;   /* report interval; 0 = 5 s */
     bool has_psi;         /* reports PSI (default true via _cfg_init) */
+    uint64_t overhead_kib; /* held by the guest's kernel outside MemTotal
+                              (memmap, image): MemTotal = current - this,
+                              and only MemTotal can hold its demand */
     enum bd_sim_behaviour behaviour;
     struct bd_sim_demand demand;
 };
@@ -219,8 +225,9 @@ int bd_sim_report(const struct bd_sim *sim, uint32_t domid,
 int bd_sim_xs_read(const struct bd_sim *sim, uint32_t domid, const char *path,
                    char *buf, size_t len);
 
-/* Accumulated since creation, per domain: sum of max(0, demand - current)
- * x time, in KiB*ms, and number of target changes.  -ENOENT. */
+/* Accumulated since creation, per domain: sum of max(0, demand - usable)
+ * x time, in KiB*ms (usable = current - overhead), and number of target
+ * changes.  -ENOENT. */
 struct bd_sim_stats {
     uint64_t shortfall_kib_ms;
     uint64_t demand_kib_ms;
