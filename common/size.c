@@ -126,6 +126,18 @@ static int size_unit(const char *u, uint64_t *mult_kib)
     return -EINVAL;
 }
 
+/* A number without a unit: only 0 means the same in every unit. */
+static int bare_number(const struct number *n, uint64_t *out, const char **why,
+                       const char *need_unit)
+{
+    if (n->whole == 0 && n->frac == 0) {
+        *out = 0;
+        return 0;
+    }
+    *why = need_unit;
+    return -EINVAL;
+}
+
 int bd_parse_size_kib(const char *s, uint64_t *kib, const char **why)
 {
     struct number n;
@@ -135,14 +147,8 @@ int bd_parse_size_kib(const char *s, uint64_t *kib, const char **why)
     rc = split_number(s, &n, why);
     if (rc)
         return rc;
-    if (!*n.unit) {
-        if (n.whole == 0 && n.frac == 0) {
-            *kib = 0;
-            return 0;
-        }
-        *why = "size needs a unit: K, M, G or T";
-        return -EINVAL;
-    }
+    if (!*n.unit)
+        return bare_number(&n, kib, why, "size needs a unit: K, M, G or T");
     if (size_unit(n.unit, &mult)) {
         *why = "unknown size unit (use K, M, G or T)";
         return -EINVAL;
@@ -208,14 +214,9 @@ int bd_parse_duration_ms(const char *s, uint64_t *ms, const char **why)
     rc = split_number(s, &n, why);
     if (rc)
         return rc;
-    if (!*n.unit) {
-        if (n.whole == 0 && n.frac == 0) {
-            *ms = 0;
-            return 0;
-        }
-        *why = "duration needs a unit: ms, s, min or h";
-        return -EINVAL;
-    }
+    if (!*n.unit)
+        return bare_number(&n, ms, why,
+                           "duration needs a unit: ms, s, min or h");
     for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
         if (!strcmp(n.unit, units[i].name))
             return scale(&n, units[i].ms, BD_DURATION_MAX_MS, ms, why,
