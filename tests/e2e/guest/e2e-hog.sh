@@ -60,7 +60,7 @@ avail_mib() {
 read_keys() {
     set -- $(xenstore-read data/e2e/hog-target-mib data/e2e/hog-margin-mib \
              data/e2e/flood 2>/dev/null)
-    case "${1:-}" in ''|*[!0-9]*) ;; *) want=$1 ;; esac
+    case "${1:-}" in ''|*[!0-9]*) ;; *) want=$(($1 / CHUNK * CHUNK)) ;; esac
     case "${2:-}" in ''|*[!0-9]*) ;; *) margin=$2 ;; esac
     case "${3:-}" in ''|0|*[!0-9]*) ;; *)
         xenstore-write data/e2e/flood 0
