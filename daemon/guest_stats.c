@@ -153,6 +153,8 @@ static int parse_agent(const struct bd_stat_raw *raw, uint64_t cap,
     }
     st->total_kib = total;
     st->used_kib = total - avail;
+    if (has_st && has_sf)
+        st->swap_used_kib = swap_total - swap_free;
     if (has_in || has_out || has_flt) {
         st->has_rates = true;
         st->swapin_per_s = (uint32_t)in;
@@ -191,9 +193,13 @@ static int parse_xenserver(const struct bd_stat_raw *raw, uint64_t cap,
     return 0;
 }
 
-enum { QM_TOTAL, QM_FREE, QM_AVAIL, QM_BUFFERS, QM_CACHED, QM_N };
+enum {
+    QM_TOTAL, QM_FREE, QM_AVAIL, QM_BUFFERS, QM_CACHED, QM_SWAPT, QM_SWAPF,
+    QM_N
+};
 static const char *const qubes_names[QM_N] = {
-    "MemTotal", "MemFree", "MemAvailable", "Buffers", "Cached",
+    "MemTotal", "MemFree", "MemAvailable", "Buffers", "Cached", "SwapTotal",
+    "SwapFree",
 };
 
 /*
@@ -294,6 +300,13 @@ static int parse_qubes(const char *s, size_t len, uint64_t cap,
             return -EINVAL;
         }
         used = v[QM_TOTAL] - reclaim;
+    }
+    if (seen[QM_SWAPT] && seen[QM_SWAPF]) {
+        if (v[QM_SWAPF] > v[QM_SWAPT]) {
+            *why = "meminfo SwapFree above SwapTotal";
+            return -EINVAL;
+        }
+        st->swap_used_kib = v[QM_SWAPT] - v[QM_SWAPF];
     }
     st->total_kib = v[QM_TOTAL];
     st->used_kib = used;

@@ -70,6 +70,7 @@ static void test_agent_valid(void **state)
     assert_int_equal(st.majflt_per_s, 45);
     assert_true(st.has_psi);
     assert_int_equal(st.psi_some_x100, 1234);
+    assert_int_equal(st.swap_used_kib, 100000);
     assert_int_equal(seq, 77);
 }
 
@@ -88,6 +89,7 @@ static void test_agent_minimal(void **state)
     assert_int_equal(st.used_kib, 1048576);
     assert_false(st.has_rates);
     assert_false(st.has_psi);
+    assert_int_equal(st.swap_used_kib, 0); /* unknown */
 }
 
 /* Each hostile value in each number key must reject the whole report. */
@@ -254,6 +256,12 @@ static void test_qubes_classic(void **state)
     assert_int_equal(parse(&r, &st, &why, &bad), 0);
     assert_int_equal(st.total_kib, 2000000);
     assert_int_equal(st.used_kib, 1000000);
+    assert_int_equal(st.swap_used_kib, 0);
+    set(&r, BD_SK_QUBES,
+        "MemTotal: 2000000 kB\nMemFree: 300000 kB\nBuffers: 100000 kB\n"
+        "Cached: 600000 kB\nSwapTotal: 1000000 kB\nSwapFree: 250000 kB\n");
+    assert_int_equal(parse(&r, &st, &why, &bad), 0);
+    assert_int_equal(st.swap_used_kib, 750000);
 
     /* MemAvailable, when there, is what counts; no trailing newline;
      * unknown fields are skipped. */
@@ -304,6 +312,7 @@ static void test_qubes_hostile(void **state)
         "MemTotal: 2000000 kB\nMemFree: 1x kB\n",
         "MemTotal: 99999999999999999999999 kB\nMemFree: 1 kB\n",
         "MemTotal: 2000000 kB\nMemFree: 1 kB\nMemAvailable: 2000001 kB\n",
+        "MemTotal: 2000000 kB\nMemFree: 1 kB\nSwapTotal: 5 kB\nSwapFree: 6 kB\n",
     };
     (void)state;
     for (size_t i = 0; i < sizeof(bad_texts) / sizeof(bad_texts[0]); i++) {
