@@ -70,7 +70,7 @@ boot() {
         -append "dom0_mem=384M,max:384M dom0_max_vcpus=2 console=com1 com1=115200,8n1 $xenlog" \
         -initrd "$cache/vmlinuz console=hvc0 earlyprintk=xen rdinit=/init quiet e2e.suite=$suite e2e.mode=$mode e2e.shell=$shell $*,$out/dom0.cpio" \
         -display none -vga none -net none -monitor none -serial stdio \
-        < /dev/null 2>&1 | tr -d '\r' | tee "$log" | show_progress
+        < /dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" | show_progress
 }
 
 # Live progress: results, stage marks and failures only.
