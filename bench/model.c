@@ -356,6 +356,8 @@ int bd_bench_run(const struct bd_trace *t, enum bd_bench_policy pol,
     bd_policy_params_default(&r.params);
     r.params.reserve_kib = 0;
     r.params.decay_interval_ms = TICK_S * 1000;
+    if (getenv("BENCH_SHARE_SPARE"))
+        r.params.share_spare = atoi(getenv("BENCH_SHARE_SPARE")) != 0;
     {
         /* BENCH_PARAMS="delay_s,shrink_pct,hyst_mib,headroom_pct,hmin_mib"
          * for exploring; the table uses the defaults */

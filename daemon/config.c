@@ -306,6 +306,8 @@ static void policy_key(struct parse *ps, const char *k, const char *v)
         val_duration(ps, k, v, 1000, &p->stats_max_age_ms);
     else if (!strcmp(k, "progress"))
         val_kib(ps, k, v, &p->progress_kib);
+    else if (!strcmp(k, "share-spare"))
+        val_bool(ps, k, v, &p->share_spare);
     else if (!strcmp(k, "default-min"))
         val_size(ps, k, v, true, &c->default_min);
     else if (!strcmp(k, "default-weight"))

@@ -51,6 +51,9 @@ struct bd_policy_params {
     uint64_t stuck_retry_ms;    /* a stuck domain is asked again after this */
     uint64_t stats_max_age_ms;  /* an older guest report counts as none */
     uint64_t progress_kib;      /* movement that counts as progress */
+    bool share_spare;           /* hand memory nobody wants to the guests
+                                   (by their burst history) rather than
+                                   keep it free on the host */
     uint64_t decay_interval_ms; /* shrink_pct is given back per this much
                                    time (the daemon's interval); 0 = per
                                    plan.  Default 5 s. */

@@ -77,6 +77,7 @@ static void test_defaults(void **state)
     assert_int_equal(c->n_rules, 0);
     assert_string_equal(c->path, "t.conf");
     assert_true(c->policy.stuck_retry_ms >= c->policy.stuck_timeout_ms);
+    assert_true(c->policy.share_spare);
 
     /* dom0 is ignored unless manage-dom0 */
     bd_config_limits(c, 0, "Domain-0", 4 * GiB, &l);
@@ -111,6 +112,7 @@ static void test_full(void **state)
         "stuck-retry = 2min\n"
         "stats-max-age = 3min\n"
         "progress = 2M\n"
+        "share-spare = no\n"
         "default-min = 10%\n"
         "default-weight = 50\n"
         "external-hold = 0\n"
@@ -150,6 +152,7 @@ static void test_full(void **state)
     assert_int_equal(c->policy.stuck_retry_ms, 120000);
     assert_int_equal(c->policy.stats_max_age_ms, 180000);
     assert_int_equal(c->policy.progress_kib, 2 * MiB);
+    assert_false(c->policy.share_spare);
     assert_int_equal(c->default_weight, 50);
     assert_int_equal(c->external_hold_ms, 0);
     assert_string_equal(c->socket_path, "/tmp/bd.sock");
@@ -233,6 +236,8 @@ static void test_errors_values(void **state)
     BAD("[host]\ninterval = 10ms\n",
         "t.conf:2: interval: must be at least 100ms: \"10ms\"\n");
     BAD("[host]\ninterval = 5 s\n", "t.conf:2: interval: unknown duration unit");
+    BAD("[policy]\nshare-spare = sometimes\n",
+        "t.conf:2: share-spare: yes or no expected: \"sometimes\"\n");
     BAD("[host]\nmanage-dom0 = maybe\n",
         "t.conf:2: manage-dom0: yes or no expected: \"maybe\"\n");
     BAD("[policy]\nheadroom = 15\n",

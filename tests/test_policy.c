@@ -461,7 +461,9 @@ static void test_idle_shrink_when_needed(void **state)
     struct fx *f = fx_new(2, 6 * GIB);
     (void)state;
 
-    /* A held 3G and went idle long ago; B now needs memory */
+    /* share_spare: A keeps spare memory while nobody wants it, held 3G
+     * and went idle long ago; B now needs memory */
+    f->p.share_spare = true;
     dom(f, 0, 3 * GIB, 4 * GIB, 3 * GIB);
     dom(f, 1, 2 * GIB, 4 * GIB, 1 * GIB);
     fx_sync_free(f);
@@ -609,12 +611,54 @@ static void test_overhead_from_lagging_report_ignored(void **state)
     fx_free(f);
 }
 
+/* Without share_spare, spare memory stays free on the host: an idle guest gives
+ * back what it does not need (after the shrink delay, a little at a time)
+ * even though nobody else wants it, and never goes below its min. */
+static void test_idle_shrinks_spare_stays_free(void **state)
+{
+    struct fx *f = fx_new(2, 8 * GIB);
+    uint64_t prev;
+    (void)state;
+
+    f->p.share_spare = false;
+    dom(f, 0, 3 * GIB, 4 * GIB, 3 * GIB);
+    dom(f, 1, 1 * GIB, 4 * GIB, 100 * MIB);
+    f->d[0].min_kib = 512 * MIB;
+    fx_sync_free(f);
+    run(f);
+    apply(f);
+    f->d[0].stats.used_kib = 100 * MIB;
+    prev = f->d[0].target_kib;
+    for (int k = 0; k < 24; k++) { /* inside the shrink delay: held */
+        tick(f, 5 * SEC);
+        run(f);
+        apply(f);
+        assert_int_equal(f->d[0].target_kib, prev);
+    }
+    for (int k = 0; k < 200; k++) {
+        tick(f, 5 * SEC);
+        run(f);
+        apply(f);
+        assert_true(f->d[0].target_kib <= prev); /* only down */
+        assert_true(f->d[0].target_kib >= 512 * MIB);
+        prev = f->d[0].target_kib;
+    }
+    /* down to its min (use + headroom is below it) but for the narrow
+     * band that keeps steady guests from churning; B was not inflated */
+    assert_true(f->d[0].target_kib <= 512 * MIB + 512 * MIB / 4 +
+                                           f->p.hysteresis_kib);
+    assert_true(f->d[1].target_kib <= 1 * GIB);
+    assert_true(f->host.free_kib >= 8 * GIB - 512 * MIB - 1 * GIB);
+    fx_free(f);
+}
+
 static void test_spare_memory_shared_by_bursts(void **state)
 {
     struct fx *f = fx_new(2, 0);
     (void)state;
 
     f->total = 16 * GIB;
+    f->p.share_spare = true;
     /* A burst to 6G an hour ago; B never went above 500M */
     dom(f, 0, 1 * GIB, 32 * GIB, 6 * GIB);
     dom(f, 1, 1 * GIB, 32 * GIB, 500 * MIB);
@@ -1078,7 +1122,7 @@ static void test_above_max_corrected_despite_hysteresis(void **state)
     struct fx *f = fx_new(1, 8 * GIB);
     (void)state;
 
-    dom(f, 0, 2 * GIB, 4 * GIB, 1 * GIB);
+    dom(f, 0, 2 * GIB, 4 * GIB, 1900 * MIB); /* wants more than max */
     f->d[0].max_kib = 2 * GIB - 4 * MIB; /* 4M below the target */
     fx_sync_free(f);
     run(f);
@@ -1333,6 +1377,7 @@ int main(void)
         cmocka_unit_test(test_stale_pressure_no_second_boost),
         cmocka_unit_test(test_use_counts_kernel_overhead),
         cmocka_unit_test(test_overhead_from_lagging_report_ignored),
+        cmocka_unit_test(test_idle_shrinks_spare_stays_free),
         cmocka_unit_test(test_spare_memory_shared_by_bursts),
         cmocka_unit_test(test_band_keeps_target),
         cmocka_unit_test(test_weighted_max_min),
