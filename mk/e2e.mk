@@ -43,3 +43,6 @@ else
 	@$(MAKE) --no-print-directory e2e-deps e2e-bins
 	@BUILDDIR=$(BUILDDIR) sh tests/e2e/run.sh --demo
 endif
+
+# What can be checked without QEMU runs in `make check`.
+CHECKS += tests/e2e/check-scripts.sh

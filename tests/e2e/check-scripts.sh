@@ -1,0 +1,46 @@
+#!/bin/sh
+# check-scripts.sh - `make check` part of the e2e testbed that needs no QEMU:
+# every script parses (with busybox sh, the shell that runs them in dom0
+# and in the guests, when it is installed, else sh), every scenario declares
+# its time limit, every suite names existing scenarios and guest configs,
+# and the test configuration is accepted by the freshly built balloond.
+here=$(cd "$(dirname "$0")" && pwd)
+bad=0
+err() { echo "e2e-check: $*" >&2; bad=1; }
+shells="sh"
+command -v busybox >/dev/null 2>&1 && shells="$shells busybox-sh"
+for f in "$here"/*.sh "$here"/dom0/init "$here"/dom0/*.sh "$here"/guest/init \
+         "$here"/guest/*.sh "$here"/scenarios/*.sh; do
+    for s in $shells; do
+        case $s in
+        busybox-sh) busybox sh -n "$f" 2>/dev/null || err "$f: busybox sh syntax error" ;;
+        *) sh -n "$f" || err "$f: syntax error" ;;
+        esac
+    done
+done
+for f in "$here"/scenarios/*.sh; do
+    grep -q '^# e2e-timeout: [0-9]' "$f" || err "$f: no '# e2e-timeout: SECONDS' line"
+    grep -q '^\. /e2e/lib.sh' "$f" || err "$f: does not source /e2e/lib.sh"
+done
+for s in "$here"/suites/*; do
+    GUESTS="" SCENARIOS=""
+    . "$s"
+    [ -n "$SCENARIOS" ] || err "$s: no SCENARIOS"
+    for n in $SCENARIOS; do
+        [ -f "$here/scenarios/$n.sh" ] || err "$s: scenario $n does not exist"
+    done
+    for g in $GUESTS; do
+        [ -f "$here/guests/$g.cfg" ] || err "$s: guest $g has no guests/$g.cfg"
+    done
+done
+for g in "$here"/guests/*.cfg; do
+    n=$(sed -n 's/^name = "\(.*\)"/\1/p' "$g")
+    [ "$n.cfg" = "$(basename "$g")" ] || err "$g: name \"$n\" does not match the file name"
+done
+grep -q '^autoballoon="off"' "$here/dom0/xl.conf" || err "dom0/xl.conf: autoballoon must be off"
+bd=${BUILDDIR:-build}/daemon/balloond
+if [ -x "$bd" ]; then
+    "$bd" --check-config "$here/dom0/balloond.conf" >/dev/null ||
+        err "dom0/balloond.conf rejected by $bd"
+fi
+exit $bad
