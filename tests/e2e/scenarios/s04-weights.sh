@@ -34,8 +34,8 @@ xl_snap
 note "reserve reached: g1 $(xm g1), g2 $(xm g2), g3 $(xm g3), free $(host_free_mib)"
 sampler_start s04 1 xl info free_memory
 # Fair shares for POOL: g1 = 128 + 100 L, g2 = 160 + 300 L, L = 0.48:
-# 176 / 304 MiB.  Use (hog + ~30 MiB, + ~56 MiB kernel overhead) stays
-# below them; need (use + 128M headroom) is above them.
+# 176 / 304 MiB.  Use (hog + ~30 MiB, + ~56 MiB kernel overhead outside
+# MemTotal) stays below them; need (that + 64M headroom) is above them.
 hog g1 60
 hog g2 180
 t0=$(now_s)
