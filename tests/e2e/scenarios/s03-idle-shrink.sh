@@ -4,6 +4,10 @@
 # Target and xl list are sampled every second.  With share-spare = yes (the
 # default) balloond hands memory nobody needs to the guests instead, so the
 # scenario runs with share-spare = no: spare memory stays free on the host.
+# "Toward its floor": balloond keeps a steady guest's target anywhere in a
+# band of [want, want * 1.25 + hysteresis] (policy.c, stickiness), so the
+# test accepts up to 1.25 * min + 8M (208 MiB for g2) and requires that it
+# never goes below min.
 # e2e-timeout: 150
 # e2e-needs-guests
 . /e2e/lib.sh
@@ -22,7 +26,8 @@ wait_until 40 at400 || fail "g2 did not reach 400 MiB after set: $(xl_mem_mib g2
 t0=$(now_s)
 bctl auto g2 || fail "balloonctl auto g2 failed (rc=$?)"
 sampler_start s03 1 sh -c 'xenstore-read '"$(xs_dom g2)"'/memory/target; xl list g2 | awk "NR == 2 { print \$3 }"'
-floor() { t=$(xs_target_kib g2); [ "$t" -le $((MIN_KIB + 24 * 1024)) ]; }
+BAND_KIB=$((MIN_KIB * 5 / 4 + 8 * 1024))
+floor() { t=$(xs_target_kib g2); [ "$t" -le $BAND_KIB ]; }
 ok=1
 wait_until 60 floor || ok=0
 # and it stays there, not below: keep sampling a while
@@ -30,7 +35,7 @@ sleep 8
 sampler_stop s03
 metric idle_shrink_ms "$(elapsed_ms "$t0")"
 awk '{ print $2, $3 }' /tmp/sample.s03 | tr '\n' ';' | sed 's/^/target_kib mem_mib: /'; echo
-[ $ok = 1 ] || fail "g2 target $(xs_target_kib g2) KiB 60 s after auto, expected <= min + 24M (idle guest)"
+[ $ok = 1 ] || fail "g2 target $(xs_target_kib g2) KiB 60 s after auto, expected <= $BAND_KIB (1.25 * min + hysteresis; idle guest)"
 lo_t=$(awk 'NF >= 2 { if (m == "" || $2 < m) m = $2 } END { print m }' /tmp/sample.s03)
 lo_m=$(awk 'NF >= 3 { if (m == "" || $3 < m) m = $3 } END { print m }' /tmp/sample.s03)
 [ "$lo_t" -ge $MIN_KIB ] || fail "g2 target went to $lo_t KiB, below its min $MIN_KIB"
