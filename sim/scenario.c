@@ -18,23 +18,38 @@
 #define MIB 1024ULL
 #define GIB (1024ULL * 1024)
 
+/* The usual guest: cfg defaults plus what every scenario sets.  A guest
+ * that needs one more field (a floor, an overhead) sets it on this cfg
+ * and goes through add_cfg(). */
+static void cfg_of(struct bd_sim_guest_cfg *c, uint32_t domid,
+                   const char *name, uint64_t smax, uint64_t boot,
+                   enum bd_sim_behaviour b, const struct bd_sim_demand *d)
+{
+    bd_sim_guest_cfg_init(c);
+    c->domid = domid;
+    c->name = name;
+    c->static_max_kib = smax;
+    c->boot_kib = boot;
+    c->behaviour = b;
+    if (d)
+        c->demand = *d;
+}
+
+static int add_cfg(struct bd_sim *sim, const struct bd_sim_guest_cfg *c)
+{
+    int rc = bd_sim_add(sim, c);
+
+    return rc < 0 ? rc : 0;
+}
+
 static int add(struct bd_sim *sim, uint32_t domid, const char *name,
                uint64_t smax, uint64_t boot, enum bd_sim_behaviour b,
                const struct bd_sim_demand *d)
 {
     struct bd_sim_guest_cfg c;
-    int rc;
 
-    bd_sim_guest_cfg_init(&c);
-    c.domid = domid;
-    c.name = name;
-    c.static_max_kib = smax;
-    c.boot_kib = boot;
-    c.behaviour = b;
-    if (d)
-        c.demand = *d;
-    rc = bd_sim_add(sim, &c);
-    return rc < 0 ? rc : 0;
+    cfg_of(&c, domid, name, smax, boot, b, d);
+    return add_cfg(sim, &c);
 }
 
 static struct bd_sim_demand dconst(uint64_t kib)
@@ -150,16 +165,10 @@ static int sc_refuse(struct bd_sim *sim)
     struct bd_sim_guest_cfg c;
     int rc;
 
-    bd_sim_guest_cfg_init(&c);
-    c.domid = 1;
-    c.name = "vm-floor";
-    c.static_max_kib = 4 * GIB;
-    c.boot_kib = 3 * GIB;
+    cfg_of(&c, 1, "vm-floor", 4 * GIB, 3 * GIB, BD_SIM_REFUSE_FLOOR, &low);
     c.floor_kib = 1536 * MIB;
-    c.behaviour = BD_SIM_REFUSE_FLOOR;
-    c.demand = low;
-    rc = bd_sim_add(sim, &c);
-    if (rc < 0)
+    rc = add_cfg(sim, &c);
+    if (rc)
         return rc;
     return add(sim, 2, "vm-need", 4 * GIB, 1 * GIB, BD_SIM_COOPERATIVE, &need)
                ?: add(sim, 3, "vm-idle", 4 * GIB, 2 * GIB, BD_SIM_COOPERATIVE,
@@ -260,16 +269,9 @@ static int sc_mixed(struct bd_sim *sim)
          add(sim, 8, "vm-silent", 4 * GIB, 1 * GIB, BD_SIM_SILENT, &low);
     if (rc)
         return rc;
-    bd_sim_guest_cfg_init(&c);
-    c.domid = 9;
-    c.name = "vm-floor";
-    c.static_max_kib = 4 * GIB;
-    c.boot_kib = 2 * GIB;
+    cfg_of(&c, 9, "vm-floor", 4 * GIB, 2 * GIB, BD_SIM_REFUSE_FLOOR, &low);
     c.floor_kib = 1536 * MIB;
-    c.behaviour = BD_SIM_REFUSE_FLOOR;
-    c.demand = low;
-    rc = bd_sim_add(sim, &c);
-    return rc < 0 ? rc : 0;
+    return add_cfg(sim, &c);
 }
 
 struct scenario {
@@ -303,15 +305,11 @@ static int sc_overhead(struct bd_sim *sim)
         struct bd_sim_guest_cfg c;
         int rc;
 
-        bd_sim_guest_cfg_init(&c);
-        c.domid = (uint32_t)i + 1;
-        c.name = g[i].name;
-        c.static_max_kib = g[i].smax;
-        c.boot_kib = g[i].boot;
+        cfg_of(&c, (uint32_t)i + 1, g[i].name, g[i].smax, g[i].boot,
+               BD_SIM_COOPERATIVE, &d[i]);
         c.overhead_kib = g[i].oh;
-        c.demand = d[i];
-        rc = bd_sim_add(sim, &c);
-        if (rc < 0)
+        rc = add_cfg(sim, &c);
+        if (rc)
             return rc;
     }
     return 0;
