@@ -81,7 +81,9 @@ $(BUILDDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-include $(sort $(wildcard mk/*.mk))
+# policy.mk first: the others link its POLICY_SRCS.
+include mk/policy.mk
+include $(filter-out mk/policy.mk,$(sort $(wildcard mk/*.mk)))
 
 .PHONY: build-all
 build-all: $(BINS) $(TESTS)

@@ -73,10 +73,17 @@ struct bd_guest_stats {
     uint32_t majflt_per_s;  /* major faults/s */
     bool has_psi;
     uint32_t psi_some_x100; /* PSI memory some avg10, percent * 100 */
-    uint64_t swap_used_kib; /* (added) swap-total - swap-free, 0 unknown:
+    uint64_t swap_used_kib; /* swap-total - swap-free, 0 if unknown:
                                under pressure, what is swapped out is
                                counted as needed */
 };
+
+/*
+ * The guest is under memory pressure: a present report with PSI memory
+ * "some" avg10 >= 2%, or >= 100 pages/s swapped in, or >= 500 major
+ * faults/s.  The one rule: the plan, `balloonctl show` and metrics use it.
+ */
+bool bd_guest_pressure(const struct bd_guest_stats *s);
 
 /* One domain as the daemon sees it at now_ms.  min/max/weight/mode are
  * already resolved from config and runtime overrides; the policy still
@@ -146,28 +153,44 @@ struct bd_plan {
     uint64_t want_total_kib; /* sum of wants (for status/metrics) */
 };
 
+/* Scratch bd_policy_plan() allocates, per domain, on 64-bit hosts (kept
+ * honest by a static assertion in policy.c). */
+#define BD_POLICY_SCRATCH_PER_DOMAIN 232
+
 /*
- * Plan new targets.
+ * Plan new targets for the n domains of doms (track: their memory between
+ * plans, updated) on host at now_ms; the decisions go to plan->dec[0..n)
+ * and the order of the writes to plan->order.
  *
- * Contract:
- *  - dec[i].target_kib is within [min_i, min(max_i, static_max_i)] for every
- *    domain not in IGNORE mode (min is clamped down to that upper bound if a
- *    misconfiguration makes min larger);
+ * Guarantees:
+ *  - dec[i].target_kib is within [min_i, min(max_i, static_max_i)] for
+ *    every domain not in IGNORE mode (min is clamped down to that upper
+ *    bound if a misconfiguration makes min larger); an IGNORE domain's
+ *    decision is its target as it is, never written;
  *  - once every write completes, host free memory is >= reserve_kib +
- *    reserved_kib whenever that is achievable without going below minimums;
+ *    reserved_kib whenever that is achievable without going below the
+ *    minimums;
  *  - growth is only planned with memory that is free now or being released
- *    by shrinks of domains that are making progress;
- *  - a guest's reported use is a floor for its target up to its fair share;
- *    a guest that lies gets no more than its fair share;
- *  - deterministic: the same inputs give the same plan.
+ *    by shrinks of domains that are making progress: a stuck domain counts
+ *    at what it holds;
+ *  - a guest's reported use (plus its kernel's overhead) is a floor for its
+ *    target up to its fair share; a guest that lies gets no more than its
+ *    fair share;
+ *  - dec[i].write is set when target_kib differs from the target in force
+ *    (changes smaller than hysteresis_kib are dropped unless a limit,
+ *    pressure, use above the target or the budget needs them), and also,
+ *    with target_kib equal to the target in force, when a stuck domain is
+ *    asked again after stuck_retry_ms: "write it again";
+ *  - plan->order[0..n_order) lists every write, shrinks first, then grows,
+ *    each group in domain order;
+ *  - plan->free_after_kib is host free less outstanding claims once every
+ *    write completes, counting a stuck domain at its current memory;
+ *  - deterministic: the same inputs (and track) give the same plan.
  *
- * Returns 0, or -EINVAL for a NULL pointer or n == 0 with NULL arrays,
- * or -ENOMEM (one scratch allocation of about 100 bytes per domain).
- *
- * Also (added): dec[i].write with target_kib equal to the domain's target
- * means "write it again" (a stuck domain retried after stuck_retry_ms);
- * free_after_kib is host free less outstanding claims once every write
- * completes, counting a stuck domain at its current memory.
+ * Returns 0; -EINVAL for a NULL pointer (doms and track too, even with
+ * n == 0); -ENOMEM when the one scratch allocation
+ * (n * BD_POLICY_SCRATCH_PER_DOMAIN bytes) fails, and then plan->dec and
+ * track are left as they were.
  */
 int bd_policy_plan(const struct bd_policy_params *p,
                    const struct bd_host_input *host,

@@ -7,7 +7,7 @@ TRACE ?= ../shared/traces/bitbrains-rnd/sample-50vms-5min.csv.gz
 META ?= ../shared/traces/bitbrains-rnd/sample-50vms-meta.csv
 BENCH_JOBS ?= 0
 BENCH_BIN := $(BUILDDIR)/bench/bench
-BENCH_OBJS := $(call obj,bench/bench.c bench/model.c bench/trace.c daemon/policy.c)
+BENCH_OBJS := $(call obj,bench/bench.c bench/model.c bench/trace.c $(POLICY_SRCS))
 
 $(eval $(call LINK,$(BENCH_BIN),$(BENCH_OBJS),-lz))
 
@@ -17,4 +17,4 @@ bench: deps $(BENCH_BIN)
 
 # The trace loader and the benchmark's model on small hand-made traces.
 TESTS += $(BUILDDIR)/tests/test_sim_bench
-$(eval $(call LINK,$(BUILDDIR)/tests/test_sim_bench,$(call obj,tests/test_sim_bench.c bench/model.c bench/trace.c daemon/policy.c),-lz $(CMOCKA_LIBS)))
+$(eval $(call LINK,$(BUILDDIR)/tests/test_sim_bench,$(call obj,tests/test_sim_bench.c bench/model.c bench/trace.c $(POLICY_SRCS)),-lz $(CMOCKA_LIBS)))

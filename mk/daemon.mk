@@ -6,7 +6,7 @@
 DAEMON_SIM_SRCS := sim/sim.c sim/scenario.c
 DAEMON_CORE_SRCS := daemon/log.c daemon/guest_stats.c daemon/domains.c \
                     daemon/actuate.c daemon/state.c daemon/metrics.c \
-                    daemon/config.c daemon/policy.c common/size.c
+                    daemon/config.c $(POLICY_SRCS) common/size.c
 DAEMON_SRCS := $(DAEMON_CORE_SRCS) daemon/xlconf.c daemon/host.c \
                daemon/host_xen.c daemon/host_sim.c $(DAEMON_SIM_SRCS) \
                daemon/loop.c daemon/handlers.c daemon/control.c \

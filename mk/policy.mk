@@ -1,6 +1,9 @@
-# The pure policy core (daemon/policy.c) and its unit test, which links
-# nothing but the policy itself.
-POLICY_SRCS := daemon/policy.c
+# The pure policy core: the plan (daemon/policy.c), its fill algorithms
+# (daemon/fill.c) and the words of its reasons (daemon/reason.c), with their
+# unit tests, which link nothing but the policy itself.  Every program that
+# plans links $(POLICY_SRCS); the top-level Makefile includes this fragment
+# before the others so that they can.
+POLICY_SRCS := daemon/policy.c daemon/fill.c daemon/reason.c
 POLICY_OBJ := $(call obj,$(POLICY_SRCS))
 
 TESTS += $(BUILDDIR)/tests/test_policy

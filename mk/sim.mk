@@ -9,4 +9,4 @@ sim: $(SIM_OBJS)
 
 # The real policy against the simulator, in `make check`.
 TESTS += $(BUILDDIR)/tests/test_sim
-$(eval $(call LINK,$(BUILDDIR)/tests/test_sim,$(call obj,tests/test_sim.c daemon/policy.c) $(SIM_OBJS),$(CMOCKA_LIBS)))
+$(eval $(call LINK,$(BUILDDIR)/tests/test_sim,$(call obj,tests/test_sim.c $(POLICY_SRCS)) $(SIM_OBJS),$(CMOCKA_LIBS)))
