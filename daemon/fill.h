@@ -5,7 +5,9 @@
  * Design: pure functions on the caller's array of plain items; no clock,
  * no I/O, no globals, no allocation (the caller passes the scratch).  Every
  * fill only raises alloc, never above cap, and hands out at most the budget
- * it is given.  Ties are broken by the order of the items (the sorts are
+ * it is given.  The two fair fills round levels down: of the budget (or of
+ * the total room, if smaller) they may leave up to m + sum(weight) / 2^20
+ * KiB ungiven.  Ties are broken by the order of the items (the sorts are
  * stable), so the same items give the same result.
  *
  * Sizes are KiB, each at most BD_FILL_MAX_KIB and their sum too (the

@@ -8,3 +8,6 @@ POLICY_OBJ := $(call obj,$(POLICY_SRCS))
 
 TESTS += $(BUILDDIR)/tests/test_policy
 $(eval $(call LINK,$(BUILDDIR)/tests/test_policy,$(call obj,tests/test_policy.c) $(POLICY_OBJ),$(CMOCKA_LIBS)))
+
+TESTS += $(BUILDDIR)/tests/test_fill
+$(eval $(call LINK,$(BUILDDIR)/tests/test_fill,$(call obj,tests/test_fill.c daemon/fill.c),$(CMOCKA_LIBS)))
