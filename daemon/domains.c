@@ -506,13 +506,7 @@ out:
 
 bool bd_domain_pressure(const struct bd_domain *dom)
 {
-    const struct bd_guest_stats *st = &dom->stats;
-
-    if (!st->present)
-        return false;
-    if (st->has_rates && (st->swapin_per_s > 0 || st->majflt_per_s > 0))
-        return true;
-    return st->has_psi && st->psi_some_x100 >= 100;
+    return bd_guest_pressure(&dom->stats);
 }
 
 /* A guest report that asks for growth is worth a plan before the tick. */

@@ -106,10 +106,51 @@ static void test_render(void **state)
     fake_host_free(fh);
 }
 
+/* The pressure sample is the policy's rule (bd_guest_pressure()): a
+ * swap-in rate below the one the policy grows for is no pressure. */
+static bool pressure_sample(struct bd_daemon *d, struct fake_host *fh,
+                            uint64_t swapin_per_s, uint64_t seq)
+{
+    bool kick = false, on;
+    char *text;
+
+    fake_set_num(fh, 3, "data/balloon/swapin-rate", swapin_per_s);
+    fake_report(fh, 3, 1 * G, 600 * M, seq);
+    bd_domain_find(d, 3)->stats_dirty = true;
+    bd_domains_process_dirty(d, 1000 + seq * 60000, &kick);
+    text = bd_metrics_render(d);
+    assert_non_null(text);
+    on = strstr(text, "balloond_domain_pressure{domid=\"3\",name=\"vm\"} 1\n");
+    assert_true(on || strstr(text, "balloond_domain_pressure{domid=\"3\",name=\"vm\"} 0\n"));
+    free(text);
+    return on;
+}
+
+static void test_pressure_is_the_policy_rule(void **state)
+{
+    struct fake_host *fh = fake_host_new(8 * G, 3 * G);
+    struct bd_config *cfg = calloc(1, sizeof(*cfg));
+    struct bd_daemon d;
+
+    (void)state;
+    bd_log_level = 2;
+    assert_int_equal(bd_config_init(cfg), 0);
+    fake_add(fh, 3, "vm", 1 * G, 4 * G);
+    bd_daemon_init(&d, cfg, &fh->h);
+    assert_int_equal(bd_domains_scan(&d, 1000), 0);
+    assert_false(pressure_sample(&d, fh, 0, 1));
+    assert_false(pressure_sample(&d, fh, 50, 2));
+    assert_true(pressure_sample(&d, fh, 150, 3));
+    bd_daemon_dispose(&d);
+    bd_config_free(cfg);
+    fake_host_free(fh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render),
+        cmocka_unit_test(test_pressure_is_the_policy_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -388,6 +388,49 @@ static void test_mild_signals_ignored(void **state)
     fx_free(f);
 }
 
+/* The one rule of pressure, at its thresholds (policy.h), and the plan
+ * grows exactly for the reports it calls pressure. */
+static void test_guest_pressure(void **state)
+{
+    static const struct {
+        bool psi, rates;
+        uint32_t psi_x100, swapin, majflt;
+        bool want;
+    } c[] = {
+        {false, false, 0, 0, 0, false},
+        {true, false, 199, 0, 0, false},  {true, false, 200, 0, 0, true},
+        {false, false, 5000, 0, 0, false}, /* no PSI in the report */
+        {false, true, 0, 99, 0, false},   {false, true, 0, 100, 0, true},
+        {false, true, 0, 0, 499, false},  {false, true, 0, 0, 500, true},
+        {false, false, 0, 5000, 5000, false}, /* no rates in the report */
+        {true, true, 150, 20, 400, false},
+    };
+    (void)state;
+
+    assert_false(bd_guest_pressure(NULL));
+    for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+        struct fx *f = fx_new(1, 16 * GIB);
+        struct bd_guest_stats *st = &f->d[0].stats;
+
+        /* steady without pressure: use + headroom just below its memory,
+         * spare memory kept on the host */
+        dom(f, 0, 2 * GIB, 8 * GIB, 1700 * MIB);
+        f->p.share_spare = false;
+        st->has_psi = c[k].psi;
+        st->psi_some_x100 = c[k].psi_x100;
+        st->has_rates = c[k].rates;
+        st->swapin_per_s = c[k].swapin;
+        st->majflt_per_s = c[k].majflt;
+        assert_int_equal(bd_guest_pressure(st), c[k].want);
+        fx_sync_free(f);
+        run(f);
+        assert_int_equal(f->dec[0].write && !f->dec[0].shrink, c[k].want);
+        st->present = false; /* no report, no pressure */
+        assert_false(bd_guest_pressure(st));
+        fx_free(f);
+    }
+}
+
 /* ---- shrink slowly ---------------------------------------------------------
  */
 
@@ -1370,6 +1413,7 @@ int main(void)
         cmocka_unit_test(test_headroom_min),
         cmocka_unit_test(test_pressure_grows_fast),
         cmocka_unit_test(test_mild_signals_ignored),
+        cmocka_unit_test(test_guest_pressure),
         cmocka_unit_test(test_peak_hold_then_decay),
         cmocka_unit_test(test_decay_is_time_based),
         cmocka_unit_test(test_idle_shrink_when_needed),
