@@ -212,8 +212,8 @@ struct work {
     uint64_t share; /* base + share of the surplus */
     uint64_t hist;  /* long-memory peak, weights the share */
     uint64_t target;
-    uint64_t used;  /* clamped report, for reasons */
-    uint32_t cw;    /* configured weight, 1..10000 */
+    uint64_t used; /* clamped report, for reasons */
+    uint32_t cw;   /* configured weight, 1..10000 */
     uint32_t press_val;
     uint8_t cls;
     uint8_t press; /* enum bd_press */
@@ -225,8 +225,8 @@ struct work {
 };
 
 /* The scratch block: per domain its work, a fill item and fill scratch. */
-#define SCRATCH_PER_DOMAIN                                                    \
-    (sizeof(struct work) + sizeof(struct bd_fill_item) +                      \
+#define SCRATCH_PER_DOMAIN                                                     \
+    (sizeof(struct work) + sizeof(struct bd_fill_item) +                       \
      BD_FILL_SCRATCH_WORDS * sizeof(uint64_t))
 #if SIZE_MAX == UINT64_MAX
 _Static_assert(SCRATCH_PER_DOMAIN == BD_POLICY_SCRATCH_PER_DOMAIN,
@@ -236,7 +236,7 @@ _Static_assert(SCRATCH_PER_DOMAIN == BD_POLICY_SCRATCH_PER_DOMAIN,
 /* ---- pressure and per-domain tracking ---------------------------------- */
 
 static enum bd_press pressure_of(const struct bd_guest_stats *s, uint32_t *val,
-                              uint32_t *boost_pct)
+                                 uint32_t *boost_pct)
 {
     enum bd_press kind = BD_PRESS_NONE;
     uint32_t boost = 0;
@@ -480,8 +480,8 @@ static uint64_t hold_peak(const struct bd_policy_params *p,
 /* The long memory: exponential decay toward the need, time constant
  * HIST_TAU_MS, so a guest that burst yesterday still gets a bigger share
  * of spare memory than one that never did.  Returns the peak to share by. */
-static uint64_t track_history(struct bd_dom_track *t, uint64_t n,
-                              uint64_t want, uint64_t now_ms)
+static uint64_t track_history(struct bd_dom_track *t, uint64_t n, uint64_t want,
+                              uint64_t now_ms)
 {
     if (!t->seen || n >= t->hist_peak_kib) {
         t->hist_peak_kib = n;
@@ -665,8 +665,9 @@ static void plan_held(struct planner *pl)
         struct work *x = &pl->w[i];
         if (x->cls != CLS_HELD)
             continue;
-        x->alloc = maxu(maxu(x->lo, x->floor),
-                        minu(x->tier[TIER_KEEP], capk(pl->doms[i].current_kib)));
+        x->alloc =
+            maxu(maxu(x->lo, x->floor),
+                 minu(x->tier[TIER_KEEP], capk(pl->doms[i].current_kib)));
         held_base += x->alloc;
     }
     left = sub0(pl->budget, pl->fixed_use + held_base + pl->lo_sum);
@@ -690,10 +691,8 @@ static void plan_held(struct planner *pl)
 static size_t fill_add(struct planner *pl, size_t m, size_t i, uint64_t alloc,
                        uint64_t cap, uint64_t weight)
 {
-    pl->fi[m] = (struct bd_fill_item){.alloc = alloc,
-                                      .cap = cap,
-                                      .lo = pl->w[i].lo,
-                                      .weight = weight};
+    pl->fi[m] = (struct bd_fill_item){
+        .alloc = alloc, .cap = cap, .lo = pl->w[i].lo, .weight = weight};
     pl->out->order[m] = i;
     return m + 1;
 }
@@ -759,7 +758,8 @@ static void plan_share(struct planner *pl)
         m = fill_add(pl, m, i, x->alloc, x->hi,
                      (minu(x->hist, x->hi) / MIB + 1) * x->cw);
     }
-    bd_fill_water(pl->fi, m, sub0(pl->left, pl->pool_budget / 100 * SHARE_SLACK_PCT),
+    bd_fill_water(pl->fi, m,
+                  sub0(pl->left, pl->pool_budget / 100 * SHARE_SLACK_PCT),
                   pl->fill_scratch);
     fill_take(pl, m);
 }
@@ -820,8 +820,8 @@ static void plan_sticky(struct planner *pl)
             continue;
         x->share = x->alloc;
         band_of(pl, x, &blo, &bhi);
-        if (x->stats && !x->stuck && tin >= blo && tin <= bhi &&
-            tin >= x->lo && tin <= x->hi)
+        if (x->stats && !x->stuck && tin >= blo && tin <= bhi && tin >= x->lo &&
+            tin <= x->hi)
             x->alloc = tin;
         sum_t += x->alloc;
         excess += x->alloc - minu(x->alloc, x->share);
@@ -913,8 +913,7 @@ static enum bd_state state_of(const struct bd_dom_input *d,
 }
 
 /* The facts behind decision i, worded by reason.c. */
-static void explain(const struct planner *pl, size_t i,
-                    struct bd_decision *dec)
+static void explain(const struct planner *pl, size_t i, struct bd_decision *dec)
 {
     const struct bd_dom_track *t = &pl->track[i];
     const struct work *x = &pl->w[i];
@@ -1003,8 +1002,13 @@ int bd_policy_plan(const struct bd_policy_params *p,
                    const struct bd_dom_input *doms, struct bd_dom_track *track,
                    size_t n, uint64_t now_ms, struct bd_plan *plan)
 {
-    struct planner pl = {.p = p, .host = host, .doms = doms, .track = track,
-                         .n = n, .now_ms = now_ms, .out = plan};
+    struct planner pl = {.p = p,
+                         .host = host,
+                         .doms = doms,
+                         .track = track,
+                         .n = n,
+                         .now_ms = now_ms,
+                         .out = plan};
 
     if (!p || !host || !plan || !doms || !track || !plan->dec || !plan->order)
         return -EINVAL;

@@ -26,12 +26,12 @@ enum bd_press {
 /* What the plan decided for one domain, and why.  Sizes KiB, times ms. */
 struct bd_reason_facts {
     enum bd_state state;
-    bool write;              /* the decision writes a target */
-    bool shrink;             /* ... lower than the one in force */
-    bool stats;              /* planned with a fresh guest report */
-    bool limited;            /* held growth cut by the budget */
-    bool retry;              /* stuck, and asked again this plan */
-    enum bd_press press;     /* the pressure signal, with its value */
+    bool write;          /* the decision writes a target */
+    bool shrink;         /* ... lower than the one in force */
+    bool stats;          /* planned with a fresh guest report */
+    bool limited;        /* held growth cut by the budget */
+    bool retry;          /* stuck, and asked again this plan */
+    enum bd_press press; /* the pressure signal, with its value */
     uint32_t press_val;
     uint64_t target_kib;     /* planned */
     uint64_t in_force_kib;   /* memory/target now */

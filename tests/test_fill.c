@@ -84,7 +84,8 @@ static void test_zero_budget_changes_nothing(void **state)
     }
 }
 
-/* ---- water ----------------------------------------------------------------- */
+/* ---- water -----------------------------------------------------------------
+ */
 
 static void test_water_equal_weights_equal_grants(void **state)
 {
@@ -141,7 +142,8 @@ static void test_water_rounds_down(void **state)
         assert_int_equal(it[i].alloc, 33);
 }
 
-/* ---- level ----------------------------------------------------------------- */
+/* ---- level -----------------------------------------------------------------
+ */
 
 static void test_level_above_level_keeps_its_own(void **state)
 {
@@ -197,7 +199,8 @@ static void test_level_caps(void **state)
     assert_int_equal(it[2].alloc, 500);
 }
 
-/* ---- cut ------------------------------------------------------------------- */
+/* ---- cut -------------------------------------------------------------------
+ */
 
 static void test_cut_longest_fitting_run(void **state)
 {
@@ -241,7 +244,8 @@ static void test_cut_ties_in_item_order(void **state)
     assert_int_equal(it[2].alloc, 10);
 }
 
-/* ---- properties ------------------------------------------------------------ */
+/* ---- properties ------------------------------------------------------------
+ */
 
 static uint64_t rng(uint64_t *s)
 {
@@ -306,8 +310,8 @@ static uint64_t rounding(const struct bd_fill_item *b, size_t m)
 /* Max-min: an item that stopped below its cap is at the level; nobody
  * got more per weight than that (rounding: 1 KiB + weight / 2^20). */
 static void check_water(const struct bd_fill_item *b,
-                        const struct bd_fill_item *a, size_t m,
-                        uint64_t budget, uint64_t given, uint64_t room)
+                        const struct bd_fill_item *a, size_t m, uint64_t budget,
+                        uint64_t given, uint64_t room)
 {
     assert_true(given + rounding(b, m) >= (budget < room ? budget : room));
     for (size_t j = 0; j < m; j++) {
@@ -325,8 +329,8 @@ static void check_water(const struct bd_fill_item *b,
  * level; every item that rose is at most there (rounding, and what was
  * taken back of it in item order). */
 static void check_level(const struct bd_fill_item *b,
-                        const struct bd_fill_item *a, size_t m,
-                        uint64_t budget, uint64_t given, uint64_t room)
+                        const struct bd_fill_item *a, size_t m, uint64_t budget,
+                        uint64_t given, uint64_t room)
 {
     assert_true(given + rounding(b, m) >= (budget < room ? budget : room));
     for (size_t j = 0; j < m; j++) {
