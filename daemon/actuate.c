@@ -9,7 +9,10 @@
  *  - a grow takes only memory that is really free now: physinfo is read
  *    again after the shrinks were written, and growth already asked of
  *    other domains but not yet taken (target above current) is counted as
- *    spoken for, so the host reserve holds even while balloons move;
+ *    spoken for, so the host reserve holds even while balloons move; a
+ *    part of a grow is written once it is worth a write (at least
+ *    hysteresis and a quarter of what is missing), not a sliver per cycle
+ *    behind a slowly shrinking donor;
  *  - a domain's memory/target is read again just before it is written: if
  *    someone else changed it meanwhile, their value wins (external hold);
  *  - a domain that vanished mid-cycle is dropped quietly (rescan);

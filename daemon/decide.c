@@ -77,10 +77,13 @@ uint64_t bd_grow_target(uint64_t target_now_kib, uint64_t planned_kib,
 
     if (need <= budget_kib)
         return planned_kib;
-    /* Part now, the rest as shrinking domains let go; a sliver is not
-     * worth a write, and a target below min is never written. */
+    /* Part now, the rest as shrinking domains let go.  Behind a slow
+     * donor the budget grows a little every cycle: a write per sliver
+     * would be churn, so a part is written once it is worth a write (at
+     * least hysteresis and a quarter of the grow).  A target below min is
+     * never written. */
     if (budget_kib == 0 || budget_kib < hysteresis_kib ||
-        target_now_kib + budget_kib < lo_kib)
+        budget_kib < need / 4 || target_now_kib + budget_kib < lo_kib)
         return 0;
     return target_now_kib + budget_kib;
 }

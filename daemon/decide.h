@@ -75,8 +75,8 @@ bool bd_defer_shrink(const struct bd_defer_in *in);
 /*
  * The target to write for a grow from target_now to planned, given what the
  * budget allows: planned when the budget covers it; otherwise a partial grow
- * of the whole budget when that is worth a write (at least hysteresis, and
- * reaching lo); otherwise 0 = wait for memory.
+ * of the whole budget when that is worth a write (at least hysteresis and
+ * a quarter of the grow, and reaching lo); otherwise 0 = wait for memory.
  */
 uint64_t bd_grow_target(uint64_t target_now_kib, uint64_t planned_kib,
                         uint64_t budget_kib, uint64_t hysteresis_kib,

@@ -105,8 +105,10 @@ static void test_grow_target(void **state)
     /* Covered: the whole grow. */
     assert_int_equal(bd_grow_target(1 * G, 2 * G, 1 * G, 64 * M, 0), 2 * G);
     /* Part of it, worth a write. */
-    assert_int_equal(bd_grow_target(1 * G, 2 * G, 100 * M, 64 * M, 0),
-                     1 * G + 100 * M);
+    assert_int_equal(bd_grow_target(1 * G, 2 * G, 300 * M, 64 * M, 0),
+                     1 * G + 300 * M);
+    /* Less than a quarter of the grow waits (behind a slow donor). */
+    assert_int_equal(bd_grow_target(1 * G, 2 * G, 200 * M, 64 * M, 0), 0);
     /* A sliver below hysteresis waits. */
     assert_int_equal(bd_grow_target(1 * G, 2 * G, 10 * M, 64 * M, 0), 0);
     /* Nothing free waits. */
