@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/limits.h"
 #include "common/size.h"
 #include "daemon/daemon.h"
 
@@ -41,7 +42,7 @@ int bd_host_split_path(const char *path, uint32_t *domid, const char **rel)
         if (++digits > 5)
             return -EINVAL;
     }
-    if (digits == 0 || v > 0x7fef)
+    if (digits == 0 || v > BD_DOMID_MAX)
         return -EINVAL;
     if (*p == '/')
         p++;

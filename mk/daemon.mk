@@ -6,7 +6,7 @@
 DAEMON_SIM_SRCS := sim/sim.c sim/scenario.c
 DAEMON_CORE_SRCS := daemon/log.c daemon/guest_stats.c daemon/domains.c \
                     daemon/actuate.c daemon/decide.c daemon/reserve.c \
-                    daemon/cycle.c daemon/state.c daemon/metrics.c \
+                    daemon/cycle.c daemon/state.c daemon/atomic.c daemon/metrics.c \
                     daemon/config.c daemon/policy.c common/size.c
 # The daemon on the simulated host in virtual time (tests, bench, demo).
 DAEMON_SIMRUN_SRCS := daemon/simrun.c daemon/host_sim.c $(DAEMON_SIM_SRCS)
