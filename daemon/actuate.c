@@ -58,8 +58,7 @@ static void log_failure(struct bd_daemon *d, struct bd_domain *dom, int rc,
 }
 
 static int write_target(struct bd_daemon *d, struct bd_domain *dom,
-                        uint64_t target_kib, const char *reason,
-                        uint64_t now_ms)
+                        uint64_t target_kib, const char *reason)
 {
     char a[32], b[32];
     int rc;
@@ -91,7 +90,6 @@ static int write_target(struct bd_daemon *d, struct bd_domain *dom,
             dom->domid, bd_format_kib(dom->target_kib, a, sizeof(a)),
             bd_format_kib(target_kib, b, sizeof(b)), reason);
     dom->written_kib = target_kib;
-    dom->written_ms = now_ms;
     dom->target_kib = target_kib;
     d->cnt.target_writes++;
     return 0;
@@ -189,7 +187,7 @@ static void act_one(struct act *a, struct bd_domain *dom,
         }
         a->budget_kib -= target - dom->target_kib;
     }
-    if (write_target(d, dom, target, dec->reason, a->now_ms) == 0)
+    if (write_target(d, dom, target, dec->reason) == 0)
         a->writes++;
 }
 
@@ -302,9 +300,6 @@ int bd_rebalance(struct bd_daemon *d, uint64_t now_ms)
         goto out;
     }
     d->cnt.plans++;
-    d->last_plan_ms = now_ms;
-    d->last_free_after_kib = plan.free_after_kib;
-    d->last_want_kib = plan.want_total_kib;
 
     for (size_t i = 0; i < n; i++) {
         struct bd_domain *dom = doms[i];
@@ -320,7 +315,6 @@ int bd_rebalance(struct bd_daemon *d, uint64_t now_ms)
         dom->track = track[i];
         dom->dec = dec[i];
         dom->has_dec = true;
-        dom->fresh = false;
     }
     rc = bd_actuate(d, doms, n, &plan, now_ms);
 out:

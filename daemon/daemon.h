@@ -63,7 +63,6 @@ struct bd_domain {
 
     /* What we wrote, to tell our writes from somebody else's. */
     uint64_t written_kib;
-    uint64_t written_ms;
     uint64_t dry_logged_kib; /* --dry-run: last "would set" logged */
 
     /* Guest report. */
@@ -79,7 +78,6 @@ struct bd_domain {
     struct bd_dom_track track;
     struct bd_decision dec;
     bool has_dec;
-    bool fresh;              /* never planned since it appeared */
 
     int last_err;            /* last actuation error, to log changes only */
 };
@@ -140,11 +138,8 @@ struct bd_daemon {
 
     struct bd_counters cnt;
     uint64_t start_ms;
-    uint64_t last_plan_ms;
     uint64_t last_rebalance_ms;
     int64_t last_rebalance_wall; /* for STATUS=, seconds since the epoch */
-    uint64_t last_free_after_kib;
-    uint64_t last_want_kib;
     bool rescan_needed;
     bool state_dirty;
     bool host_failed;        /* last scan failed (logged once) */

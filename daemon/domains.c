@@ -467,7 +467,6 @@ int bd_domains_scan(struct bd_daemon *d, uint64_t now_ms)
                 goto out;
             }
             dom->domid = list[i].domid;
-            dom->fresh = true;
             dom->appeared_late = d->scanned_once;
             dom->stats_dirty = true;
             dom->current_kib = list[i].current_kib;
