@@ -307,7 +307,7 @@ static int cmd_limits(const struct opts *o, char **argv, int argc)
         return usage_err("limits", "--weight '%s' must be a whole number "
                          "from %u to %u", o->weight, BD_PROTO_MIN_WEIGHT,
                          BD_PROTO_MAX_WEIGHT);
-    if (o->mode && bd_proto_mode_parse(o->mode, &mode))
+    if (o->mode && bd_mode_parse(o->mode, &mode))
         return usage_err("limits", "--mode '%s' must be auto, fixed or "
                          "ignore", o->mode);
     g = begin(BD_CTL_LIMITS);
@@ -319,7 +319,7 @@ static int cmd_limits(const struct opts *o, char **argv, int argc)
     if (o->weight)
         bd_gen_u64(g, "weight", weight);
     if (o->mode)
-        bd_gen_str(g, "mode", bd_proto_mode_name(mode));
+        bd_gen_str(g, "mode", bd_mode_name(mode));
     if (o->reset)
         bd_gen_bool(g, "reset", true);
     return simple(o, "limits", g, BCTL_REPLY_TIMEOUT_MS, print_limits);

@@ -59,30 +59,6 @@ bool bd_ctl_cmd_readonly(enum bd_ctl_cmd c)
     return c == BD_CTL_STATUS || c == BD_CTL_SHOW || c == BD_CTL_METRICS;
 }
 
-static const char *const mode_names[] = {
-    [BD_MODE_AUTO] = "auto",
-    [BD_MODE_FIXED] = "fixed",
-    [BD_MODE_IGNORE] = "ignore",
-};
-
-const char *bd_proto_mode_name(enum bd_mode m)
-{
-    if ((unsigned)m >= sizeof(mode_names) / sizeof(mode_names[0]))
-        return "?";
-    return mode_names[m];
-}
-
-int bd_proto_mode_parse(const char *s, enum bd_mode *out)
-{
-    for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {
-        if (!strcmp(s, mode_names[i])) {
-            *out = (enum bd_mode)i;
-            return 0;
-        }
-    }
-    return -EINVAL;
-}
-
 static int fail(char *err, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -314,7 +290,7 @@ static int parse_limits(yajl_val obj, struct bd_ctl_limits_args *a,
         a->has_weight = true;
     }
     if ((v = field(obj, "mode"))) {
-        if (!YAJL_IS_STRING(v) || bd_proto_mode_parse(v->u.string, &a->mode))
+        if (!YAJL_IS_STRING(v) || bd_mode_parse(v->u.string, &a->mode))
             return fail(err, -EINVAL,
                         "'mode' must be \"auto\", \"fixed\" or \"ignore\"");
         a->has_mode = true;
@@ -551,7 +527,7 @@ int bd_proto_gen_domain(yajl_gen g, const struct bd_ctl_dom_info *d)
     if (!rc) rc = bd_gen_u64(g, "max_kib", d->max_kib);
     if (!rc) rc = bd_gen_u64(g, "static_max_kib", d->static_max_kib);
     if (!rc) rc = bd_gen_u64(g, "weight", d->weight);
-    if (!rc) rc = bd_gen_str(g, "mode", bd_proto_mode_name(d->mode));
+    if (!rc) rc = bd_gen_str(g, "mode", bd_mode_name(d->mode));
     if (!rc) rc = bd_gen_str(g, "state", d->state ? d->state : "ok");
     if (!rc)
         rc = d->has_stats ? bd_gen_u64(g, "used_kib", d->used_kib)

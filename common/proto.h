@@ -39,7 +39,8 @@
 
 #include <yajl/yajl_gen.h>
 
-#include "daemon/policy.h"
+#include "common/limits.h"
+#include "common/modes.h"
 
 #define BD_PROTO_VERSION 1
 /* Longest request line, including its '\n'. */
@@ -55,8 +56,8 @@
 /* Largest reserve timeout: 1 hour. */
 #define BD_PROTO_MAX_TIMEOUT_MS (UINT64_C(3600) * 1000)
 #define BD_PROTO_DEFAULT_TIMEOUT_MS (UINT64_C(30) * 1000)
-/* Largest domid Xen hands out (DOMID_FIRST_RESERVED - 1). */
-#define BD_PROTO_MAX_DOMID 0x7fefu
+/* Largest domid a request may name. */
+#define BD_PROTO_MAX_DOMID BD_DOMID_MAX
 /* Weight range, as in the config file. */
 #define BD_PROTO_MIN_WEIGHT 1u
 #define BD_PROTO_MAX_WEIGHT 10000u
@@ -80,11 +81,6 @@ enum bd_ctl_cmd {
 const char *bd_ctl_cmd_name(enum bd_ctl_cmd c);
 /* Whether a command only reads (status, show, metrics). */
 bool bd_ctl_cmd_readonly(enum bd_ctl_cmd c);
-
-/* "auto", "fixed", "ignore" <-> enum bd_mode (own table: balloonctl does not
- * link the policy).  parse returns 0 or -EINVAL. */
-const char *bd_proto_mode_name(enum bd_mode m);
-int bd_proto_mode_parse(const char *s, enum bd_mode *out);
 
 /* A domain as a client names it.  by_id: domid is valid, name is "".
  * Otherwise name is a non-empty printable string without control

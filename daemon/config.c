@@ -368,13 +368,7 @@ static void domain_key(struct parse *ps, const char *k, const char *v)
     } else if (!strcmp(k, "mode")) {
         ps->line_mode = ps->line;
         r->has_mode = true;
-        if (!strcmp(v, "auto"))
-            r->mode = BD_MODE_AUTO;
-        else if (!strcmp(v, "fixed"))
-            r->mode = BD_MODE_FIXED;
-        else if (!strcmp(v, "ignore"))
-            r->mode = BD_MODE_IGNORE;
-        else {
+        if (bd_mode_parse(v, &r->mode) < 0) {
             r->has_mode = false;
             report(ps, ps->line, k, "auto, fixed or ignore expected: \"%s\"",
                    v);

@@ -334,35 +334,41 @@ static const struct bd_host_ops sim_ops = {
     .destroy = sim_destroy,
 };
 
-int bd_host_sim_open(const char *scenario, uint64_t now_ms,
+int bd_host_sim_wrap(struct bd_sim *sim, uint64_t now_ms,
                      struct bd_host **out)
 {
     struct bd_host *h = calloc(1, sizeof(*h));
     struct sim_priv *p = calloc(1, sizeof(*p));
-    int rc;
 
     if (!h || !p) {
-        rc = -ENOMEM;
-        goto fail;
+        free(p);
+        free(h);
+        bd_sim_free(sim);
+        return -ENOMEM;
     }
-    rc = bd_sim_scenario_new(scenario, &p->sim);
-    if (rc < 0)
-        goto fail;
-    p->base_ms = now_ms;
+    p->sim = sim;
+    /* The daemon's now_ms is the model's virtual time plus base_ms. */
+    p->base_ms = now_ms > bd_sim_now_ms(sim) ? now_ms - bd_sim_now_ms(sim)
+                                             : 0;
     h->ops = &sim_ops;
     h->priv = p;
     h->step_ms = 100;
     diff(p);
     *out = h;
     return 0;
-fail:
-    free(p);
-    free(h);
-    return rc;
 }
 
-/* For tests: the model behind a simulated host. */
-struct bd_sim *bd_host_sim_model(struct bd_host *h);
+int bd_host_sim_open(const char *scenario, uint64_t now_ms,
+                     struct bd_host **out)
+{
+    struct bd_sim *sim = NULL;
+    int rc = bd_sim_scenario_new(scenario, &sim);
+
+    if (rc < 0)
+        return rc;
+    return bd_host_sim_wrap(sim, now_ms, out);
+}
+
 struct bd_sim *bd_host_sim_model(struct bd_host *h)
 {
     return h && h->ops == &sim_ops ? P(h)->sim : NULL;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/size.h"
+#include "daemon/atomic.h"
 #include "daemon/daemon.h"
 
 static void label_escape(FILE *f, const char *s)
@@ -139,51 +140,13 @@ char *bd_metrics_render(const struct bd_daemon *d)
 int bd_metrics_write_file(const struct bd_daemon *d, const char *path)
 {
     char *text = bd_metrics_render(d);
-    char *tmp = NULL;
-    size_t len, off = 0;
-    int fd = -1, rc;
+    int rc;
 
     if (!text)
         return -ENOMEM;
-    if (asprintf(&tmp, "%s.tmp", path) < 0) {
-        tmp = NULL;
-        rc = -ENOMEM;
-        goto out;
-    }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = -errno;
-        goto out;
-    }
-    len = strlen(text);
-    while (off < len) {
-        ssize_t r = write(fd, text + off, len - off);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = -errno;
-            goto out;
-        }
-        off += (size_t)r;
-    }
-    if (close(fd) < 0) {
-        fd = -1;
-        rc = -errno;
-        goto out;
-    }
-    fd = -1;
-    /* node_exporter must never read half a file. */
-    if (rename(tmp, path) < 0) {
-        rc = -errno;
-        goto out;
-    }
-    rc = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (rc < 0 && tmp)
-        unlink(tmp);
-    free(tmp);
+    /* node_exporter must never read half a file; losing one on a power
+     * cut costs nothing (the next cycle writes it again). */
+    rc = bd_write_file_atomic(path, text, strlen(text), 0644, false, false);
     free(text);
     return rc;
 }

@@ -110,42 +110,6 @@
 #define SHARE_HI_PCT 300
 #endif
 
-const char *bd_state_name(enum bd_state s)
-{
-    switch (s) {
-    case BD_STATE_OK:
-        return "ok";
-    case BD_STATE_NO_STATS:
-        return "no-stats";
-    case BD_STATE_PINNED:
-        return "pinned";
-    case BD_STATE_EXTERNAL:
-        return "external";
-    case BD_STATE_FIXED:
-        return "fixed";
-    case BD_STATE_IGNORED:
-        return "ignored";
-    case BD_STATE_STUCK:
-        return "stuck";
-    case BD_STATE_CLIPPED:
-        return "clipped";
-    }
-    return "unknown";
-}
-
-const char *bd_mode_name(enum bd_mode m)
-{
-    switch (m) {
-    case BD_MODE_AUTO:
-        return "auto";
-    case BD_MODE_FIXED:
-        return "fixed";
-    case BD_MODE_IGNORE:
-        return "ignore";
-    }
-    return "unknown";
-}
-
 void bd_policy_params_default(struct bd_policy_params *p)
 {
     memset(p, 0, sizeof(*p));

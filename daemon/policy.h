@@ -17,27 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* How balloond treats a domain (config `mode`, or a runtime override). */
-enum bd_mode {
-    BD_MODE_AUTO = 0, /* balloond moves the target within [min, max] */
-    BD_MODE_FIXED,    /* target held at fixed_kib (or where it is now) */
-    BD_MODE_IGNORE,   /* not touched; its memory is simply "used" */
-};
-
-/* What a domain is doing, as shown by `balloonctl show`. */
-enum bd_state {
-    BD_STATE_OK = 0,
-    BD_STATE_NO_STATS, /* guest reports nothing (or garbage, or stale) */
-    BD_STATE_PINNED,   /* balloonctl set */
-    BD_STATE_EXTERNAL, /* someone else wrote memory/target: held */
-    BD_STATE_FIXED,
-    BD_STATE_IGNORED,
-    BD_STATE_STUCK,   /* no progress toward a lower target */
-    BD_STATE_CLIPPED, /* stops short of a higher target (no hot-plug) */
-};
-
-const char *bd_state_name(enum bd_state s);
-const char *bd_mode_name(enum bd_mode m);
+#include "common/modes.h"
 
 /* Tunables, from the [host] and [policy] config sections. */
 struct bd_policy_params {

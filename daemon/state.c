@@ -28,7 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/limits.h"
 #include "common/size.h"
+#include "daemon/atomic.h"
 #include "daemon/daemon.h"
 
 #define STATE_MAGIC "balloond-state 1"
@@ -52,28 +54,13 @@ static bool name_ok(const char *name)
     return true;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t r = write(fd, buf, len);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        buf += r;
-        len -= (size_t)r;
-    }
-    return 0;
-}
-
 int bd_state_save(const struct bd_daemon *d, const char *path,
                   uint64_t now_ms)
 {
-    char *tmp = NULL, *dircopy = NULL, *buf = NULL;
-    size_t len = 0, cap = 0;
+    char *buf = NULL;
+    size_t cap = 0;
     FILE *mem = NULL;
-    int fd = -1, dfd = -1, rc, r;
+    int rc;
     time_t wall = time(NULL);
 
     if (!path)
@@ -119,69 +106,10 @@ int bd_state_save(const struct bd_daemon *d, const char *path,
         goto out;
     }
     mem = NULL;
-    len = strlen(buf);
-
-    if (asprintf(&tmp, "%s.tmp", path) < 0) {
-        tmp = NULL;
-        rc = -ENOMEM;
-        goto out;
-    }
-    dircopy = strdup(path);
-    if (!dircopy) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == ENOENT) {
-        /* First run: create the directory (systemd's StateDirectory=
-         * normally has). */
-        char *dir = dirname(dircopy);
-        if (mkdir(dir, 0700) == 0 || errno == EEXIST)
-            fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        free(dircopy);
-        dircopy = strdup(path);
-        if (!dircopy) {
-            rc = -ENOMEM;
-            goto out;
-        }
-    }
-    if (fd < 0) {
-        rc = -errno;
-        goto out;
-    }
-    rc = write_all(fd, buf, len);
-    if (rc < 0)
-        goto out;
-    if (fsync(fd) < 0) {
-        rc = -errno;
-        goto out;
-    }
-    r = close(fd);
-    fd = -1;
-    if (r < 0) {
-        rc = -errno;
-        goto out;
-    }
-    if (rename(tmp, path) < 0) {
-        rc = -errno;
-        goto out;
-    }
-    dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0)
-        fsync(dfd);
-    rc = 0;
+    rc = bd_write_file_atomic(path, buf, strlen(buf), 0600, true, true);
 out:
     if (mem)
         fclose(mem);
-    if (fd >= 0) {
-        close(fd);
-        unlink(tmp);
-    } else if (rc < 0 && tmp)
-        unlink(tmp);
-    if (dfd >= 0)
-        close(dfd);
-    free(tmp);
-    free(dircopy);
     free(buf);
     return rc;
 }
@@ -192,18 +120,6 @@ static int parse_kib_field(const char *v, uint64_t *out)
     return bd_parse_uint(v, 1, BD_SIZE_MAX_KIB, out, &why);
 }
 
-static int parse_mode(const char *v, enum bd_mode *m)
-{
-    if (strcmp(v, "auto") == 0)
-        *m = BD_MODE_AUTO;
-    else if (strcmp(v, "fixed") == 0)
-        *m = BD_MODE_FIXED;
-    else if (strcmp(v, "ignore") == 0)
-        *m = BD_MODE_IGNORE;
-    else
-        return -EINVAL;
-    return 0;
-}
 
 /* Parse one "dom ..." line (NUL-terminated, no newline). */
 static int parse_line(char *line, struct bd_state_entry *e, const char **why)
@@ -224,7 +140,7 @@ static int parse_line(char *line, struct bd_state_entry *e, const char **why)
         return -EINVAL;
     }
     *sp = '\0';
-    if (bd_parse_uint(p, 0, 0x7fef, &v, why) < 0)
+    if (bd_parse_uint(p, 0, BD_DOMID_MAX, &v, why) < 0)
         return -EINVAL;
     e->domid = (uint32_t)v;
     p = sp + 1;
@@ -271,7 +187,7 @@ static int parse_line(char *line, struct bd_state_entry *e, const char **why)
             e->ovr.weight = (uint32_t)v;
             e->ovr.has_weight = true;
         } else if (strcmp(p, "mode") == 0) {
-            if (parse_mode(val, &e->ovr.mode) < 0)
+            if (bd_mode_parse(val, &e->ovr.mode) < 0)
                 goto bad_value;
             e->ovr.has_mode = true;
         } else if (strcmp(p, "hold") == 0) {

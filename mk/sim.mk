@@ -7,6 +7,6 @@ SIM_OBJS := $(call obj,$(SIM_SRCS))
 .PHONY: sim
 sim: $(SIM_OBJS)
 
-# The real policy against the simulator, in `make check`.
+# The real daemon (one cycle, simrun) against the simulator, in `make check`.
 TESTS += $(BUILDDIR)/tests/test_sim
-$(eval $(call LINK,$(BUILDDIR)/tests/test_sim,$(call obj,tests/test_sim.c $(POLICY_SRCS)) $(SIM_OBJS),$(CMOCKA_LIBS)))
+$(eval $(call LINK,$(BUILDDIR)/tests/test_sim,$(call obj,tests/test_sim.c $(DAEMON_CORE_SRCS) $(DAEMON_SIMRUN_SRCS)),$(INIH_LIBS) $(CMOCKA_LIBS) -lm))

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/limits.h"
 #include "sim/sim.h"
 #include "sim/sim_int.h"
 
@@ -191,7 +192,7 @@ int bd_sim_add(struct bd_sim *sim, const struct bd_sim_guest_cfg *cfg)
           !cfg->demand.trace_step_ms)))
         return -EINVAL;
     domid = cfg->domid == BD_SIM_DOMID_AUTO ? sim->next_domid : cfg->domid;
-    if (domid > 0x7fef)
+    if (domid > BD_DOMID_MAX)
         return -EINVAL;
     if (find(sim, domid))
         return -EEXIST;

@@ -107,6 +107,7 @@ static void test_shrink_before_grow(void **state)
     size_t phys_before;
 
     /* The plan lists the grow first: the shrink must still go first. */
+    c->fh->phys.free_kib = 556 * M;
     manual_plan(c, &m, 1 * G, 2 * G, true);
     phys_before = c->fh->n_physinfo;
     assert_int_equal(bd_actuate(&c->d, m.doms, 2, &m.plan, NOW), 0);
@@ -116,11 +117,29 @@ static void test_shrink_before_grow(void **state)
     assert_int_equal(c->fh->writes[1].domid, 2);
     /* Free memory was checked again after the shrink was written. */
     assert_true(c->fh->n_physinfo > phys_before);
-    /* Balloons take time: only what is free now (300M) minus the 256M
-     * reserve may be given: b grows by 44M, not 1G. */
-    assert_int_equal(c->fh->writes[1].kib, 1 * G + 44 * M);
+    /* Balloons take time: only what is free now (556M) minus the 256M
+     * reserve may be given: b grows by 300M, not 1G. */
+    assert_int_equal(c->fh->writes[1].kib, 1 * G + 300 * M);
     assert_int_equal(c->d.cnt.target_writes, 2);
     assert_int_equal(c->d.cnt.rebalances, 1);
+}
+
+/* Behind a slow donor the budget grows by slivers: a part of a grow is
+ * written only once it is worth a write (a quarter of what is missing). */
+static void test_partial_grow_waits_for_a_chunk(void **state)
+{
+    struct ctx *c = *state;
+    struct manual m;
+
+    c->fh->phys.free_kib = 300 * M; /* 44M above the reserve */
+    manual_plan(c, &m, 2 * G, 2 * G, false);
+    assert_int_equal(bd_actuate(&c->d, m.doms, 2, &m.plan, NOW), 0);
+    assert_int_equal(c->fh->n_writes, 0);
+    c->fh->phys.free_kib = 256 * M + 256 * M; /* a quarter of 1G */
+    manual_plan(c, &m, 2 * G, 2 * G, false);
+    assert_int_equal(bd_actuate(&c->d, m.doms, 2, &m.plan, NOW), 0);
+    assert_int_equal(c->fh->n_writes, 1);
+    assert_int_equal(c->fh->writes[0].kib, 1 * G + 256 * M);
 }
 
 static void test_grow_waits_without_free(void **state)
@@ -150,12 +169,12 @@ static void test_pending_growth_counts(void **state)
      * of "free" memory is already spoken for. */
     fake_add(c->fh, 3, "c", 1 * G, 4 * G);
     fake_set_num(c->fh, 3, "memory/target", 2 * G);
-    c->fh->phys.free_kib = 1 * G + 256 * M + 100 * M;
+    c->fh->phys.free_kib = 1 * G + 256 * M + 300 * M;
     manual_plan(c, &m, 2 * G, 2 * G, false);
     assert_int_equal(bd_actuate(&c->d, m.doms, 2, &m.plan, NOW), 0);
     assert_int_equal(c->fh->n_writes, 1);
     assert_int_equal(c->fh->writes[0].domid, 2);
-    assert_int_equal(c->fh->writes[0].kib, 1 * G + 100 * M);
+    assert_int_equal(c->fh->writes[0].kib, 1 * G + 300 * M);
 }
 
 static void test_vanished_domain(void **state)
@@ -397,6 +416,40 @@ static void test_rebalance_tight_host(void **state)
     assert_true(fake_dom(c->fh, 2)->current_kib > 1 * G); /* b grew */
 }
 
+/* A balloon that never moves: the policy marks the domain stuck and, after
+ * stuck-retry, asks for the same target again; the one cycle must really
+ * write it again (the guest's driver may have missed the first write). */
+static void test_stuck_retry_is_written(void **state)
+{
+    struct ctx *c = *state;
+    uint64_t t, next = 0, first = 0;
+    size_t writes_a = 0, retries = 0;
+    bool kick = false;
+
+    c->fh->phys.free_kib = 2 * G;
+    c->fh->writes_take_effect = false; /* a's balloon is stuck */
+    for (t = NOW; t < NOW + 12 * 60 * 1000; t += 5000) {
+        /* a: 2G held, uses 200M, reports every 5 s */
+        fake_report(c->fh, 1, 2 * G, 2 * G - 200 * M, t / 1000);
+        fake_report(c->fh, 2, 1 * G, 512 * M, t / 1000);
+        assert_int_equal(bd_daemon_drain(&c->d, t, &kick, &next), 0);
+        assert_int_equal(bd_cycle(&c->d, t, NULL), 0);
+    }
+    for (size_t i = 0; i < c->fh->n_writes; i++) {
+        if (c->fh->writes[i].domid != 1)
+            continue;
+        if (writes_a++ == 0)
+            first = c->fh->writes[i].kib;
+        else if (c->fh->writes[i].kib == first)
+            retries++;
+    }
+    assert_true(first > 0 && first < 2 * G);
+    assert_int_equal(bd_domain_find(&c->d, 1)->dec.state, BD_STATE_STUCK);
+    /* 12 minutes: retried after 5 and 10 minutes, no more. */
+    assert_true(retries >= 1);
+    assert_true(retries <= 2);
+}
+
 /* Right after a (re)start there is no history: no policy shrink is
  * written unless the host needs the memory now. */
 static void test_startup_defers_shrinks(void **state)
@@ -523,6 +576,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_grow_waits_without_free, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_partial_grow_waits_for_a_chunk,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_growth_counts, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_vanished_domain, setup,
@@ -538,6 +593,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_garbage_report, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rebalance_tight_host, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_stuck_retry_is_written, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_startup_defers_shrinks, setup,
                                         teardown),

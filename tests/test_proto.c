@@ -534,9 +534,9 @@ static void test_names_tables(void **state)
     assert_false(bd_ctl_cmd_readonly(BD_CTL_SET));
     assert_false(bd_ctl_cmd_readonly(BD_CTL_RELOAD));
     assert_false(bd_ctl_cmd_readonly(BD_CTL_RESERVE));
-    assert_int_equal(bd_proto_mode_parse("ignore", &m), 0);
+    assert_int_equal(bd_mode_parse("ignore", &m), 0);
     assert_int_equal(m, BD_MODE_IGNORE);
-    assert_int_equal(bd_proto_mode_parse("Auto", &m), -EINVAL);
+    assert_int_equal(bd_mode_parse("Auto", &m), -EINVAL);
 }
 
 int main(void)

@@ -1,15 +1,13 @@
 /*
- * test_sim.c - the real policy against the deterministic simulator.
+ * test_sim.c - the real daemon against the deterministic simulator.
  *
- * A small driver plays the daemon's part: every 5 s of virtual time it
- * reads the simulated host (domain list, physinfo, the guests' reports as
- * numbers, garbage as no report), plans with bd_policy_plan() and writes
- * the targets with bd_sim_set_target(); between plans the simulator moves
- * the balloons in 1 s steps.  Invariants are checked at every step and
- * every plan, and a violation fails the test at once with the details:
+ * The daemon itself runs on the model (daemon/simrun.h: the one cycle,
+ * the real report parsing and actuation, in virtual time with the loop's
+ * own schedule: a cycle every interval and on kicks).  Every second of
+ * virtual time the test looks at what it did, and a violation fails the
+ * test at once with the details:
  *  - the guests never hold more than the host has (bd_sim_step);
- *  - every planned target is within [min, min(max, static-max)];
- *  - every write is accepted (never above static-max);
+ *  - every target on the host is within [min, min(max, static-max)];
  *  - host free memory stays at or above the reserve once the first moves
  *    are done (nothing is planned into memory that is not there).
  * Then each scenario's behaviour is checked: stuck, clipped, slow,
@@ -28,7 +26,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/policy.h"
+#include "daemon/simrun.h"
 #include "sim/sim.h"
 
 #define MIB UINT64_C(1024)
@@ -47,10 +45,10 @@ struct slot {
 };
 
 struct drv {
-    struct bd_sim *sim;
+    struct bd_simrun r;
+    struct bd_sim *sim; /* r.sim */
     struct bd_policy_params p;
     struct slot s[MAXD];
-    uint64_t plans;
     uint64_t min_free_after_warmup;
     uint64_t warmup_ms;
     bool check_osc;
@@ -75,180 +73,83 @@ static struct slot *slot_of(struct drv *d, uint32_t domid)
 
 static void drv_init(struct drv *d, const char *scenario)
 {
+    struct bd_sim *sim = NULL;
+
     memset(d, 0, sizeof(*d));
-    assert_int_equal(bd_sim_scenario_new(scenario, &d->sim), 0);
-    bd_policy_params_default(&d->p);
+    bd_log_level = getenv("SIM_VERBOSE") ? 7 : 2;
+    assert_int_equal(bd_sim_scenario_new(scenario, &sim), 0);
+    /* balloond.conf's defaults: min 128M, max static-max, weight 100,
+     * reserve 256M, Domain-0 not managed. */
+    assert_int_equal(bd_simrun_init(&d->r, sim, NULL), 0);
+    d->sim = d->r.sim;
+    bd_policy_params_now(&d->r.d, &d->p);
     d->min_free_after_warmup = UINT64_MAX;
     d->warmup_ms = 60000;
 }
 
 static void drv_dispose(struct drv *d)
 {
-    bd_sim_free(d->sim);
+    bd_simrun_dispose(&d->r);
 }
 
-/* What the daemon would make of a guest's report. */
-static void read_stats(struct drv *d, uint32_t domid, struct bd_guest_stats *st)
+/* After each second: what the daemon decided and wrote, checked. */
+static void drv_observe(struct drv *d)
 {
-    struct bd_sim_report r;
-
-    memset(st, 0, sizeof(*st));
-    if (bd_sim_report(d->sim, domid, &r) != 0)
-        return; /* none, or garbage */
-    if (r.mem_available_kib > r.mem_total_kib)
-        return;
-    st->present = true;
-    st->time_ms = r.time_ms;
-    st->total_kib = r.mem_total_kib;
-    st->used_kib = r.mem_total_kib - r.mem_available_kib;
-    st->has_rates = true;
-    st->swapin_per_s = r.swapin_rate;
-    st->swapout_per_s = r.swapout_rate;
-    st->majflt_per_s = r.majflt_rate;
-    st->has_psi = r.has_psi;
-    st->psi_some_x100 = r.psi_some_x100;
-    if (r.swap_free_kib <= r.swap_total_kib)
-        st->swap_used_kib = r.swap_total_kib - r.swap_free_kib;
-}
-
-static uint64_t free_for_growth(struct drv *d)
-{
-    struct bd_sim_physinfo pi;
-    uint64_t pending = 0, f;
-
-    bd_sim_physinfo(d->sim, &pi);
-    for (size_t i = 0; i < bd_sim_count(d->sim); i++) {
-        struct bd_sim_dominfo info;
-        bd_sim_dominfo_at(d->sim, i, &info);
-        if (info.target_kib > info.current_kib &&
-            slot_of(d, info.domid)->state != BD_STATE_STUCK &&
-            slot_of(d, info.domid)->state != BD_STATE_CLIPPED)
-            pending += info.target_kib - info.current_kib;
-    }
-    f = pi.free_kib > pi.outstanding_kib ? pi.free_kib - pi.outstanding_kib : 0;
-    f = f > pending ? f - pending : 0;
-    return f > d->p.reserve_kib ? f - d->p.reserve_kib : 0;
-}
-
-static void drv_plan(struct drv *d)
-{
-    struct bd_dom_input in[MAXD];
-    struct bd_dom_track tr[MAXD];
-    struct bd_decision dec[MAXD];
-    size_t order[MAXD], n = 0;
-    struct slot *sl[MAXD];
-    struct bd_sim_physinfo pi;
-    struct bd_host_input host;
-    struct bd_plan plan = {.dec = dec, .order = order};
     uint64_t now = bd_sim_now_ms(d->sim);
 
-    /* forget the slots of destroyed domains */
     for (size_t i = 0; i < MAXD; i++) {
         struct bd_sim_dominfo info;
         if (d->s[i].used && bd_sim_dominfo(d->sim, d->s[i].domid, &info))
-            d->s[i].used = false;
+            d->s[i].used = false; /* destroyed */
     }
     for (size_t i = 0; i < bd_sim_count(d->sim); i++) {
         struct bd_sim_dominfo info;
-        struct bd_dom_input *x = &in[n];
+        struct bd_domain *dom;
+        struct bd_range range;
+        struct slot *sl;
 
         assert_int_equal(bd_sim_dominfo_at(d->sim, i, &info), 0);
-        if (info.domid == 0)
-            continue; /* manage-dom0 = no */
-        memset(x, 0, sizeof(*x));
-        x->domid = info.domid;
-        x->name = info.name;
-        x->current_kib = info.current_kib;
-        x->target_kib = info.target_kib;
-        x->static_max_kib = info.static_max_kib;
-        x->min_kib = 128 * MIB;
-        x->max_kib = info.static_max_kib;
-        x->weight = 100;
-        x->mode = BD_MODE_AUTO;
-        read_stats(d, info.domid, &x->stats);
-        sl[n] = slot_of(d, info.domid);
-        tr[n] = sl[n]->track;
-        n++;
-    }
-    if (n == 0)
-        return;
-    bd_sim_physinfo(d->sim, &pi);
-    memset(&host, 0, sizeof(host));
-    host.total_kib = pi.total_kib;
-    host.free_kib = pi.free_kib;
-    host.outstanding_kib = pi.outstanding_kib;
-    assert_int_equal(bd_policy_plan(&d->p, &host, in, tr, n, now, &plan), 0);
-    d->plans++;
-
-    for (size_t i = 0; i < n; i++) {
-        uint64_t lo = in[i].min_kib, hi = in[i].max_kib;
-        if (dec[i].target_kib < lo || dec[i].target_kib > hi)
-            fail_msg("t=%" PRIu64 " %s: planned %" PRIu64 " outside [%" PRIu64
+        dom = bd_domain_find(&d->r.d, info.domid);
+        if (info.domid == 0 || !dom || !dom->has_dec)
+            continue;
+        sl = slot_of(d, info.domid);
+        sl->track = dom->track;
+        sl->state = dom->dec.state;
+        memcpy(sl->reason, dom->dec.reason, sizeof(sl->reason));
+        range = bd_domain_range(dom);
+        if (info.target_kib < range.lo_kib || info.target_kib > range.hi_kib)
+            fail_msg("t=%" PRIu64 " %s: target %" PRIu64 " outside [%" PRIu64
                      ", %" PRIu64 "] (%s)",
-                     now, in[i].name, dec[i].target_kib, lo, hi, dec[i].reason);
-        sl[i]->track = tr[i];
-        sl[i]->state = dec[i].state;
-        memcpy(sl[i]->reason, dec[i].reason, sizeof(sl[i]->reason));
-    }
-    for (size_t k = 0; k < plan.n_order; k++) {
-        size_t i = order[k];
-        uint64_t target = dec[i].target_kib;
-        int rc;
-
-        if (!dec[i].shrink && target > in[i].target_kib) {
-            /* as the daemon does (actuate.c): a grow takes only what is
-             * free now, less the reserve and the growth already promised
-             * to others; the rest comes as shrinking domains let go */
-            uint64_t budget = free_for_growth(d), want;
-            want = target - in[i].target_kib;
-            if (want > budget) {
-                /* in chunks worth a write: behind a slow donor, not a
-                 * write per hysteresis step */
-                if (budget < d->p.hysteresis_kib || budget < want / 4)
-                    continue;
-                target = in[i].target_kib + budget;
-            }
-        }
-        rc = bd_sim_set_target(d->sim, in[i].domid, target);
-        if (rc)
-            fail_msg("t=%" PRIu64 " %s: set_target %" PRIu64 ": %d", now,
-                     in[i].name, dec[i].target_kib, rc);
-        if (getenv("SIM_VERBOSE"))
-            fprintf(stderr,
-                    "t=%6" PRIu64 " %-10s cur=%7" PRIu64 " %7" PRIu64
-                    " -> %7" PRIu64 " MiB  %s\n",
-                    now / 1000, in[i].name, in[i].current_kib / MIB,
-                    in[i].target_kib / MIB, target / MIB, dec[i].reason);
-        if (target != in[i].target_kib) {
-            int dir = target > in[i].target_kib ? 1 : -1;
-            sl[i]->writes++;
+                     now, info.name, info.target_kib, range.lo_kib,
+                     range.hi_kib, sl->reason);
+        if (sl->last_target && info.target_kib != sl->last_target) {
+            int dir = info.target_kib > sl->last_target ? 1 : -1;
+            sl->writes++;
             if (d->check_osc) {
-                if (dir == 1 && sl[i]->dir == -1)
-                    sl[i]->turned = 1;
-                else if (dir == -1 && sl[i]->turned)
-                    sl[i]->reversals++;
+                if (dir == 1 && sl->dir == -1)
+                    sl->turned = 1;
+                else if (dir == -1 && sl->turned)
+                    sl->reversals++;
             }
-            sl[i]->dir = dir;
+            sl->dir = dir;
         }
+        sl->last_target = info.target_kib;
     }
 }
 
+/* The daemon on the model for ms of virtual time, watched every second. */
 static void drv_run(struct drv *d, uint64_t ms)
 {
-    uint64_t end = bd_sim_now_ms(d->sim) + ms;
-
-    while (bd_sim_now_ms(d->sim) < end) {
-        drv_plan(d);
-        for (int k = 0; k < 5; k++) {
-            struct bd_sim_physinfo pi;
-            int rc = bd_sim_step(d->sim, 1000);
-            if (rc)
-                fail_msg("sim invariant broken: %s", bd_sim_error(d->sim));
-            bd_sim_physinfo(d->sim, &pi);
-            if (bd_sim_now_ms(d->sim) >= d->warmup_ms &&
-                pi.free_kib < d->min_free_after_warmup)
-                d->min_free_after_warmup = pi.free_kib;
-        }
+    for (uint64_t t = 0; t < ms; t += 1000) {
+        struct bd_sim_physinfo pi;
+        int rc = bd_simrun_advance(&d->r, 1000);
+        if (rc)
+            fail_msg("sim invariant broken: %s", bd_sim_error(d->sim));
+        drv_observe(d);
+        bd_sim_physinfo(d->sim, &pi);
+        if (bd_sim_now_ms(d->sim) >= d->warmup_ms &&
+            pi.free_kib < d->min_free_after_warmup)
+            d->min_free_after_warmup = pi.free_kib;
     }
 }
 
@@ -743,13 +644,13 @@ static void test_churn(void **state)
     /* no reserve check: a domain created without a reservation takes
      * its boot memory from free, reserve or not (xl create does) */
     assert_true(bd_sim_count(d.sim) >= 5);
-    /* the destroyed domains' slots were dropped, the new ones planned */
-    drv_plan(&d);
+    /* the destroyed domains were dropped, the new ones planned */
+    drv_run(&d, 5000);
     for (size_t i = 0; i < bd_sim_count(d.sim); i++) {
         struct bd_sim_dominfo info;
         bd_sim_dominfo_at(d.sim, i, &info);
         if (info.domid != 0)
-            assert_true(slot_of(&d, info.domid)->track.seen);
+            assert_true(bd_domain_find(&d.r.d, info.domid)->track.seen);
     }
     drv_dispose(&d);
 }
