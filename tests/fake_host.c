@@ -41,6 +41,7 @@ void fake_set_key(struct fake_host *fh, uint32_t domid, const char *rel,
 
     if (!d)
         return;
+    fh->gen++;
     if (!val) {
         k = key(d, rel, false);
         if (k)
@@ -148,7 +149,43 @@ static int f_read(struct bd_host *h, uint32_t domid, const char *rel,
         return -E2BIG;
     memcpy(buf, k->val, k->len + 1);
     *vlen = k->len;
+    if (fh->mid_read)
+        fh->mid_read(fh, domid, rel);
     return 0;
+}
+
+/* A snapshot: redone while a key changed during it (xenstored's EAGAIN). */
+static int f_read_keys(struct bd_host *h, uint32_t domid,
+                       struct bd_host_key *keys, size_t n)
+{
+    struct fake_host *fh = F(h);
+
+    fh->n_snapshots++;
+    for (int tries = 0; tries < 8; tries++) {
+        uint64_t gen = fh->gen;
+
+        for (size_t i = 0; i < n; i++) {
+            keys[i].vlen = 0;
+            keys[i].rc = f_read(h, domid, keys[i].rel, keys[i].buf,
+                                keys[i].len, &keys[i].vlen);
+        }
+        if (fh->gen == gen)
+            return 0;
+    }
+    return -EAGAIN;
+}
+
+void fake_rename(struct fake_host *fh, uint32_t domid, const char *name)
+{
+    struct fake_dom *d = fake_dom(fh, domid);
+    char path[64];
+
+    if (!d)
+        return;
+    snprintf(d->name, sizeof(d->name), "%s", name);
+    fake_set_key(fh, domid, "name", name);
+    snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/name", domid);
+    fake_event(fh, path);
 }
 
 static int f_set(struct bd_host *h, uint32_t domid, uint64_t kib)
@@ -229,6 +266,7 @@ static const struct bd_host_ops fake_ops = {
     .physinfo = f_phys,
     .domain_name = f_name,
     .read_key = f_read,
+    .read_keys = f_read_keys,
     .set_target = f_set,
     .watch = f_watch,
     .unwatch = f_unwatch,
