@@ -185,7 +185,9 @@ void fake_rename(struct fake_host *fh, uint32_t domid, const char *name)
     snprintf(d->name, sizeof(d->name), "%s", name);
     fake_set_key(fh, domid, "name", name);
     snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/name", domid);
-    fake_event(fh, path);
+    for (size_t i = 0; i < fh->n_watches; i++)
+        if (strcmp(fh->watches[i], path) == 0)
+            fake_event(fh, path);
 }
 
 static int f_set(struct bd_host *h, uint32_t domid, uint64_t kib)
@@ -215,16 +217,27 @@ static int f_set(struct bd_host *h, uint32_t domid, uint64_t kib)
 
 static int f_watch(struct bd_host *h, const char *path, const char *token)
 {
+    struct fake_host *fh = F(h);
+
     (void)token;
-    fake_event(F(h), path);
+    if (fh->n_watches < sizeof(fh->watches) / sizeof(fh->watches[0]))
+        snprintf(fh->watches[fh->n_watches++], sizeof(fh->watches[0]), "%s",
+                 path);
+    fake_event(fh, path);
     return 0;
 }
 
 static int f_unwatch(struct bd_host *h, const char *path, const char *token)
 {
-    (void)h;
-    (void)path;
+    struct fake_host *fh = F(h);
+
     (void)token;
+    for (size_t i = 0; i < fh->n_watches; i++)
+        if (strcmp(fh->watches[i], path) == 0) {
+            memcpy(fh->watches[i], fh->watches[--fh->n_watches],
+                   sizeof(fh->watches[0]));
+            break;
+        }
     return 0;
 }
 

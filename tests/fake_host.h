@@ -59,6 +59,8 @@ struct fake_host {
     void (*mid_read)(struct fake_host *fh, uint32_t domid, const char *rel);
     void *mid_read_ud;
     size_t n_physinfo;
+    char watches[FAKE_MAX_DOMS * 8][64]; /* paths watched now */
+    size_t n_watches;
     struct bd_host_event events[FAKE_MAX_EVENTS];
     size_t n_events;
 };
@@ -75,7 +77,8 @@ void fake_set_key(struct fake_host *fh, uint32_t domid, const char *rel,
 void fake_set_num(struct fake_host *fh, uint32_t domid, const char *rel,
                   uint64_t v);
 uint64_t fake_get_num(struct fake_host *fh, uint32_t domid, const char *rel);
-/* Rename a domain (its name key changes, a watch event is queued). */
+/* Rename a domain: its name key changes, and an event is queued when
+ * somebody watches that key, as xenstored would. */
 void fake_rename(struct fake_host *fh, uint32_t domid, const char *name);
 /* Queue a watch event (full path). */
 void fake_event(struct fake_host *fh, const char *path);
