@@ -22,6 +22,11 @@
 #define DEFAULT_SPEED_KIB_S (200 * MIB)
 #define NOISE_BUCKET_MS 60000
 
+uint64_t bd_sim_linux_overhead_kib(uint64_t static_max_kib)
+{
+    return static_max_kib / 64 + 16 * MIB;
+}
+
 void bd_sim_guest_cfg_init(struct bd_sim_guest_cfg *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -390,6 +395,10 @@ int bd_sim_step(struct bd_sim *sim, uint64_t dt_ms)
 
         g->stats.shortfall_kib_ms += sh * dt_ms;
         g->stats.demand_kib_ms += g->demand_kib * dt_ms;
+        if (sh)
+            g->stats.short_ms += dt_ms;
+        else
+            g->stats.idle_kib_ms += (use - g->demand_kib) * dt_ms;
         if (g->cfg.behaviour != BD_SIM_SILENT)
             bd_sim_reporter_run(sim, g);
     }

@@ -143,6 +143,10 @@ struct bd_sim_guest_cfg {
     struct bd_sim_demand demand;
 };
 
+/* What a Linux guest's kernel holds outside MemTotal (memmap, image), as
+ * measured on real Xen: 1/64 of static-max + 16 MiB. */
+uint64_t bd_sim_linux_overhead_kib(uint64_t static_max_kib);
+
 /* Fill a cfg with the defaults (cooperative, 200 MiB/s, balloon-agent
  * reports, PSI). */
 void bd_sim_guest_cfg_init(struct bd_sim_guest_cfg *cfg);
@@ -302,6 +306,8 @@ struct bd_sim_stats {
     uint64_t shortfall_kib_ms;
     uint64_t demand_kib_ms;
     uint64_t target_changes;
+    uint64_t short_ms;     /* time with demand above usable */
+    uint64_t idle_kib_ms;  /* max(0, usable - demand) x time */
     uint64_t reports;      /* reports written (any format) */
     uint64_t key_writes;   /* report keys written */
 };
