@@ -2,8 +2,10 @@
  * actuate.c - one rebalance: snapshot, plan, write the targets.
  *
  * Design: the policy (policy.c) decides, this file only carries the plan
- * out, carefully:
+ * out, carefully; each rule below is a pure function of decide.h:
  *  - shrinks first, then grows, in the plan's order;
+ *  - a stuck domain the policy retries gets the same target written
+ *    again (its balloon driver may have missed the first write);
  *  - a grow takes only memory that is really free now: physinfo is read
  *    again after the shrinks were written, and growth already asked of
  *    other domains but not yet taken (target above current) is counted as
@@ -36,35 +38,6 @@ void bd_policy_params_now(const struct bd_daemon *d,
     /* shrink-rate is per interval, however often a kick plans in between. */
     if (d->cfg->interval_ms)
         p->decay_interval_ms = d->cfg->interval_ms;
-}
-
-static uint64_t sub0(uint64_t a, uint64_t b)
-{
-    return a > b ? a - b : 0;
-}
-
-uint64_t bd_reserved_effective_kib(const struct bd_daemon *d)
-{
-    /* A domain being built claims its memory (xl's claim_mode): that is
-     * the reservation being used, not more memory to free. */
-    return sub0(bd_reserved_kib(d), d->phys.outstanding_kib);
-}
-
-/* Memory promised to domains (target above current) but not yet taken. */
-static uint64_t pending_growth(const struct bd_daemon *d)
-{
-    uint64_t sum = 0;
-
-    for (size_t i = 0; i < d->n_doms; i++) {
-        const struct bd_domain *dom = d->doms[i];
-        if (dom->dying || !dom->usable)
-            continue;
-        if (dom->has_dec && (dom->dec.state == BD_STATE_CLIPPED ||
-                             dom->dec.state == BD_STATE_STUCK))
-            continue;
-        sum += sub0(dom->target_kib, dom->current_kib);
-    }
-    return sum;
 }
 
 static void log_failure(struct bd_daemon *d, struct bd_domain *dom, int rc,
@@ -121,109 +94,132 @@ static int write_target(struct bd_daemon *d, struct bd_domain *dom,
     return 0;
 }
 
+/* One bd_actuate() call's running figures. */
+struct act {
+    struct bd_daemon *d;
+    struct bd_policy_params p;
+    uint64_t now_ms;
+    uint64_t keep_free_kib; /* reserve + reservations in force */
+    bool host_short;        /* free (after claims) below keep_free now */
+    bool budget_known;
+    uint64_t budget_kib;    /* growth budget left in this call */
+    size_t writes;
+};
+
+/* The growth budget, taken once per call after the shrinks were written
+ * (physinfo read again: their pages may be free already). */
+static uint64_t grow_budget(struct act *a)
+{
+    struct bd_daemon *d = a->d;
+    struct bd_host_phys ph;
+    uint64_t promised;
+
+    if (a->budget_known)
+        return a->budget_kib;
+    if (!d->dry_run && a->writes > 0 &&
+        d->host->ops->physinfo(d->host, &ph) == 0)
+        d->phys = ph;
+    promised = bd_pending_growth_kib(d, NULL);
+    a->budget_kib = bd_growth_budget(
+        bd_free_unclaimed_kib(d->phys.free_kib, d->phys.outstanding_kib),
+        promised, a->keep_free_kib);
+    a->budget_known = true;
+    bd_debug("growth budget %" PRIu64 "K (free %" PRIu64 "K, claimed %" PRIu64
+             "K, promised %" PRIu64 "K, keep free %" PRIu64 "K)",
+             a->budget_kib, d->phys.free_kib, d->phys.outstanding_kib,
+             promised, a->keep_free_kib);
+    return a->budget_kib;
+}
+
+static bool defer_shrink(const struct act *a, const struct bd_domain *dom,
+                         struct bd_range range)
+{
+    struct bd_defer_in in = {
+        .now_ms = a->now_ms,
+        .start_ms = a->d->start_ms,
+        .shrink_delay_ms = a->p.shrink_delay_ms,
+        .host_short = a->host_short,
+        .target_in_range = dom->target_kib >= range.lo_kib &&
+                           dom->target_kib <= range.hi_kib,
+        .pinned = dom->pin_kib != 0,
+        .mode = dom->limits.mode,
+    };
+    return bd_defer_shrink(&in);
+}
+
+/* Carry out one domain's decision of the given kind. */
+static void act_one(struct act *a, struct bd_domain *dom,
+                    const struct bd_decision *dec, enum bd_write_kind kind)
+{
+    struct bd_daemon *d = a->d;
+    struct bd_range range = bd_domain_range(dom);
+    uint64_t target = dec->target_kib, planned_from;
+    char x[32];
+    int rc;
+
+    if (target < range.lo_kib || target > range.hi_kib || target == 0) {
+        if (dom->last_err != -ERANGE)
+            bd_err("domain %s (%" PRIu32 "): refusing planned target %s "
+                   "outside its limits", dom->name, dom->domid,
+                   bd_format_kib(target, x, sizeof(x)));
+        dom->last_err = -ERANGE;
+        return;
+    }
+    if (kind == BD_WRITE_SHRINK && defer_shrink(a, dom, range)) {
+        bd_debug("domain %s: shrink deferred after start", dom->name);
+        return;
+    }
+    /* Somebody else may have written the target since the snapshot:
+     * their value wins (read_memory turns it into an external hold). */
+    planned_from = dom->target_kib;
+    rc = bd_domain_read_memory(d, dom, a->now_ms);
+    if (rc == -ENOENT)
+        d->rescan_needed = true;
+    if (rc < 0 || dom->target_kib != planned_from || dom->hold_kib)
+        return;
+    if (kind == BD_WRITE_GROW) {
+        target = bd_grow_target(dom->target_kib, target, grow_budget(a),
+                                a->p.hysteresis_kib, range.lo_kib);
+        if (target == 0) {
+            bd_debug("domain %s: grow waits for free memory", dom->name);
+            return;
+        }
+        a->budget_kib -= target - dom->target_kib;
+    }
+    if (write_target(d, dom, target, dec->reason, a->now_ms) == 0)
+        a->writes++;
+}
+
 int bd_actuate(struct bd_daemon *d, struct bd_domain **doms, size_t n,
                const struct bd_plan *plan, uint64_t now_ms)
 {
-    struct bd_policy_params p;
-    uint64_t reserve, free_now, budget = 0;
-    bool budget_known = false, startup, short_now;
-    size_t writes = 0;
+    struct act a;
 
-    bd_policy_params_now(d, &p);
-    reserve = p.reserve_kib + bd_reserved_effective_kib(d);
-    free_now = sub0(d->phys.free_kib, d->phys.outstanding_kib);
-    short_now = free_now < reserve;
-    startup = now_ms < d->start_ms + p.shrink_delay_ms;
+    memset(&a, 0, sizeof(a));
+    a.d = d;
+    a.now_ms = now_ms;
+    bd_policy_params_now(d, &a.p);
+    a.keep_free_kib = a.p.reserve_kib + bd_reserved_effective_kib(d);
+    a.host_short = bd_free_unclaimed_kib(d->phys.free_kib,
+                                         d->phys.outstanding_kib) <
+                   a.keep_free_kib;
+    /* Two passes (shrinks and retries, then grows) even if a plan's order
+     * mixed them: growth must never get ahead of the memory that funds
+     * it.  The kind is judged against the target now, not the plan. */
+    for (int grow_pass = 0; grow_pass < 2; grow_pass++)
+        for (size_t k = 0; k < plan->n_order; k++) {
+            size_t idx = plan->order[k];
+            enum bd_write_kind kind;
 
-    /* Two passes (shrinks, then grows) even if a plan's order mixed them:
-     * growth must never get ahead of the memory that funds it. */
-    for (size_t k = 0; k < 2 * plan->n_order; k++) {
-        bool grow_pass = k >= plan->n_order;
-        size_t idx = plan->order[k % plan->n_order];
-        struct bd_domain *dom;
-        const struct bd_decision *dec;
-        uint64_t planned_from, target, lo, hi;
-        bool shrink;
-        int rc;
-
-        if (idx >= n)
-            continue;
-        dom = doms[idx];
-        dec = &plan->dec[idx];
-        /* Judged against the target now, not the plan's flag. */
-        shrink = dec->target_kib < dom->target_kib;
-        if (!dec->write || dom->limits.mode == BD_MODE_IGNORE ||
-            dec->target_kib == dom->target_kib || shrink == grow_pass)
-            continue;
-        target = dec->target_kib;
-        hi = dom->limits.max_kib;
-        if (dom->static_max_kib && hi > dom->static_max_kib)
-            hi = dom->static_max_kib;
-        lo = dom->limits.min_kib < hi ? dom->limits.min_kib : hi;
-        if (target < lo || target > hi || target == 0) {
-            char a[32];
-            if (dom->last_err != -ERANGE)
-                bd_err("domain %s (%" PRIu32 "): refusing planned target %s "
-                       "outside its limits", dom->name, dom->domid,
-                       bd_format_kib(target, a, sizeof(a)));
-            dom->last_err = -ERANGE;
-            continue;
+            if (idx >= n)
+                continue;
+            kind = bd_write_kind_of(&plan->dec[idx], doms[idx]->target_kib,
+                                    doms[idx]->limits.mode);
+            if (kind != BD_WRITE_NONE &&
+                (kind == BD_WRITE_GROW) == (grow_pass == 1))
+                act_one(&a, doms[idx], &plan->dec[idx], kind);
         }
-        /* No history yet: keep what a previous run (or the admin) set,
-         * unless the memory is needed now or the target breaks a limit. */
-        if (shrink && startup && !short_now && dom->target_kib <= hi &&
-            dom->target_kib >= lo && !dom->pin_kib &&
-            dom->limits.mode == BD_MODE_AUTO) {
-            bd_debug("domain %s: shrink deferred after start", dom->name);
-            continue;
-        }
-
-        planned_from = dom->target_kib;
-        rc = bd_domain_read_memory(d, dom, now_ms);
-        if (rc == -ENOENT) {
-            d->rescan_needed = true;
-            continue;
-        }
-        if (rc < 0 || dom->target_kib != planned_from || dom->hold_kib)
-            continue;
-
-        if (!shrink) {
-            uint64_t need = sub0(target, dom->target_kib), give;
-
-            if (!budget_known) {
-                struct bd_host_phys ph;
-                if (!d->dry_run && writes > 0 &&
-                    d->host->ops->physinfo(d->host, &ph) == 0)
-                    d->phys = ph;
-                budget = sub0(sub0(d->phys.free_kib,
-                                   d->phys.outstanding_kib),
-                              pending_growth(d));
-                budget = sub0(budget, reserve);
-                budget_known = true;
-                bd_debug("growth budget %" PRIu64 "K (free %" PRIu64
-                         "K, claimed %" PRIu64 "K, promised %" PRIu64
-                         "K, reserve %" PRIu64 "K)",
-                         budget, d->phys.free_kib, d->phys.outstanding_kib,
-                         pending_growth(d), reserve);
-            }
-            give = need < budget ? need : budget;
-            if (give < need) {
-                /* Part now, the rest as shrinking domains let go. */
-                if (give < p.hysteresis_kib || give == 0 ||
-                    dom->target_kib + give < lo) {
-                    bd_debug("domain %s: grow waits for free memory",
-                             dom->name);
-                    continue;
-                }
-                target = dom->target_kib + give;
-            }
-            budget -= give;
-        }
-        rc = write_target(d, dom, target, dec->reason, now_ms);
-        if (rc == 0)
-            writes++;
-    }
-    if (writes > 0) {
+    if (a.writes > 0) {
         d->cnt.rebalances++;
         d->last_rebalance_ms = now_ms;
         d->last_rebalance_wall = (int64_t)time(NULL);

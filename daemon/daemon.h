@@ -4,10 +4,14 @@
  * Design: one struct bd_daemon owns everything (config, host backend,
  * domain table, reservations, counters); the files around it each do one
  * thing with it: domains.c keeps the table in step with the host,
- * actuate.c writes a plan, state.c persists runtime overrides, metrics.c
- * renders numbers, loop.c drives it all from sd-event, handlers.c answers
- * the control socket.  Nothing here is global: tests build a bd_daemon on
- * a fake host and call the same functions the loop calls.
+ * cycle.c runs the one rebalance cycle (snapshot, plan, writes, persist),
+ * actuate.c writes a plan, reserve.c keeps reservations, state.c persists
+ * runtime overrides, metrics.c renders numbers, handlers.c answers the
+ * control socket.  loop.c drives the cycle from sd-event, simrun.c from
+ * virtual time on the simulated host.  Nothing here is global: what the
+ * daemon needs from its driver (the clock, asking for a cycle soon,
+ * finishing a reservation's reply) comes through struct bd_daemon_hooks,
+ * so tests, the simulator and the benchmark run the very same code.
  */
 #ifndef BD_DAEMON_H
 #define BD_DAEMON_H
@@ -17,7 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/proto.h"
 #include "daemon/config.h"
+#include "daemon/decide.h"
 #include "daemon/guest_stats.h"
 #include "daemon/host.h"
 #include "daemon/policy.h"
@@ -98,6 +104,22 @@ struct bd_counters {
     uint64_t plans;
 };
 
+/* What the daemon asks of whoever drives it (loop.c, simrun.c, tests).
+ * Every pointer may be NULL: no clock means time 0, no kick means the
+ * next tick, no reserve_done means nobody waits for the reply. */
+struct bd_daemon_hooks {
+    uint64_t (*now_ms)(void *ud);   /* monotonic milliseconds */
+    void (*kick)(void *ud);         /* run a cycle soon (rate-limited) */
+    /* After a handler changed something (status line, STATUS=). */
+    void (*changed)(void *ud);
+    /* Re-read the configuration; *errors (caller frees) gets the parse
+     * errors.  0 or -errno. */
+    int (*reload)(void *ud, char **errors);
+    /* A reservation's reply is ready (waiter as given to bd_res_add). */
+    void (*reserve_done)(void *ud, void *waiter,
+                         const struct bd_ctl_reserve_result *r);
+};
+
 struct bd_daemon {
     struct bd_config *cfg;
     const char *cfg_path;
@@ -131,7 +153,11 @@ struct bd_daemon {
     struct bd_state_entry *pending; /* loaded, not yet applied */
     size_t n_pending;
 
-    void *loop;              /* struct bd_loop, owned by loop.c */
+    const struct bd_daemon_hooks *hooks;
+    void *hooks_ud;
+    const char *host_spec;   /* "xen", "sim:basic", for status */
+    int metrics_last_rc;     /* last metrics file result, to log changes */
+    int state_last_rc;       /* last state file result, likewise */
 };
 
 /* One domain's persisted overrides. */
@@ -158,8 +184,8 @@ int bd_daemon_init(struct bd_daemon *d, struct bd_config *cfg,
                    struct bd_host *host);
 void bd_daemon_dispose(struct bd_daemon *d);
 struct bd_domain *bd_domain_find(struct bd_daemon *d, uint32_t domid);
-/* By name or decimal id. */
-struct bd_domain *bd_domain_lookup(struct bd_daemon *d, const char *key);
+/* By exact name; NULL when no domain has it. */
+struct bd_domain *bd_domain_by_name(struct bd_daemon *d, const char *name);
 /* List domains and physinfo from the host; add/remove/watch domains. */
 int bd_domains_scan(struct bd_daemon *d, uint64_t now_ms);
 /* Recompute every domain's limits (after a reload or override change). */
@@ -177,17 +203,17 @@ void bd_domains_event(struct bd_daemon *d, const struct bd_host_event *ev,
                       uint64_t now_ms, bool *kick);
 /* Expire holds and reservations. */
 void bd_domains_expire(struct bd_daemon *d, uint64_t now_ms);
-uint64_t bd_reserved_kib(const struct bd_daemon *d);
-/* The same minus outstanding claims, which are reservations in use
- * (actuate.c). */
-uint64_t bd_reserved_effective_kib(const struct bd_daemon *d);
-/* A new domain took kib that granted reservations were holding for it. */
-void bd_res_consume(struct bd_daemon *d, uint64_t kib);
 /* Does this domain take part in planning (not dying, data known)? */
 bool bd_domain_plannable(const struct bd_daemon *d,
                          const struct bd_domain *dom);
-/* The guest reports memory pressure (swap-in, major faults, PSI >= 1%). */
+/* The guest reports memory pressure (bd_guest_pressure() of its report). */
 bool bd_domain_pressure(const struct bd_domain *dom);
+/* The range its target may take (decide.h), from its effective limits. */
+struct bd_range bd_domain_range(const struct bd_domain *dom);
+/* Memory promised to domains (target above current) but not yet taken,
+ * except by domains known not to take it (stuck, clipped) and except. */
+uint64_t bd_pending_growth_kib(const struct bd_daemon *d,
+                               const struct bd_domain *except);
 /* Release an external hold or a pin (balloonctl auto). */
 void bd_domain_release(struct bd_daemon *d, struct bd_domain *dom);
 
@@ -201,8 +227,57 @@ uint64_t bd_domains_process_dirty(struct bd_daemon *d, uint64_t now_ms,
 /* A guest's bad reports are logged at most this often. */
 #define BD_STATS_WARN_GAP_MS (10 * 60 * 1000)
 
+/* ---- cycle.c ---- */
+struct bd_cycle_result {
+    size_t writes;          /* targets written (or logged, --dry-run) */
+    uint64_t dirty_next_ms; /* a flooding guest's report is due then (0) */
+    bool res_waiting;       /* a reservation still waits for memory */
+};
+/* Drain the host's pending watch events (bounded, so a flood cannot
+ * starve the caller) and read the reports that are due.  *kick is set
+ * when a cycle should run soon, *dirty_next_ms to when a deferred report
+ * read is due (0 = none).  0, or -errno when the watch connection broke. */
+int bd_daemon_drain(struct bd_daemon *d, uint64_t now_ms, bool *kick,
+                    uint64_t *dirty_next_ms);
+/* The one rebalance cycle at now_ms: scan the host, read due reports,
+ * expire holds, plan, write targets, move reservations on, save the state
+ * file and the metrics file.  The loop, the control handlers, the
+ * simulator and the benchmark all run this.  0 or -errno (the host could
+ * not be read; nothing was planned).  out may be NULL. */
+int bd_cycle(struct bd_daemon *d, uint64_t now_ms,
+             struct bd_cycle_result *out);
+/* Now, on the driver's clock (hooks->now_ms; 0 without one). */
+uint64_t bd_daemon_now_ms(const struct bd_daemon *d);
+/* Replace the configuration with the file's; on failure keep the old one,
+ * set d->reload_error and return -errno with the errors in *errors
+ * (caller frees; may be NULL). */
+int bd_daemon_reload(struct bd_daemon *d, char **errors);
+
+/* ---- reserve.c ---- */
+/* Sum of reservations (waiting and granted). */
+uint64_t bd_reserved_kib(const struct bd_daemon *d);
+/* The same minus outstanding claims, which are reservations in use. */
+uint64_t bd_reserved_effective_kib(const struct bd_daemon *d);
+/* A new domain took kib that granted reservations were holding for it. */
+void bd_res_consume(struct bd_daemon *d, uint64_t kib);
+/* Ask for kib of free memory within timeout_ms; the reply goes to
+ * hooks->reserve_done(waiter) when granted or timed out.  0; -EBUSY (too
+ * many), -ENOSPC (more than could ever be freed; err says why). */
+int bd_res_add(struct bd_daemon *d, uint64_t kib, uint64_t timeout_ms,
+               void *waiter, uint64_t now_ms, char *err, size_t errlen);
+/* Grant what is free, time out what waited too long, expire holds.
+ * Returns whether a reservation still waits. */
+bool bd_res_progress(struct bd_daemon *d, uint64_t now_ms);
+/* Release a granted reservation: 0, -ENOENT, -EBUSY (still waiting). */
+int bd_res_release(struct bd_daemon *d, uint64_t id, uint64_t *kib);
+/* The waiter of a pending reservation went away: give it up. */
+void bd_res_abandon(struct bd_daemon *d, void *waiter);
+/* Finish every reservation (shutdown), with why as the error. */
+void bd_res_finish_all(struct bd_daemon *d, const char *why);
+
 /* ---- actuate.c ---- */
-/* Plan and apply: the whole rebalance cycle.  0 or -errno. */
+/* Plan and apply: snapshot, bd_policy_plan(), bd_actuate().  0 or -errno.
+ * Part of bd_cycle(); call that instead. */
 int bd_rebalance(struct bd_daemon *d, uint64_t now_ms);
 /* Apply decisions already in dom->dec following plan order. */
 int bd_actuate(struct bd_daemon *d, struct bd_domain **doms, size_t n,

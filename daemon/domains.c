@@ -126,17 +126,36 @@ struct bd_domain *bd_domain_find(struct bd_daemon *d, uint32_t domid)
     return NULL;
 }
 
-struct bd_domain *bd_domain_lookup(struct bd_daemon *d, const char *key)
+struct bd_domain *bd_domain_by_name(struct bd_daemon *d, const char *name)
 {
-    uint64_t id;
-    const char *why;
-
     for (size_t i = 0; i < d->n_doms; i++)
-        if (strcmp(d->doms[i]->name, key) == 0)
+        if (strcmp(d->doms[i]->name, name) == 0)
             return d->doms[i];
-    if (bd_parse_uint(key, 0, UINT32_MAX, &id, &why) == 0)
-        return bd_domain_find(d, (uint32_t)id);
     return NULL;
+}
+
+struct bd_range bd_domain_range(const struct bd_domain *dom)
+{
+    return bd_target_range(dom->limits.min_kib, dom->limits.max_kib,
+                           dom->static_max_kib);
+}
+
+uint64_t bd_pending_growth_kib(const struct bd_daemon *d,
+                               const struct bd_domain *except)
+{
+    uint64_t sum = 0;
+
+    for (size_t i = 0; i < d->n_doms; i++) {
+        const struct bd_domain *dom = d->doms[i];
+        if (dom == except || dom->dying || !dom->usable)
+            continue;
+        /* A stuck or clipped balloon will not take what it was promised. */
+        if (dom->has_dec && (dom->dec.state == BD_STATE_CLIPPED ||
+                             dom->dec.state == BD_STATE_STUCK))
+            continue;
+        sum += bd_sub0(dom->target_kib, dom->current_kib);
+    }
+    return sum;
 }
 
 static int domain_insert(struct bd_daemon *d, struct bd_domain *dom)
@@ -506,32 +525,7 @@ out:
 
 bool bd_domain_pressure(const struct bd_domain *dom)
 {
-    const struct bd_guest_stats *st = &dom->stats;
-
-    if (!st->present)
-        return false;
-    if (st->has_rates && (st->swapin_per_s > 0 || st->majflt_per_s > 0))
-        return true;
-    return st->has_psi && st->psi_some_x100 >= 100;
-}
-
-/* A guest report that asks for growth is worth a plan before the tick. */
-static bool stats_want_growth(const struct bd_daemon *d,
-                              const struct bd_domain *dom)
-{
-    const struct bd_guest_stats *st = &dom->stats;
-    const struct bd_policy_params *p = &d->cfg->policy;
-    uint64_t head, want;
-
-    if (!st->present)
-        return false;
-    if (bd_domain_pressure(dom))
-        return true;
-    head = st->used_kib * p->headroom_pct / 100;
-    if (head < p->headroom_min_kib)
-        head = p->headroom_min_kib;
-    want = st->used_kib + head;
-    return want > dom->target_kib + p->hysteresis_kib;
+    return bd_guest_pressure(&dom->stats);
 }
 
 void bd_domains_event(struct bd_daemon *d, const struct bd_host_event *ev,
@@ -586,42 +580,12 @@ uint64_t bd_domains_process_dirty(struct bd_daemon *d, uint64_t now_ms,
                 next = due;
             continue;
         }
-        if (bd_domain_read_stats(d, dom, now_ms) == 0 &&
-            stats_want_growth(d, dom) && !dom->dying)
+        if (bd_domain_read_stats(d, dom, now_ms) == 0 && !dom->dying &&
+            bd_report_wants_growth(&d->cfg->policy, &dom->stats,
+                                   dom->target_kib))
             *kick = true;
     }
     return next;
-}
-
-uint64_t bd_reserved_kib(const struct bd_daemon *d)
-{
-    uint64_t sum = 0;
-
-    for (size_t i = 0; i < d->n_res; i++)
-        sum += d->res[i].kib;
-    return sum;
-}
-
-void bd_res_consume(struct bd_daemon *d, uint64_t kib)
-{
-    for (size_t i = 0; i < d->n_res && kib > 0;) {
-        struct bd_reservation *r = &d->res[i];
-        uint64_t take;
-
-        if (!r->granted) {
-            i++;
-            continue;
-        }
-        take = kib < r->kib ? kib : r->kib;
-        r->kib -= take;
-        kib -= take;
-        if (r->kib == 0) {
-            bd_info("reservation %" PRIu64 " taken by a new domain", r->id);
-            d->res[i] = d->res[--d->n_res];
-            continue;
-        }
-        i++;
-    }
 }
 
 void bd_domain_release(struct bd_daemon *d, struct bd_domain *dom)

@@ -2,11 +2,14 @@
  * handlers.c - balloond's answers to the control socket.
  *
  * Design: control.c hands over validated, typed requests; each handler
- * here checks the request against the domain and the host, changes the
- * daemon's state and, for changes, runs a rebalance at once so that when
- * `balloonctl set` returns, the new target is already written.  Every
- * refusal is one clear line saying what to do; nothing is silently
- * clamped.  Runtime changes are saved to the state file before the reply.
+ * here checks the request against the domain and the host (the checks
+ * themselves are the pure bd_admit_*() of decide.h), changes the daemon's
+ * state and, for changes, runs the one cycle (bd_cycle()) at once so that
+ * when `balloonctl set` returns, the new target is already written and the
+ * state file saved.  A cycle rescans and may free domains that are gone:
+ * after it, a handler looks its domain up again by domid and never keeps
+ * a struct bd_domain pointer across it.  Every refusal is one clear line
+ * saying what to do; nothing is silently clamped.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,9 +20,10 @@
 
 #include "common/proto.h"
 #include "common/size.h"
-#include "daemon/loop.h"
+#include "daemon/daemon.h"
+#include "daemon/handlers.h"
 
-static struct bd_loop *L(struct bd_ctl_call *call)
+static struct bd_daemon *D(struct bd_ctl_call *call)
 {
     return call->userdata;
 }
@@ -29,10 +33,7 @@ static struct bd_domain *find(struct bd_daemon *d,
 {
     if (ref->by_id)
         return bd_domain_find(d, ref->domid);
-    for (size_t i = 0; i < d->n_doms; i++)
-        if (strcmp(d->doms[i]->name, ref->name) == 0)
-            return d->doms[i];
-    return NULL;
+    return bd_domain_by_name(d, ref->name);
 }
 
 static int no_domain(struct bd_ctl_call *call, const struct bd_ctl_domref *r)
@@ -98,23 +99,22 @@ static int gen_dom(yajl_gen g, const struct bd_domain *dom)
     return bd_proto_gen_domain(g, &info);
 }
 
-/* Scan and rebalance now, so a change is applied before the reply. */
-static void apply_now(struct bd_loop *l)
+/* Run the cycle now, so a change is applied (and saved) before the reply;
+ * then the domain again by domid: the cycle may have freed it. */
+static int apply_now(struct bd_ctl_call *call, uint32_t domid)
 {
-    uint64_t now = bd_loop_now_ms(l);
+    struct bd_daemon *d = D(call);
+    struct bd_domain *dom;
+    int rc;
 
-    bd_domains_scan(l->d, now);
-    bd_rebalance(l->d, now);
-    if (l->d->state_dirty && l->d->cfg->state_path &&
-        bd_state_save(l->d, l->d->cfg->state_path, now) == 0)
-        l->d->state_dirty = false;
-    bd_loop_notify_status(l);
-}
-
-static int reply_domain(struct bd_ctl_call *call, const struct bd_domain *dom)
-{
-    int rc = bd_gen_key(call->g, "domain");
-
+    bd_cycle(d, bd_daemon_now_ms(d), NULL);
+    if (d->hooks && d->hooks->changed)
+        d->hooks->changed(d->hooks_ud);
+    dom = bd_domain_find(d, domid);
+    if (!dom)
+        return bd_ctl_fail(call, -ENOENT,
+                           "domain %" PRIu32 " went away meanwhile", domid);
+    rc = bd_gen_key(call->g, "domain");
     if (rc == 0)
         rc = gen_dom(call->g, dom);
     return rc;
@@ -122,11 +122,10 @@ static int reply_domain(struct bd_ctl_call *call, const struct bd_domain *dom)
 
 static int h_status(struct bd_ctl_call *call)
 {
-    struct bd_loop *l = L(call);
-    struct bd_daemon *d = l->d;
+    struct bd_daemon *d = D(call);
     struct bd_ctl_status_info s;
     struct bd_policy_params p;
-    uint64_t now = bd_loop_now_ms(l);
+    uint64_t now = bd_daemon_now_ms(d);
     uint32_t managed = 0;
 
     bd_policy_params_now(d, &p);
@@ -139,7 +138,7 @@ static int h_status(struct bd_ctl_call *call)
     s.pid = (uint32_t)getpid();
     s.uptime_ms = now - d->start_ms;
     s.config_path = d->cfg_path;
-    s.host = l->host_spec;
+    s.host = d->host_spec;
     s.dry_run = d->dry_run;
     s.host_total_kib = d->phys.total_kib;
     s.host_free_kib = d->phys.free_kib;
@@ -161,7 +160,7 @@ static int h_status(struct bd_ctl_call *call)
 static int h_show(struct bd_ctl_call *call, const struct bd_ctl_domref *refs,
                   size_t n)
 {
-    struct bd_daemon *d = L(call)->d;
+    struct bd_daemon *d = D(call);
     int rc;
 
     for (size_t k = 0; k < n; k++)
@@ -187,7 +186,7 @@ static int h_show(struct bd_ctl_call *call, const struct bd_ctl_domref *refs,
 /* Common checks for set/auto/limits. */
 static int changeable(struct bd_ctl_call *call, struct bd_domain *dom)
 {
-    struct bd_daemon *d = L(call)->d;
+    struct bd_daemon *d = D(call);
 
     if (dom->dying)
         return bd_ctl_fail(call, -ENOENT, "domain %s is shutting down",
@@ -203,18 +202,32 @@ static int changeable(struct bd_ctl_call *call, struct bd_domain *dom)
     return 0;
 }
 
+/* Memory a pin may take now: free (after claims) less growth promised
+ * to others, less the host reserve and reservations. */
+static uint64_t set_available_kib(struct bd_daemon *d,
+                                  const struct bd_domain *dom)
+{
+    struct bd_policy_params p;
+
+    bd_policy_params_now(d, &p);
+    return bd_growth_budget(
+        bd_free_unclaimed_kib(d->phys.free_kib, d->phys.outstanding_kib),
+        bd_pending_growth_kib(d, dom), p.reserve_kib + bd_reserved_kib(d));
+}
+
 static int h_set(struct bd_ctl_call *call, const struct bd_ctl_domref *ref,
                  uint64_t target_kib)
 {
-    struct bd_loop *l = L(call);
-    struct bd_daemon *d = l->d;
-    struct bd_domain *dom = find(d, ref);
-    struct bd_policy_params p;
-    uint64_t hi, lo, avail, grow, pending = 0;
+    struct bd_daemon *d = D(call);
+    struct bd_domain *dom;
+    struct bd_range range;
+    uint64_t short_kib;
     char a[32], b[32], c[32];
     int rc;
 
-    if (!dom)
+    /* A fresh view of the host first; dom is found after it. */
+    bd_domains_scan(d, bd_daemon_now_ms(d));
+    if (!(dom = find(d, ref)))
         return no_domain(call, ref);
     if ((rc = changeable(call, dom)) < 0)
         return rc;
@@ -222,40 +235,22 @@ static int h_set(struct bd_ctl_call *call, const struct bd_ctl_domref *ref,
         return bd_ctl_fail(call, -EPERM,
                            "domain %s is in mode ignore; change its mode "
                            "with balloonctl limits first", dom->name);
-    hi = dom->limits.max_kib;
-    if (dom->static_max_kib && hi > dom->static_max_kib)
-        hi = dom->static_max_kib;
-    lo = dom->limits.min_kib < hi ? dom->limits.min_kib : hi;
-    if (target_kib < lo || target_kib > hi)
-        return bd_ctl_fail(call, -ERANGE,
+    range = bd_domain_range(dom);
+    rc = bd_admit_set(target_kib, dom->current_kib, range,
+                      set_available_kib(d, dom), &short_kib);
+    if (rc == -ERANGE)
+        return bd_ctl_fail(call, rc,
                            "%s is outside %s's limits [%s, %s]; change them "
                            "with balloonctl limits",
                            bd_format_kib(target_kib, a, sizeof(a)), dom->name,
-                           bd_format_kib(lo, b, sizeof(b)),
-                           bd_format_kib(hi, c, sizeof(c)));
-    bd_domains_scan(d, bd_loop_now_ms(l));
-    bd_policy_params_now(d, &p);
-    for (size_t i = 0; i < d->n_doms; i++) {
-        const struct bd_domain *o = d->doms[i];
-        if (o != dom && bd_domain_plannable(d, o) &&
-            o->target_kib > o->current_kib)
-            pending += o->target_kib - o->current_kib;
-    }
-    avail = d->phys.free_kib;
-    avail = avail > d->phys.outstanding_kib + pending
-                ? avail - d->phys.outstanding_kib - pending
-                : 0;
-    avail = avail > p.reserve_kib + bd_reserved_kib(d)
-                ? avail - p.reserve_kib - bd_reserved_kib(d)
-                : 0;
-    grow = target_kib > dom->current_kib ? target_kib - dom->current_kib : 0;
-    if (grow > avail)
-        return bd_ctl_fail(call, -ENOSPC,
-                           "%s needs %s more but only %s is free above the "
-                           "host reserve; free memory first (balloonctl "
-                           "reserve) or pick a smaller size",
-                           dom->name, bd_format_kib(grow, a, sizeof(a)),
-                           bd_format_kib(avail, b, sizeof(b)));
+                           bd_format_kib(range.lo_kib, b, sizeof(b)),
+                           bd_format_kib(range.hi_kib, c, sizeof(c)));
+    if (rc == -ENOSPC)
+        return bd_ctl_fail(call, rc,
+                           "%s needs %s more than is free above the host "
+                           "reserve; free memory first (balloonctl reserve) "
+                           "or pick a smaller size",
+                           dom->name, bd_format_kib(short_kib, a, sizeof(a)));
     dom->pin_kib = target_kib;
     dom->hold_kib = 0;
     dom->hold_until_ms = 0;
@@ -264,14 +259,12 @@ static int h_set(struct bd_ctl_call *call, const struct bd_ctl_domref *ref,
     bd_info("domain %s (%" PRIu32 "): pinned at %s by uid %u", dom->name,
             dom->domid, bd_format_kib(target_kib, a, sizeof(a)),
             (unsigned)call->uid);
-    apply_now(l);
-    return reply_domain(call, dom);
+    return apply_now(call, dom->domid);
 }
 
 static int h_auto(struct bd_ctl_call *call, const struct bd_ctl_domref *ref)
 {
-    struct bd_loop *l = L(call);
-    struct bd_daemon *d = l->d;
+    struct bd_daemon *d = D(call);
     struct bd_domain *dom = find(d, ref);
 
     if (!dom)
@@ -280,15 +273,13 @@ static int h_auto(struct bd_ctl_call *call, const struct bd_ctl_domref *ref)
         bd_info("domain %s (%" PRIu32 "): back to automatic (uid %u)",
                 dom->name, dom->domid, (unsigned)call->uid);
     bd_domain_release(d, dom);
-    apply_now(l);
-    return reply_domain(call, dom);
+    return apply_now(call, dom->domid);
 }
 
 static int h_limits(struct bd_ctl_call *call,
                     const struct bd_ctl_limits_args *a)
 {
-    struct bd_loop *l = L(call);
-    struct bd_daemon *d = l->d;
+    struct bd_daemon *d = D(call);
     struct bd_domain *dom = find(d, &a->domain);
     struct bd_override o;
     struct bd_dom_limits saved;
@@ -303,8 +294,7 @@ static int h_limits(struct bd_ctl_call *call,
         d->state_dirty = true;
         bd_info("domain %s (%" PRIu32 "): runtime limits reset", dom->name,
                 dom->domid);
-        apply_now(l);
-        return reply_domain(call, dom);
+        return apply_now(call, dom->domid);
     }
     if ((rc = changeable(call, dom)) < 0)
         return rc;
@@ -363,21 +353,23 @@ static int h_limits(struct bd_ctl_call *call,
             bd_format_kib(dom->limits.max_kib, y, sizeof(y)),
             dom->limits.weight, bd_mode_name(dom->limits.mode),
             (unsigned)call->uid);
-    apply_now(l);
-    return reply_domain(call, dom);
+    return apply_now(call, dom->domid);
 }
 
 static int h_reserve(struct bd_ctl_call *call, uint64_t kib,
                      uint64_t timeout_ms, struct bd_ctl_pending *p)
 {
-    struct bd_loop *l = L(call);
+    struct bd_daemon *d = D(call);
+    uint64_t now = bd_daemon_now_ms(d);
     char err[BD_PROTO_ERR_MAX];
     int rc;
 
-    bd_domains_scan(l->d, bd_loop_now_ms(l));
-    rc = bd_res_add(l, kib, timeout_ms, p, err, sizeof(err));
+    bd_domains_scan(d, now);
+    rc = bd_res_add(d, kib, timeout_ms, p, now, err, sizeof(err));
     if (rc < 0)
         return bd_ctl_fail(call, rc, "%s", err);
+    if (d->hooks && d->hooks->kick)
+        d->hooks->kick(d->hooks_ud);
     return 0;
 }
 
@@ -389,7 +381,8 @@ static void h_reserve_abandoned(void *userdata, struct bd_ctl_pending *p)
 static int h_release(struct bd_ctl_call *call, uint64_t id)
 {
     uint64_t kib = 0;
-    int rc = bd_res_release(L(call), id, &kib);
+    struct bd_daemon *d = D(call);
+    int rc = bd_res_release(d, id, &kib);
 
     if (rc == -ENOENT)
         return bd_ctl_fail(call, rc, "no reservation %" PRIu64, id);
@@ -397,6 +390,8 @@ static int h_release(struct bd_ctl_call *call, uint64_t id)
         return bd_ctl_fail(call, rc,
                            "reservation %" PRIu64 " is still being freed",
                            id);
+    if (d->hooks && d->hooks->kick)
+        d->hooks->kick(d->hooks_ud);
     if ((rc = bd_gen_u64(call->g, "id", id)) < 0)
         return rc;
     return bd_gen_u64(call->g, "kib", kib);
@@ -404,9 +399,11 @@ static int h_release(struct bd_ctl_call *call, uint64_t id)
 
 static int h_reload(struct bd_ctl_call *call)
 {
-    struct bd_loop *l = L(call);
+    struct bd_daemon *d = D(call);
     char *errors = NULL;
-    int rc = bd_loop_reload(l, &errors);
+    int rc = d->hooks && d->hooks->reload
+                 ? d->hooks->reload(d->hooks_ud, &errors)
+                 : bd_daemon_reload(d, &errors);
 
     if (rc < 0) {
         char msg[BD_PROTO_ERR_MAX];
@@ -423,12 +420,12 @@ static int h_reload(struct bd_ctl_call *call)
         return bd_ctl_fail(call, -EINVAL, "reload failed, old configuration "
                                           "kept: %s", msg);
     }
-    return bd_gen_str(call->g, "config", l->d->cfg_path);
+    return bd_gen_str(call->g, "config", d->cfg_path);
 }
 
 static int h_metrics(struct bd_ctl_call *call)
 {
-    char *text = bd_metrics_render(L(call)->d);
+    char *text = bd_metrics_render(D(call));
     int rc;
 
     if (!text)

@@ -93,6 +93,14 @@ struct bd_host {
 int bd_host_xen_open(struct bd_host **out);
 int bd_host_sim_open(const char *scenario, uint64_t now_ms,
                      struct bd_host **out);
+/* A simulated host over a model built by the caller (taken over: freed
+ * with the host, or at once on failure); the daemon's clock reads now_ms
+ * at the model's current virtual time.  0 or -ENOMEM. */
+struct bd_sim;
+int bd_host_sim_wrap(struct bd_sim *sim, uint64_t now_ms,
+                     struct bd_host **out);
+/* The model behind a simulated host; NULL for other hosts. */
+struct bd_sim *bd_host_sim_model(struct bd_host *h);
 /* "xen" or "sim:SCENARIO". */
 int bd_host_open(const char *spec, uint64_t now_ms, struct bd_host **out);
 void bd_host_close(struct bd_host *h);

@@ -403,9 +403,8 @@ static const struct bd_host_ops sim_ops = {
     .destroy = sim_destroy,
 };
 
-/* A host over sim (owned from here on, also on failure). */
-static int sim_host_new(struct bd_sim *sim, uint64_t now_ms,
-                        struct bd_host **out)
+int bd_host_sim_wrap(struct bd_sim *sim, uint64_t now_ms,
+                     struct bd_host **out)
 {
     struct bd_host *h = calloc(1, sizeof(*h));
     struct sim_priv *p = calloc(1, sizeof(*p));
@@ -423,7 +422,9 @@ static int sim_host_new(struct bd_sim *sim, uint64_t now_ms,
         return -ENOMEM;
     }
     p->sim = sim;
-    p->base_ms = now_ms;
+    /* The daemon's now_ms is the model's virtual time plus base_ms. */
+    p->base_ms = now_ms > bd_sim_now_ms(sim) ? now_ms - bd_sim_now_ms(sim)
+                                             : 0;
     h->ops = &sim_ops;
     h->priv = p;
     h->step_ms = 100;
@@ -436,17 +437,14 @@ static int sim_host_new(struct bd_sim *sim, uint64_t now_ms,
 int bd_host_sim_open(const char *scenario, uint64_t now_ms,
                      struct bd_host **out)
 {
-    struct bd_sim *sim;
-    int rc;
+    struct bd_sim *sim = NULL;
+    int rc = bd_sim_scenario_new(scenario, &sim);
 
-    rc = bd_sim_scenario_new(scenario, &sim);
     if (rc < 0)
         return rc;
-    return sim_host_new(sim, now_ms, out);
+    return bd_host_sim_wrap(sim, now_ms, out);
 }
 
-/* For tests: the model behind a simulated host. */
-struct bd_sim *bd_host_sim_model(struct bd_host *h);
 struct bd_sim *bd_host_sim_model(struct bd_host *h)
 {
     return h && h->ops == &sim_ops ? P(h)->sim : NULL;

@@ -30,8 +30,7 @@
 #include "common/size.h"
 #include "daemon/loop.h"
 
-#define BD_KICK_GAP_MS 1000
-#define BD_KICK_DELAY_MS 50
+/* How often a waiting reservation looks at free memory again. */
 #define BD_RES_POLL_MS 500
 
 uint64_t bd_loop_now_ms(struct bd_loop *l)
@@ -77,96 +76,35 @@ void bd_loop_notify_status(struct bd_loop *l)
     sd_notifyf(0, "STATUS=%s", l->status);
 }
 
-/* ---- reservations ------------------------------------------------------ */
+/* ---- the cycle ---------------------------------------------------------- */
 
-static uint64_t free_now(const struct bd_daemon *d)
-{
-    return d->phys.free_kib > d->phys.outstanding_kib
-               ? d->phys.free_kib - d->phys.outstanding_kib
-               : 0;
-}
+static int on_res_timer(sd_event_source *s, uint64_t usec, void *ud);
+static int on_dirty(sd_event_source *s, uint64_t usec, void *ud);
 
-static void res_remove(struct bd_daemon *d, size_t i)
-{
-    d->res[i] = d->res[--d->n_res];
-}
-
-static void res_finish(struct bd_loop *l, struct bd_reservation *r, bool ok,
-                       uint64_t achieved, const char *err)
-{
-    struct bd_ctl_reserve_result out;
-
-    if (!r->waiter)
-        return;
-    memset(&out, 0, sizeof(out));
-    out.ok = ok;
-    out.id = r->id;
-    out.kib = r->kib;
-    out.achieved_kib = achieved;
-    out.hold_ms = ok ? l->d->cfg->reserve_hold_ms : 0;
-    if (err)
-        snprintf(out.error, sizeof(out.error), "%s", err);
-    bd_ctl_reserve_finish(r->waiter, &out);
-    r->waiter = NULL;
-}
-
-/* Grant what is free, time out what waited too long, expire holds.
- * Returns whether a reservation still waits. */
-static bool res_progress(struct bd_loop *l, uint64_t now_ms)
+void bd_loop_cycle(struct bd_loop *l)
 {
     struct bd_daemon *d = l->d;
-    struct bd_policy_params p;
-    uint64_t need, fr;
-    bool waiting = false;
+    struct bd_cycle_result res;
+    uint64_t now = bd_loop_now_ms(l);
+    char st[384];
 
-    bd_policy_params_now(d, &p);
-    fr = free_now(d);
-    need = p.reserve_kib;
-    /* Granted ones first: their memory is already counted as taken. */
-    for (size_t i = 0; i < d->n_res; i++)
-        if (d->res[i].granted)
-            need += d->res[i].kib;
-    for (size_t i = 0; i < d->n_res;) {
-        struct bd_reservation *r = &d->res[i];
-        char a[32], b[32], msg[160];
+    l->last_cycle_ms = now;
+    bd_cycle(d, now, &res);
+    if (res.dirty_next_ms)
+        arm(l, &l->dirty, res.dirty_next_ms, on_dirty);
+    if (res.res_waiting)
+        arm(l, &l->res_timer, now + BD_RES_POLL_MS, on_res_timer);
 
-        if (r->granted) {
-            if (now_ms >= r->expires_ms) {
-                bd_info("reservation %" PRIu64 " (%s) expired", r->id,
-                        bd_format_kib(r->kib, a, sizeof(a)));
-                res_remove(d, i);
-                continue;
-            }
-            i++;
-            continue;
-        }
-        if (fr >= need + r->kib) {
-            need += r->kib;
-            r->granted = true;
-            r->expires_ms = now_ms + d->cfg->reserve_hold_ms;
-            bd_info("reservation %" PRIu64 ": %s free and held", r->id,
-                    bd_format_kib(r->kib, a, sizeof(a)));
-            res_finish(l, r, true, r->kib, NULL);
-            i++;
-            continue;
-        }
-        if (now_ms >= r->expires_ms) {
-            uint64_t got = fr > need ? fr - need : 0;
-            snprintf(msg, sizeof(msg),
-                     "timed out: only %s of %s could be freed",
-                     bd_format_kib(got, a, sizeof(a)),
-                     bd_format_kib(r->kib, b, sizeof(b)));
-            bd_notice("reservation %" PRIu64 " %s", r->id, msg);
-            res_finish(l, r, false, got, msg);
-            res_remove(d, i);
-            continue;
-        }
-        /* Later requests wait behind this one. */
-        need += r->kib;
-        waiting = true;
-        i++;
+    bd_status_line(d, st, sizeof(st));
+    if (!l->ready_sent && d->have_phys) {
+        sd_notifyf(0, "READY=1\nSTATUS=%s", st);
+        snprintf(l->status, sizeof(l->status), "%s", st);
+        l->ready_sent = true;
+        bd_info("ready: %s", st);
+    } else if (strcmp(st, l->status) != 0) {
+        snprintf(l->status, sizeof(l->status), "%s", st);
+        sd_notifyf(0, "STATUS=%s", st);
     }
-    return waiting;
 }
 
 static int on_res_timer(sd_event_source *s, uint64_t usec, void *ud)
@@ -175,144 +113,6 @@ static int on_res_timer(sd_event_source *s, uint64_t usec, void *ud)
     (void)usec;
     bd_loop_cycle(ud);
     return 0;
-}
-
-int bd_res_add(struct bd_loop *l, uint64_t kib, uint64_t timeout_ms,
-               struct bd_ctl_pending *p, char *err, size_t errlen)
-{
-    struct bd_daemon *d = l->d;
-    struct bd_policy_params pp;
-    struct bd_reservation *r;
-    uint64_t can = free_now(d), now = bd_loop_now_ms(l);
-    char a[32], b[32];
-
-    if (d->n_res >= BD_MAX_RESERVATIONS) {
-        snprintf(err, errlen, "too many reservations (%d); release one first",
-                 BD_MAX_RESERVATIONS);
-        return -EBUSY;
-    }
-    /* What could be freed at best: everything above the minimums. */
-    bd_policy_params_now(d, &pp);
-    for (size_t i = 0; i < d->n_doms; i++) {
-        const struct bd_domain *dom = d->doms[i];
-        if (!bd_domain_plannable(d, dom) ||
-            dom->limits.mode != BD_MODE_AUTO || dom->pin_kib || dom->hold_kib)
-            continue;
-        if (dom->current_kib > dom->limits.min_kib)
-            can += dom->current_kib - dom->limits.min_kib;
-    }
-    can = can > pp.reserve_kib + bd_reserved_kib(d)
-              ? can - pp.reserve_kib - bd_reserved_kib(d)
-              : 0;
-    if (kib > can) {
-        snprintf(err, errlen,
-                 "cannot free %s: at most %s can be freed without going "
-                 "below domain minimums or the host reserve",
-                 bd_format_kib(kib, a, sizeof(a)),
-                 bd_format_kib(can, b, sizeof(b)));
-        return -ENOSPC;
-    }
-    r = &d->res[d->n_res++];
-    memset(r, 0, sizeof(*r));
-    r->id = d->next_res_id++;
-    r->kib = kib;
-    r->expires_ms = now + timeout_ms;
-    r->waiter = p;
-    bd_info("reservation %" PRIu64 ": %s requested", r->id,
-            bd_format_kib(kib, a, sizeof(a)));
-    bd_loop_kick(l);
-    return 0;
-}
-
-int bd_res_release(struct bd_loop *l, uint64_t id, uint64_t *kib)
-{
-    struct bd_daemon *d = l->d;
-
-    for (size_t i = 0; i < d->n_res; i++)
-        if (d->res[i].id == id) {
-            if (!d->res[i].granted)
-                return -EBUSY;
-            *kib = d->res[i].kib;
-            res_remove(d, i);
-            bd_info("reservation %" PRIu64 " released", id);
-            bd_loop_kick(l);
-            return 0;
-        }
-    return -ENOENT;
-}
-
-void bd_res_abandon(struct bd_loop *l, struct bd_ctl_pending *p)
-{
-    struct bd_daemon *d = l->d;
-
-    for (size_t i = 0; i < d->n_res; i++)
-        if (d->res[i].waiter == p && !d->res[i].granted) {
-            res_finish(l, &d->res[i], false, 0, "client went away");
-            res_remove(d, i);
-            return;
-        }
-}
-
-void bd_res_finish_all(struct bd_loop *l, const char *why)
-{
-    struct bd_daemon *d = l->d;
-
-    for (size_t i = 0; i < d->n_res; i++)
-        res_finish(l, &d->res[i], false, 0, why);
-    d->n_res = 0;
-}
-
-/* ---- the cycle ---------------------------------------------------------- */
-
-static uint64_t process_dirty(struct bd_loop *l, uint64_t now, bool *kick);
-
-void bd_loop_cycle(struct bd_loop *l)
-{
-    struct bd_daemon *d = l->d;
-    uint64_t now = bd_loop_now_ms(l);
-    bool kick = false, waiting;
-
-    l->last_cycle_ms = now;
-    bd_domains_scan(d, now);
-    if (!l->ready_sent)
-        bd_state_pending_drop(d);
-    process_dirty(l, now, &kick);
-    bd_rebalance(d, now);
-    waiting = res_progress(l, now);
-    if (waiting)
-        arm(l, &l->res_timer, now + BD_RES_POLL_MS, on_res_timer);
-
-    if (d->state_dirty && d->cfg->state_path) {
-        int rc = bd_state_save(d, d->cfg->state_path, now);
-        if (rc < 0)
-            bd_err("cannot write state file %s: %s", d->cfg->state_path,
-                   strerror(-rc));
-        else
-            d->state_dirty = false;
-    }
-    if (d->cfg->metrics_path) {
-        int rc = bd_metrics_write_file(d, d->cfg->metrics_path);
-        static int last_rc;
-        if (rc < 0 && rc != last_rc)
-            bd_err("cannot write metrics file %s: %s", d->cfg->metrics_path,
-                   strerror(-rc));
-        last_rc = rc;
-    }
-    if (!l->ready_sent && d->have_phys) {
-        char st[384];
-        bd_status_line(d, st, sizeof(st));
-        sd_notifyf(0, "READY=1\nSTATUS=%s", st);
-        snprintf(l->status, sizeof(l->status), "%s", st);
-        l->ready_sent = true;
-        bd_info("ready: %s", st);
-    } else {
-        char st[384];
-        bd_status_line(d, st, sizeof(st));
-        if (strcmp(st, l->status) != 0) {
-            snprintf(l->status, sizeof(l->status), "%s", st);
-            sd_notifyf(0, "STATUS=%s", st);
-        }
-    }
 }
 
 static int on_kick(sd_event_source *s, uint64_t usec, void *ud)
@@ -325,13 +125,10 @@ static int on_kick(sd_event_source *s, uint64_t usec, void *ud)
 
 void bd_loop_kick(struct bd_loop *l)
 {
-    uint64_t now = bd_loop_now_ms(l), at = now + BD_KICK_DELAY_MS;
-
     if (l->stopping || armed(l->kick))
         return;
-    if (l->last_cycle_ms && at < l->last_cycle_ms + BD_KICK_GAP_MS)
-        at = l->last_cycle_ms + BD_KICK_GAP_MS;
-    arm(l, &l->kick, at, on_kick);
+    arm(l, &l->kick, bd_kick_at(bd_loop_now_ms(l), l->last_cycle_ms),
+        on_kick);
 }
 
 static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
@@ -346,45 +143,14 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
     return 0;
 }
 
-static int on_dirty(sd_event_source *s, uint64_t usec, void *ud);
-
-static uint64_t process_dirty(struct bd_loop *l, uint64_t now, bool *kick)
-{
-    uint64_t next = bd_domains_process_dirty(l->d, now, kick);
-
-    if (next)
-        arm(l, &l->dirty, next, on_dirty);
-    return next;
-}
-
-static int on_dirty(sd_event_source *s, uint64_t usec, void *ud)
-{
-    struct bd_loop *l = ud;
-    bool kick = false;
-
-    (void)s;
-    (void)usec;
-    process_dirty(l, bd_loop_now_ms(l), &kick);
-    if (kick)
-        bd_loop_kick(l);
-    return 0;
-}
-
-/* Drain the host's events; bounded so one flood cannot starve the loop
- * (the fd stays readable and we come back). */
+/* Drain the host's events into marks; a cycle follows on a kick. */
 static void drain_events(struct bd_loop *l)
 {
-    struct bd_host *h = l->d->host;
-    struct bd_host_event ev;
-    uint64_t now = bd_loop_now_ms(l);
+    uint64_t now = bd_loop_now_ms(l), next = 0;
     bool kick = false;
-    int n = 0;
+    int rc = bd_daemon_drain(l->d, now, &kick, &next);
 
-    int rc = 0;
-
-    while (n++ < 4096 && (rc = h->ops->next_event(h, &ev)) == 0)
-        bd_domains_event(l->d, &ev, now, &kick);
-    if (rc < 0 && rc != -EAGAIN && l->io) {
+    if (rc < 0 && l->io) {
         /* The watch connection broke (xenstored gone): stop polling a
          * dead fd rather than spin; ticks keep running. */
         bd_err("lost the xenstore watch connection: %s; balloond keeps "
@@ -393,9 +159,18 @@ static void drain_events(struct bd_loop *l)
         sd_event_source_set_enabled(l->io, SD_EVENT_OFF);
         l->d->cnt.errors++;
     }
-    process_dirty(l, now, &kick);
-    if (kick || l->d->rescan_needed)
+    if (next)
+        arm(l, &l->dirty, next, on_dirty);
+    if (kick)
         bd_loop_kick(l);
+}
+
+static int on_dirty(sd_event_source *s, uint64_t usec, void *ud)
+{
+    (void)s;
+    (void)usec;
+    drain_events(ud);
+    return 0;
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
@@ -428,64 +203,22 @@ static int on_step(sd_event_source *s, uint64_t usec, void *ud)
 int bd_loop_reload(struct bd_loop *l, char **errors)
 {
     struct bd_daemon *d = l->d;
-    struct bd_config *nc = NULL;
-    char *errs = NULL;
-    uint64_t now;
     int rc;
 
     sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
                bd_loop_now_ms(l) * 1000);
-    bd_info("reloading %s", d->cfg_path);
-    rc = bd_config_load(d->cfg_path, &nc, &errs);
-    if (rc < 0) {
-        char *p = errs, *nl;
-        free(d->reload_error);
-        d->reload_error = NULL;
-        while (p && *p) {
-            nl = strchr(p, '\n');
-            if (nl)
-                *nl = '\0';
-            if (*p) {
-                bd_err("reload: %s", p);
-                if (!d->reload_error)
-                    d->reload_error = strdup(p);
-            }
-            if (!nl)
-                break;
-            *nl = '\n';
-            p = nl + 1;
-        }
-        if (!d->reload_error)
-            d->reload_error = strdup(strerror(-rc));
-        bd_err("reload failed; the previous configuration stays in force");
-        if (errors)
-            *errors = errs;
-        else
-            free(errs);
-        bd_loop_notify_status(l);
-        sd_notify(0, "READY=1");
-        return rc;
+    rc = bd_daemon_reload(d, errors);
+    if (rc == 0) {
+        if (l->ctl &&
+            bd_ctl_server_set_access(l->ctl, d->cfg->socket_group,
+                                     d->cfg->allow_readonly) < 0)
+            bd_warn("reload: cannot apply the control socket's new access");
+        arm(l, &l->tick, bd_loop_now_ms(l) + d->cfg->interval_ms, on_tick);
+        bd_loop_kick(l);
     }
-    free(errs);
-    if (nc->socket_path && d->cfg->socket_path &&
-        strcmp(nc->socket_path, d->cfg->socket_path) != 0)
-        bd_warn("reload: a new control socket path needs a restart");
-    if (l->ctl &&
-        bd_ctl_server_set_access(l->ctl, nc->socket_group,
-                                 nc->allow_readonly) < 0)
-        bd_warn("reload: cannot apply the control socket's new access");
-    bd_config_free(d->cfg);
-    d->cfg = nc;
-    free(d->reload_error);
-    d->reload_error = NULL;
-    bd_domains_apply_config(d);
-    now = bd_loop_now_ms(l);
-    arm(l, &l->tick, now + d->cfg->interval_ms, on_tick);
-    bd_info("configuration reloaded");
-    bd_loop_kick(l);
     bd_loop_notify_status(l);
     sd_notify(0, "READY=1");
-    return 0;
+    return rc;
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si,
@@ -506,6 +239,41 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si,
     return 0;
 }
 
+static uint64_t hook_now(void *ud)
+{
+    return bd_loop_now_ms(ud);
+}
+
+static void hook_kick(void *ud)
+{
+    bd_loop_kick(ud);
+}
+
+static void hook_changed(void *ud)
+{
+    bd_loop_notify_status(ud);
+}
+
+static int hook_reload(void *ud, char **errors)
+{
+    return bd_loop_reload(ud, errors);
+}
+
+static void hook_reserve_done(void *ud, void *waiter,
+                              const struct bd_ctl_reserve_result *r)
+{
+    (void)ud;
+    bd_ctl_reserve_finish(waiter, r);
+}
+
+static const struct bd_daemon_hooks loop_hooks = {
+    .now_ms = hook_now,
+    .kick = hook_kick,
+    .changed = hook_changed,
+    .reload = hook_reload,
+    .reserve_done = hook_reserve_done,
+};
+
 static void ctl_log(void *ud, int prio, const char *msg)
 {
     (void)ud;
@@ -522,7 +290,9 @@ int bd_loop_init(struct bd_loop *l, struct bd_daemon *d, const char *host_spec)
     memset(l, 0, sizeof(*l));
     l->d = d;
     l->host_spec = host_spec;
-    d->loop = l;
+    d->hooks = &loop_hooks;
+    d->hooks_ud = l;
+    d->host_spec = host_spec;
     r = sd_event_default(&l->ev);
     if (r < 0)
         return r;
@@ -569,7 +339,7 @@ int bd_loop_init(struct bd_loop *l, struct bd_daemon *d, const char *host_spec)
         ops.log = ctl_log;
         r = bd_ctl_server_new(l->ev, d->cfg->socket_path,
                               d->cfg->socket_group, d->cfg->allow_readonly,
-                              &ops, l, &l->ctl);
+                              &ops, d, &l->ctl);
         if (r < 0) {
             bd_err("cannot serve the control socket %s: %s",
                    d->cfg->socket_path, strerror(-r));
@@ -585,8 +355,8 @@ int bd_loop_run(struct bd_loop *l)
 {
     int r = sd_event_loop(l->ev);
 
-    bd_res_finish_all(l, "balloond is stopping");
-    if (l->d->state_dirty && l->d->cfg->state_path)
+    bd_res_finish_all(l->d, "balloond is stopping");
+    if (l->d->state_dirty && l->d->cfg->state_path && !l->d->dry_run)
         bd_state_save(l->d, l->d->cfg->state_path, bd_loop_now_ms(l));
     return r < 0 ? 1 : r;
 }

@@ -4,9 +4,9 @@
  * Design: loop.c owns the sd-event sources (xenstore watch fd or the
  * simulator's step timer, the policy tick, a rate-limited "kick" for
  * plans that should not wait for the tick, signals, the control socket)
- * and the cycle they all lead to: scan, read dirty guest reports, plan,
- * write, persist, report.  handlers.c answers the control socket with the
- * same functions.
+ * and the one cycle they all lead to, bd_cycle() (cycle.c).  It gives the
+ * daemon its hooks (clock, kick, reservation replies); handlers.c answers
+ * the control socket with the daemon alone.
  */
 #ifndef BD_LOOP_H
 #define BD_LOOP_H
@@ -18,6 +18,7 @@
 
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/handlers.h"
 
 struct bd_loop {
     sd_event *ev;
@@ -50,14 +51,5 @@ int bd_loop_reload(struct bd_loop *l, char **errors);
 /* Send STATUS= with the current summary. */
 void bd_loop_notify_status(struct bd_loop *l);
 
-/* Reservations (loop.c). */
-int bd_res_add(struct bd_loop *l, uint64_t kib, uint64_t timeout_ms,
-               struct bd_ctl_pending *p, char *err, size_t errlen);
-int bd_res_release(struct bd_loop *l, uint64_t id, uint64_t *kib);
-void bd_res_abandon(struct bd_loop *l, struct bd_ctl_pending *p);
-void bd_res_finish_all(struct bd_loop *l, const char *why);
-
-/* handlers.c */
-extern const struct bd_ctl_ops bd_handlers;
 
 #endif /* BD_LOOP_H */

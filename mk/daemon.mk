@@ -5,10 +5,13 @@
 # sim.mk is included after this file, so its SIM_SRCS is not set yet here.
 DAEMON_SIM_SRCS := sim/sim.c sim/scenario.c sim/report.c agent/report.c
 DAEMON_CORE_SRCS := daemon/log.c daemon/guest_stats.c daemon/domains.c \
-                    daemon/actuate.c daemon/state.c daemon/metrics.c \
+                    daemon/actuate.c daemon/decide.c daemon/reserve.c \
+                    daemon/cycle.c daemon/state.c daemon/metrics.c \
                     daemon/config.c daemon/policy.c common/size.c
+# The daemon on the simulated host in virtual time (tests, bench, demo).
+DAEMON_SIMRUN_SRCS := daemon/simrun.c daemon/host_sim.c $(DAEMON_SIM_SRCS)
 DAEMON_SRCS := $(DAEMON_CORE_SRCS) daemon/xlconf.c daemon/host.c \
-               daemon/host_xen.c daemon/host_sim.c $(DAEMON_SIM_SRCS) \
+               daemon/host_xen.c $(DAEMON_SIMRUN_SRCS) \
                daemon/loop.c daemon/handlers.c daemon/control.c \
                common/proto.c daemon/main.c
 XLUTIL_LIBS := $(call pc_libs,xlutil)
@@ -23,10 +26,13 @@ daemon: $(BUILDDIR)/daemon/balloond
 
 TESTS += $(BUILDDIR)/tests/test_guest_stats $(BUILDDIR)/tests/test_actuate \
          $(BUILDDIR)/tests/test_state $(BUILDDIR)/tests/test_daemon_xlconf \
-         $(BUILDDIR)/tests/test_daemon_metrics
+         $(BUILDDIR)/tests/test_daemon_metrics $(BUILDDIR)/tests/test_decide \
+         $(BUILDDIR)/tests/test_handlers
+$(eval $(call LINK,$(BUILDDIR)/tests/test_decide,$(call obj,tests/test_decide.c daemon/decide.c daemon/policy.c),$(CMOCKA_LIBS)))
+$(eval $(call LINK,$(BUILDDIR)/tests/test_handlers,$(call obj,tests/test_handlers.c tests/fake_host.c daemon/handlers.c daemon/control.c common/proto.c $(DAEMON_CORE_SRCS)),$(YAJL_LIBS) $(SYSTEMD_LIBS) $(INIH_LIBS) $(CMOCKA_LIBS) -lm))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_guest_stats,$(call obj,tests/test_guest_stats.c daemon/guest_stats.c),$(CMOCKA_LIBS)))
-$(eval $(call LINK,$(BUILDDIR)/tests/test_actuate,$(call obj,tests/test_actuate.c tests/fake_host.c $(DAEMON_CORE_SRCS) daemon/host_sim.c $(DAEMON_SIM_SRCS)),$(INIH_LIBS) $(CMOCKA_LIBS) -lm))
-$(eval $(call LINK,$(BUILDDIR)/tests/test_state,$(call obj,tests/test_state.c tests/fake_host.c $(DAEMON_CORE_SRCS) daemon/host_sim.c $(DAEMON_SIM_SRCS)),$(INIH_LIBS) $(CMOCKA_LIBS) -lm))
+$(eval $(call LINK,$(BUILDDIR)/tests/test_actuate,$(call obj,tests/test_actuate.c tests/fake_host.c $(DAEMON_CORE_SRCS) $(DAEMON_SIMRUN_SRCS)),$(INIH_LIBS) $(CMOCKA_LIBS) -lm))
+$(eval $(call LINK,$(BUILDDIR)/tests/test_state,$(call obj,tests/test_state.c tests/fake_host.c $(DAEMON_CORE_SRCS) $(DAEMON_SIMRUN_SRCS)),$(INIH_LIBS) $(CMOCKA_LIBS) -lm))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_daemon_metrics,$(call obj,tests/test_daemon_metrics.c tests/fake_host.c $(DAEMON_CORE_SRCS)),$(INIH_LIBS) $(CMOCKA_LIBS) -lm))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_daemon_xlconf,$(call obj,tests/test_daemon_xlconf.c daemon/xlconf.c daemon/log.c),$(XLUTIL_LIBS) $(CMOCKA_LIBS)))
 

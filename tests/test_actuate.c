@@ -397,6 +397,40 @@ static void test_rebalance_tight_host(void **state)
     assert_true(fake_dom(c->fh, 2)->current_kib > 1 * G); /* b grew */
 }
 
+/* A balloon that never moves: the policy marks the domain stuck and, after
+ * stuck-retry, asks for the same target again; the one cycle must really
+ * write it again (the guest's driver may have missed the first write). */
+static void test_stuck_retry_is_written(void **state)
+{
+    struct ctx *c = *state;
+    uint64_t t, next = 0, first = 0;
+    size_t writes_a = 0, retries = 0;
+    bool kick = false;
+
+    c->fh->phys.free_kib = 2 * G;
+    c->fh->writes_take_effect = false; /* a's balloon is stuck */
+    for (t = NOW; t < NOW + 12 * 60 * 1000; t += 5000) {
+        /* a: 2G held, uses 200M, reports every 5 s */
+        fake_report(c->fh, 1, 2 * G, 2 * G - 200 * M, t / 1000);
+        fake_report(c->fh, 2, 1 * G, 512 * M, t / 1000);
+        assert_int_equal(bd_daemon_drain(&c->d, t, &kick, &next), 0);
+        assert_int_equal(bd_cycle(&c->d, t, NULL), 0);
+    }
+    for (size_t i = 0; i < c->fh->n_writes; i++) {
+        if (c->fh->writes[i].domid != 1)
+            continue;
+        if (writes_a++ == 0)
+            first = c->fh->writes[i].kib;
+        else if (c->fh->writes[i].kib == first)
+            retries++;
+    }
+    assert_true(first > 0 && first < 2 * G);
+    assert_int_equal(bd_domain_find(&c->d, 1)->dec.state, BD_STATE_STUCK);
+    /* 12 minutes: retried after 5 and 10 minutes, no more. */
+    assert_true(retries >= 1);
+    assert_true(retries <= 2);
+}
+
 /* Right after a (re)start there is no history: no policy shrink is
  * written unless the host needs the memory now. */
 static void test_startup_defers_shrinks(void **state)
@@ -538,6 +572,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_garbage_report, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rebalance_tight_host, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_stuck_retry_is_written, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_startup_defers_shrinks, setup,
                                         teardown),

@@ -29,7 +29,6 @@
 #define M (UINT64_C(1024))
 #define G (UINT64_C(1024) * 1024)
 
-struct bd_sim *bd_host_sim_model(struct bd_host *h);
 
 static char dir[64];
 static char path[128];
@@ -268,11 +267,11 @@ static void test_save_failure_keeps_old(void **state)
     fake_host_free(fh);
 }
 
-/* One daemon cycle, as loop.c runs it. */
+/* The model steps, its events are drained, the one cycle runs. */
 static size_t cycle(struct bd_daemon *d, struct bd_host *h, uint64_t now)
 {
-    struct bd_host_event ev;
     bool kick = false;
+    uint64_t next = 0;
     struct bd_sim *sim = bd_host_sim_model(h);
     struct bd_sim_stats st0, st;
     size_t writes = 0, n = bd_sim_count(sim);
@@ -285,11 +284,8 @@ static size_t cycle(struct bd_daemon *d, struct bd_host *h, uint64_t now)
         before[i] = st0.target_changes;
     }
     assert_int_equal(h->ops->step(h, now), 0);
-    while (h->ops->next_event(h, &ev) == 0)
-        bd_domains_event(d, &ev, now, &kick);
-    bd_domains_scan(d, now);
-    bd_domains_process_dirty(d, now, &kick);
-    assert_int_equal(bd_rebalance(d, now), 0);
+    assert_int_equal(bd_daemon_drain(d, now, &kick, &next), 0);
+    assert_int_equal(bd_cycle(d, now, NULL), 0);
     for (size_t i = 0; i < n && i < 64; i++) {
         struct bd_sim_dominfo di;
         bd_sim_dominfo_at(sim, i, &di);

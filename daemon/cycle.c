@@ -1,0 +1,162 @@
+/*
+ * cycle.c - the one rebalance cycle, and what feeds it.
+ *
+ * Design: everything balloond does to the host happens in bd_cycle():
+ * scan the domain table, read the reports that are due, expire holds,
+ * plan (policy.c), write targets (actuate.c), move reservations on
+ * (reserve.c), then save the state file and the metrics file.  It knows
+ * no event loop: loop.c calls it from sd-event (tick, kick, reservation
+ * poll), handlers.c after a change so that `balloonctl set` returns with
+ * the target written, simrun.c from virtual time for the simulator tests
+ * and the benchmark.  bd_daemon_drain() turns host watch events into
+ * marks (domain table stale, report dirty) between cycles; it never plans.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/daemon.h"
+
+/* Events drained at most per call: the fd stays readable and the loop
+ * comes back, so one flooding guest cannot starve the others. */
+#define BD_DRAIN_MAX 4096
+
+uint64_t bd_daemon_now_ms(const struct bd_daemon *d)
+{
+    if (d->hooks && d->hooks->now_ms)
+        return d->hooks->now_ms(d->hooks_ud);
+    return 0;
+}
+
+int bd_daemon_drain(struct bd_daemon *d, uint64_t now_ms, bool *kick,
+                    uint64_t *dirty_next_ms)
+{
+    struct bd_host *h = d->host;
+    struct bd_host_event ev;
+    int n = 0, rc = 0;
+
+    while (n++ < BD_DRAIN_MAX && (rc = h->ops->next_event(h, &ev)) == 0)
+        bd_domains_event(d, &ev, now_ms, kick);
+    *dirty_next_ms = bd_domains_process_dirty(d, now_ms, kick);
+    if (d->rescan_needed)
+        *kick = true;
+    return rc < 0 && rc != -EAGAIN ? rc : 0;
+}
+
+/* A file the cycle writes: count every failure, log only changes. */
+static void file_result(struct bd_daemon *d, int rc, int *last_rc,
+                        const char *what, const char *path)
+{
+    if (rc < 0) {
+        d->cnt.errors++;
+        if (rc != *last_rc)
+            bd_err("cannot write %s %s: %s", what, path, strerror(-rc));
+    } else if (*last_rc < 0) {
+        bd_info("%s %s written again", what, path);
+    }
+    *last_rc = rc;
+}
+
+static void persist(struct bd_daemon *d, uint64_t now_ms)
+{
+    int rc;
+
+    if (d->state_dirty && d->cfg->state_path && !d->dry_run) {
+        rc = bd_state_save(d, d->cfg->state_path, now_ms);
+        file_result(d, rc, &d->state_last_rc, "state file",
+                    d->cfg->state_path);
+        if (rc == 0)
+            d->state_dirty = false;
+    }
+    if (d->cfg->metrics_path) {
+        rc = bd_metrics_write_file(d, d->cfg->metrics_path);
+        file_result(d, rc, &d->metrics_last_rc, "metrics file",
+                    d->cfg->metrics_path);
+    }
+}
+
+int bd_cycle(struct bd_daemon *d, uint64_t now_ms,
+             struct bd_cycle_result *out)
+{
+    struct bd_cycle_result res;
+    uint64_t writes0 = d->cnt.target_writes;
+    bool kick = false, first = !d->have_phys;
+    int rc;
+
+    memset(&res, 0, sizeof(res));
+    rc = bd_domains_scan(d, now_ms);
+    /* State entries apply to the domains of the first scan only. */
+    if (rc == 0 && first)
+        bd_state_pending_drop(d);
+    res.dirty_next_ms = bd_domains_process_dirty(d, now_ms, &kick);
+    if (rc == 0) {
+        rc = bd_rebalance(d, now_ms);
+        if (rc == -EAGAIN)
+            rc = 0;
+    }
+    res.res_waiting = bd_res_progress(d, now_ms);
+    persist(d, now_ms);
+    res.writes = (size_t)(d->cnt.target_writes - writes0);
+    if (out)
+        *out = res;
+    return rc;
+}
+
+/* The first line of a parse error list into d->reload_error; every line
+ * logged. */
+static void reload_errors(struct bd_daemon *d, char *errs, int rc)
+{
+    char *p = errs, *nl;
+
+    free(d->reload_error);
+    d->reload_error = NULL;
+    while (p && *p) {
+        nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        if (*p) {
+            bd_err("reload: %s", p);
+            if (!d->reload_error)
+                d->reload_error = strdup(p);
+        }
+        if (!nl)
+            break;
+        *nl = '\n';
+        p = nl + 1;
+    }
+    if (!d->reload_error)
+        d->reload_error = strdup(strerror(-rc));
+    d->cnt.errors++;
+    bd_err("reload failed; the previous configuration stays in force");
+}
+
+int bd_daemon_reload(struct bd_daemon *d, char **errors)
+{
+    struct bd_config *nc = NULL;
+    char *errs = NULL;
+    int rc;
+
+    bd_info("reloading %s", d->cfg_path);
+    rc = bd_config_load(d->cfg_path, &nc, &errs);
+    if (rc < 0) {
+        reload_errors(d, errs, rc);
+        if (errors)
+            *errors = errs;
+        else
+            free(errs);
+        return rc;
+    }
+    free(errs);
+    if (nc->socket_path && d->cfg->socket_path &&
+        strcmp(nc->socket_path, d->cfg->socket_path) != 0)
+        bd_warn("reload: a new control socket path needs a restart");
+    bd_config_free(d->cfg);
+    d->cfg = nc;
+    free(d->reload_error);
+    d->reload_error = NULL;
+    bd_domains_apply_config(d);
+    bd_info("configuration reloaded");
+    return 0;
+}

@@ -1,0 +1,232 @@
+/*
+ * reserve.c - reservations: `balloonctl reserve SIZE` frees host memory and
+ * holds it (for a domain about to be created), `release` gives it back.
+ *
+ * Design: a reservation is memory the plan keeps free on top of the
+ * configured reserve (bd_reserved_effective_kib() goes into the plan's
+ * host input).  It waits until free memory covers it, in request order,
+ * then is granted and held for reserve-hold; a new domain that claims
+ * memory (xl's claim_mode) uses it up (bd_res_consume()).  Admission is the
+ * pure bd_admit_reserve() (decide.h).  The reply to the waiting client goes
+ * out through the driver's hooks->reserve_done, so this file knows nothing
+ * of sockets or event loops; bd_cycle() calls bd_res_progress().
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/size.h"
+#include "daemon/daemon.h"
+
+uint64_t bd_reserved_kib(const struct bd_daemon *d)
+{
+    uint64_t sum = 0;
+
+    for (size_t i = 0; i < d->n_res; i++)
+        sum += d->res[i].kib;
+    return sum;
+}
+
+uint64_t bd_reserved_effective_kib(const struct bd_daemon *d)
+{
+    /* A domain being built claims its memory (xl's claim_mode): that is
+     * the reservation being used, not more memory to free. */
+    return bd_sub0(bd_reserved_kib(d), d->phys.outstanding_kib);
+}
+
+static void res_remove(struct bd_daemon *d, size_t i)
+{
+    d->res[i] = d->res[--d->n_res];
+}
+
+void bd_res_consume(struct bd_daemon *d, uint64_t kib)
+{
+    for (size_t i = 0; i < d->n_res && kib > 0;) {
+        struct bd_reservation *r = &d->res[i];
+        uint64_t take;
+
+        if (!r->granted) {
+            i++;
+            continue;
+        }
+        take = kib < r->kib ? kib : r->kib;
+        r->kib -= take;
+        kib -= take;
+        if (r->kib == 0) {
+            bd_info("reservation %" PRIu64 " taken by a new domain", r->id);
+            res_remove(d, i);
+            continue;
+        }
+        i++;
+    }
+}
+
+static void res_finish(struct bd_daemon *d, struct bd_reservation *r, bool ok,
+                       uint64_t achieved_kib, const char *err)
+{
+    struct bd_ctl_reserve_result out;
+
+    if (!r->waiter)
+        return;
+    memset(&out, 0, sizeof(out));
+    out.ok = ok;
+    out.id = r->id;
+    out.kib = r->kib;
+    out.achieved_kib = achieved_kib;
+    out.hold_ms = ok ? d->cfg->reserve_hold_ms : 0;
+    if (err)
+        snprintf(out.error, sizeof(out.error), "%s", err);
+    if (d->hooks && d->hooks->reserve_done)
+        d->hooks->reserve_done(d->hooks_ud, r->waiter, &out);
+    r->waiter = NULL;
+}
+
+/* What could be freed at best: free memory plus every automatically
+ * managed domain's memory above its min. */
+static uint64_t freeable_kib(const struct bd_daemon *d)
+{
+    uint64_t can = bd_free_unclaimed_kib(d->phys.free_kib,
+                                         d->phys.outstanding_kib);
+
+    for (size_t i = 0; i < d->n_doms; i++) {
+        const struct bd_domain *dom = d->doms[i];
+        if (!bd_domain_plannable(d, dom) ||
+            dom->limits.mode != BD_MODE_AUTO || dom->pin_kib || dom->hold_kib)
+            continue;
+        can += bd_sub0(dom->current_kib, dom->limits.min_kib);
+    }
+    return can;
+}
+
+int bd_res_add(struct bd_daemon *d, uint64_t kib, uint64_t timeout_ms,
+               void *waiter, uint64_t now_ms, char *err, size_t errlen)
+{
+    struct bd_policy_params pp;
+    struct bd_reservation *r;
+    uint64_t can;
+    char a[32], b[32];
+
+    if (d->n_res >= BD_MAX_RESERVATIONS) {
+        snprintf(err, errlen, "too many reservations (%d); release one first",
+                 BD_MAX_RESERVATIONS);
+        return -EBUSY;
+    }
+    bd_policy_params_now(d, &pp);
+    if (bd_admit_reserve(kib, freeable_kib(d),
+                         pp.reserve_kib + bd_reserved_kib(d), &can) < 0) {
+        snprintf(err, errlen,
+                 "cannot free %s: at most %s can be freed without going "
+                 "below domain minimums or the host reserve",
+                 bd_format_kib(kib, a, sizeof(a)),
+                 bd_format_kib(can, b, sizeof(b)));
+        return -ENOSPC;
+    }
+    r = &d->res[d->n_res++];
+    memset(r, 0, sizeof(*r));
+    r->id = d->next_res_id++;
+    r->kib = kib;
+    r->expires_ms = now_ms + timeout_ms;
+    r->waiter = waiter;
+    bd_info("reservation %" PRIu64 ": %s requested", r->id,
+            bd_format_kib(kib, a, sizeof(a)));
+    return 0;
+}
+
+/* One waiting reservation: granted when free memory covers it on top of
+ * what is already needed, failed when its time is up.  Returns true when
+ * it was removed. */
+static bool res_wait_step(struct bd_daemon *d, size_t i, uint64_t free_kib,
+                          uint64_t *need_kib, bool *waiting, uint64_t now_ms)
+{
+    struct bd_reservation *r = &d->res[i];
+    char a[32], b[32], msg[160];
+
+    if (free_kib >= *need_kib + r->kib) {
+        *need_kib += r->kib;
+        r->granted = true;
+        r->expires_ms = now_ms + d->cfg->reserve_hold_ms;
+        bd_info("reservation %" PRIu64 ": %s free and held", r->id,
+                bd_format_kib(r->kib, a, sizeof(a)));
+        res_finish(d, r, true, r->kib, NULL);
+        return false;
+    }
+    if (now_ms >= r->expires_ms) {
+        uint64_t got = bd_sub0(free_kib, *need_kib);
+        snprintf(msg, sizeof(msg), "timed out: only %s of %s could be freed",
+                 bd_format_kib(got, a, sizeof(a)),
+                 bd_format_kib(r->kib, b, sizeof(b)));
+        bd_notice("reservation %" PRIu64 " %s", r->id, msg);
+        res_finish(d, r, false, got, msg);
+        res_remove(d, i);
+        return true;
+    }
+    /* Later requests wait behind this one. */
+    *need_kib += r->kib;
+    *waiting = true;
+    return false;
+}
+
+bool bd_res_progress(struct bd_daemon *d, uint64_t now_ms)
+{
+    struct bd_policy_params p;
+    uint64_t need, fr;
+    bool waiting = false;
+    char a[32];
+
+    bd_policy_params_now(d, &p);
+    fr = bd_free_unclaimed_kib(d->phys.free_kib, d->phys.outstanding_kib);
+    need = p.reserve_kib;
+    /* Granted ones first: their memory is already counted as taken. */
+    for (size_t i = 0; i < d->n_res; i++)
+        if (d->res[i].granted)
+            need += d->res[i].kib;
+    for (size_t i = 0; i < d->n_res;) {
+        struct bd_reservation *r = &d->res[i];
+
+        if (!r->granted) {
+            if (!res_wait_step(d, i, fr, &need, &waiting, now_ms))
+                i++;
+            continue;
+        }
+        if (now_ms >= r->expires_ms) {
+            bd_info("reservation %" PRIu64 " (%s) expired", r->id,
+                    bd_format_kib(r->kib, a, sizeof(a)));
+            res_remove(d, i);
+            continue;
+        }
+        i++;
+    }
+    return waiting;
+}
+
+int bd_res_release(struct bd_daemon *d, uint64_t id, uint64_t *kib)
+{
+    for (size_t i = 0; i < d->n_res; i++)
+        if (d->res[i].id == id) {
+            if (!d->res[i].granted)
+                return -EBUSY;
+            *kib = d->res[i].kib;
+            res_remove(d, i);
+            bd_info("reservation %" PRIu64 " released", id);
+            return 0;
+        }
+    return -ENOENT;
+}
+
+void bd_res_abandon(struct bd_daemon *d, void *waiter)
+{
+    for (size_t i = 0; i < d->n_res; i++)
+        if (d->res[i].waiter == waiter && !d->res[i].granted) {
+            res_finish(d, &d->res[i], false, 0, "client went away");
+            res_remove(d, i);
+            return;
+        }
+}
+
+void bd_res_finish_all(struct bd_daemon *d, const char *why)
+{
+    for (size_t i = 0; i < d->n_res; i++)
+        res_finish(d, &d->res[i], false, 0, why);
+    d->n_res = 0;
+}

@@ -1,0 +1,246 @@
+/*
+ * test_handlers.c - the control socket's answers (daemon/handlers.c) on a
+ * fake host, without an event loop.
+ *
+ * The handlers take the daemon as userdata and run the one cycle after a
+ * change.  These cases hold them to: a domain destroyed between two scans
+ * is never used after it was freed (set, auto, limits; run under ASan), a
+ * change is written to the host before the reply, set is admitted by the
+ * shared rule (limits, free memory above the reserve), and a reservation
+ * is finished through the daemon's hook.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "daemon/daemon.h"
+#include "daemon/handlers.h"
+#include "tests/fake_host.h"
+
+#define M (UINT64_C(1024))
+#define G (UINT64_C(1024) * 1024)
+
+struct ctx {
+    struct fake_host *fh;
+    struct bd_config *cfg;
+    struct bd_daemon d;
+    uint64_t now_ms;
+    int reserve_done;
+    struct bd_ctl_reserve_result res;
+    struct bd_ctl_call call;
+};
+
+static uint64_t t_now(void *ud)
+{
+    return ((struct ctx *)ud)->now_ms;
+}
+
+static void t_reserve_done(void *ud, void *waiter,
+                           const struct bd_ctl_reserve_result *r)
+{
+    struct ctx *c = ud;
+
+    (void)waiter;
+    c->reserve_done++;
+    c->res = *r;
+}
+
+static const struct bd_daemon_hooks hooks = {
+    .now_ms = t_now,
+    .reserve_done = t_reserve_done,
+};
+
+static int setup(void **state)
+{
+    struct ctx *c = calloc(1, sizeof(*c));
+
+    assert_non_null(c);
+    c->fh = fake_host_new(8 * G, 2 * G);
+    c->cfg = calloc(1, sizeof(*c->cfg));
+    assert_int_equal(bd_config_init(c->cfg), 0);
+    free(c->cfg->state_path);
+    c->cfg->state_path = NULL;
+    c->cfg->reserve.is_pct = false;
+    c->cfg->reserve.kib = 256 * M;
+    bd_daemon_init(&c->d, c->cfg, &c->fh->h);
+    c->d.hooks = &hooks;
+    c->d.hooks_ud = c;
+    c->now_ms = 3600 * 1000; /* long after start: no start-up rule */
+    bd_log_level = getenv("BD_TEST_VERBOSE") ? 7 : 2;
+    fake_add(c->fh, 1, "a", 2 * G, 4 * G);
+    fake_add(c->fh, 2, "b", 1 * G, 4 * G);
+    assert_int_equal(bd_cycle(&c->d, c->now_ms, NULL), 0);
+    *state = c;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct ctx *c = *state;
+
+    bd_daemon_dispose(&c->d);
+    bd_config_free(c->cfg);
+    fake_host_free(c->fh);
+    free(c);
+    return 0;
+}
+
+/* A fresh call as control.c prepares it: reply map open. */
+static struct bd_ctl_call *call_new(struct ctx *c)
+{
+    memset(&c->call, 0, sizeof(c->call));
+    c->call.userdata = &c->d;
+    c->call.g = yajl_gen_alloc(NULL);
+    assert_non_null(c->call.g);
+    assert_int_equal(yajl_gen_map_open(c->call.g), yajl_gen_status_ok);
+    return &c->call;
+}
+
+/* The reply so far, as text (valid until call_free). */
+static const char *reply_text(struct bd_ctl_call *call)
+{
+    const unsigned char *buf;
+    size_t len;
+
+    assert_int_equal(yajl_gen_get_buf(call->g, &buf, &len),
+                     yajl_gen_status_ok);
+    return (const char *)buf;
+}
+
+static void call_free(struct bd_ctl_call *call)
+{
+    yajl_gen_free(call->g);
+    call->g = NULL;
+}
+
+static struct bd_ctl_domref by_id(uint32_t domid)
+{
+    struct bd_ctl_domref r;
+
+    memset(&r, 0, sizeof(r));
+    r.by_id = true;
+    r.domid = domid;
+    return r;
+}
+
+static void test_set_domain_destroyed(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_domref ref = by_id(1);
+    struct bd_ctl_call *call = call_new(c);
+    int rc;
+
+    /* xl destroy: gone from the host, still in balloond's table. */
+    fake_dom(c->fh, 1)->exists = false;
+    rc = bd_handlers.set(call, &ref, 1 * G);
+    assert_int_equal(rc, -ENOENT);
+    assert_non_null(strstr(call->error, "no domain"));
+    assert_null(bd_domain_find(&c->d, 1));
+    assert_int_equal(c->fh->n_writes, 0);
+    call_free(call);
+}
+
+static void test_auto_domain_destroyed(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_domref ref = by_id(1);
+    struct bd_ctl_call *call = call_new(c);
+
+    bd_domain_find(&c->d, 1)->pin_kib = 1 * G;
+    fake_dom(c->fh, 1)->exists = false;
+    assert_int_equal(bd_handlers.auto_(call, &ref), -ENOENT);
+    assert_non_null(strstr(call->error, "went away"));
+    call_free(call);
+}
+
+static void test_limits_domain_destroyed(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_limits_args a;
+    struct bd_ctl_call *call = call_new(c);
+
+    memset(&a, 0, sizeof(a));
+    a.domain = by_id(2);
+    a.has_weight = true;
+    a.weight = 200;
+    fake_dom(c->fh, 2)->exists = false;
+    assert_int_equal(bd_handlers.limits(call, &a), -ENOENT);
+    assert_non_null(strstr(call->error, "went away"));
+    call_free(call);
+}
+
+static void test_set_writes_before_reply(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_domref ref = by_id(1);
+    struct bd_ctl_call *call = call_new(c);
+
+    assert_int_equal(bd_handlers.set(call, &ref, 1536 * M), 0);
+    assert_int_equal(c->fh->n_writes, 1);
+    assert_int_equal(c->fh->writes[0].domid, 1);
+    assert_int_equal(c->fh->writes[0].kib, 1536 * M);
+    assert_non_null(strstr(reply_text(call), "\"pinned\""));
+    assert_int_equal(bd_domain_find(&c->d, 1)->pin_kib, 1536 * M);
+    call_free(call);
+}
+
+static void test_set_admission(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_domref ref = by_id(2);
+    struct bd_ctl_call *call = call_new(c);
+
+    /* 2G free, 256M reserve: b (1G) cannot take 3G more. */
+    assert_int_equal(bd_handlers.set(call, &ref, 4 * G), -ENOSPC);
+    assert_non_null(strstr(call->error, "more than is free"));
+    call_free(call);
+    call = call_new(c);
+    assert_int_equal(bd_handlers.set(call, &ref, 5 * G), -ERANGE);
+    assert_non_null(strstr(call->error, "outside"));
+    assert_int_equal(c->fh->n_writes, 0);
+    call_free(call);
+}
+
+static void test_reserve_finishes_through_hook(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_call *call = call_new(c);
+    int waiter;
+
+    /* 1G of the 2G free is there already: granted by the next cycle. */
+    assert_int_equal(bd_handlers.reserve(call, 1 * G, 10000,
+                                         (struct bd_ctl_pending *)&waiter),
+                     0);
+    assert_int_equal(c->reserve_done, 0);
+    c->now_ms += 1000;
+    assert_int_equal(bd_cycle(&c->d, c->now_ms, NULL), 0);
+    assert_int_equal(c->reserve_done, 1);
+    assert_true(c->res.ok);
+    assert_int_equal(c->res.kib, 1 * G);
+    call_free(call);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_set_domain_destroyed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_auto_domain_destroyed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_limits_domain_destroyed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_set_writes_before_reply, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_set_admission, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reserve_finishes_through_hook,
+                                        setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
