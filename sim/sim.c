@@ -21,6 +21,10 @@
 #define MIB 1024ULL
 #define DEFAULT_SPEED_KIB_S (200 * MIB)
 #define NOISE_BUCKET_MS 60000
+/* A guest whose kernel holds memory outside MemTotal keeps at least this
+ * much MemTotal: its balloon driver fails to take the last pages (the
+ * kernel's own free reserve) rather than leave it nothing. */
+#define KERNEL_FREE_KIB (16 * MIB)
 
 uint64_t bd_sim_linux_overhead_kib(uint64_t static_max_kib)
 {
@@ -357,6 +361,9 @@ int bd_sim_step(struct bd_sim *sim, uint64_t dt_ms)
             continue;
         if (g->cfg.behaviour == BD_SIM_REFUSE_FLOOR && lb < g->cfg.floor_kib)
             lb = g->cfg.floor_kib;
+        /* the balloon cannot take what the kernel holds for itself */
+        if (g->cfg.overhead_kib && lb < g->cfg.overhead_kib + KERNEL_FREE_KIB)
+            lb = g->cfg.overhead_kib + KERNEL_FREE_KIB;
         if (g->current_kib <= lb)
             continue;
         mv = speed_kib(g, dt_ms);

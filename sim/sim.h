@@ -138,7 +138,8 @@ struct bd_sim_guest_cfg {
     bool has_psi;         /* reports PSI (default true via _cfg_init) */
     uint64_t overhead_kib; /* held by the guest's kernel outside MemTotal
                               (memmap, image): MemTotal = current - this,
-                              and only MemTotal can hold its demand */
+                              and only MemTotal can hold its demand; its
+                              balloon never shrinks it below this + 16 MiB */
     enum bd_sim_behaviour behaviour;
     struct bd_sim_demand demand;
 };

@@ -320,6 +320,27 @@ static void test_report_qubes(void **state)
     }
 }
 
+/* A guest's balloon never takes what its kernel holds: below overhead +
+ * 16 MiB its MemTotal would be nothing (and its report invalid). */
+static void test_kernel_floor(void **state)
+{
+    const uint64_t oh = 4 * GIB / 64 + 16 * MIB;
+    struct bd_host *h = one_guest(BD_SIM_REP_AGENT, 100 * MIB, 2 * GIB);
+    struct bd_sim *sim = bd_host_sim_model(h);
+    struct bd_sim_dominfo di;
+    struct bd_guest_stats st;
+    (void)state;
+
+    assert_int_equal(bd_sim_set_target(sim, 1, 128 * MIB), 0);
+    for (uint64_t t = 1000; t <= 30000; t += 1000)
+        assert_int_equal(h->ops->step(h, t), 0);
+    assert_int_equal(bd_sim_dominfo(sim, 1, &di), 0);
+    assert_int_equal(di.current_kib, oh + 16 * MIB);
+    assert_int_equal(read_report(h, &st), 0);
+    assert_int_equal(st.total_kib, 16 * MIB);
+    h->ops->destroy(h);
+}
+
 /* ---- the v2 bench ----------------------------------------------------- */
 
 static void test_model(void **state)
@@ -371,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_report_agent),
         cmocka_unit_test(test_report_xenserver),
         cmocka_unit_test(test_report_qubes),
+        cmocka_unit_test(test_kernel_floor),
         cmocka_unit_test(test_model),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
