@@ -331,7 +331,7 @@ static void test_kernel_floor(void **state)
     struct bd_guest_stats st;
     (void)state;
 
-    assert_int_equal(bd_sim_set_target(sim, 1, 128 * MIB), 0);
+    assert_int_equal(bd_sim_set_target(sim, 1, 64 * MIB), 0);
     for (uint64_t t = 1000; t <= 30000; t += 1000)
         assert_int_equal(h->ops->step(h, t), 0);
     assert_int_equal(bd_sim_dominfo(sim, 1, &di), 0);
