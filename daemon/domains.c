@@ -72,8 +72,8 @@ int bd_daemon_init(struct bd_daemon *d, struct bd_config *cfg,
  * report.
  */
 static const char *const watched_keys[] = {
-    BD_XS_TARGET,         BD_XS_STATIC_MAX,      BD_XS_QUBES_MEMINFO,
-    BD_XS_AGENT_SEQ,      BD_XS_XE_MEMINFO_TOTAL, BD_XS_XE_MEMINFO_FREE,
+    BD_XS_TARGET,    BD_XS_STATIC_MAX,       BD_XS_QUBES_MEMINFO,
+    BD_XS_AGENT_SEQ, BD_XS_XE_MEMINFO_TOTAL, BD_XS_XE_MEMINFO_FREE,
 };
 #define N_WATCHED (sizeof(watched_keys) / sizeof(watched_keys[0]))
 
