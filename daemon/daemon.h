@@ -187,6 +187,9 @@ struct bd_domain *bd_domain_by_name(struct bd_daemon *d, const char *name);
  * "--incoming" / "--migratedaway" suffix (into buf, or name itself when
  * it has none or buf is too small).  Pure. */
 const char *bd_domain_final_name(const char *name, char *buf, size_t len);
+/* Watch for domains coming and going (@introduceDomain, @releaseDomain).
+ * 0 or -errno. */
+int bd_daemon_watch_domains(struct bd_daemon *d);
 /* List domains and physinfo from the host; add/remove/watch domains. */
 int bd_domains_scan(struct bd_daemon *d, uint64_t now_ms);
 /* Recompute every domain's limits (after a reload or override change). */

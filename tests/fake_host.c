@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/xskeys.h"
 #include "tests/fake_host.h"
 
 static struct fake_host *F(struct bd_host *h)
@@ -183,8 +184,8 @@ void fake_rename(struct fake_host *fh, uint32_t domid, const char *name)
     if (!d)
         return;
     snprintf(d->name, sizeof(d->name), "%s", name);
-    fake_set_key(fh, domid, "name", name);
-    snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/name", domid);
+    fake_set_key(fh, domid, BD_XS_NAME, name);
+    snprintf(path, sizeof(path), BD_XS_DOMAIN_PREFIX "%" PRIu32 "/" BD_XS_NAME, domid);
     for (size_t i = 0; i < fh->n_watches; i++)
         if (strcmp(fh->watches[i], path) == 0)
             fake_event(fh, path);
