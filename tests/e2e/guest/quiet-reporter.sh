@@ -17,9 +17,10 @@ case $mode in
 xs) THRESH_KIB=16384 ;;
 *) THRESH_KIB=30000 ;;
 esac
-last_total=-1 last_free=-1 last_used=-1
+last_total="" last_free="" last_used=""
 
-moved() { # old new: moved by more than THRESH_KIB
+moved() { # old new: nothing written yet, or moved by more than THRESH_KIB
+    [ -n "$1" ] || return 0
     d=$(($2 - $1))
     [ ${d#-} -gt $THRESH_KIB ]
 }
@@ -33,15 +34,15 @@ while :; do
     done < /proc/meminfo
     case $mode in
     xs)
-        if moved $last_total $total; then
+        if moved "$last_total" $total; then
             xenstore-write data/meminfo_total $total && last_total=$total
         fi
-        if moved $last_free $avail; then
+        if moved "$last_free" $avail; then
             xenstore-write data/meminfo_free $avail && last_free=$avail
         fi ;;
     qubes)
         used=$((total - avail))
-        if moved $last_used $used; then
+        if moved "$last_used" $used; then
             # fails until dom0 has created the key for us
             xenstore-write memory/meminfo $used 2>/dev/null && last_used=$used
         fi ;;
