@@ -12,13 +12,13 @@
 # device model /usr/libexec/xen-qemu-system-i386 (qemu-system-xen) and the
 # libraries it links that the base lacks, SeaBIOS, and QEMU's en-us keymap
 # (libxl always passes -vnc none; without a keymap the device model
-# exits).  The guest boots from a small FAT disk with syslinux (direct
+# exits), and the VGA BIOS of the guest's emulated card.  The guest boots from a small FAT disk with syslinux (direct
 # kernel boot through fw_cfg took 157 s); overlay.sh builds that disk on
 # every run with the tools unpacked here.
 #
 # Output (in $E2E_CACHE, default tests/e2e/cache):
-#   hvm.cpio     hvmloader, the device model and its libraries, SeaBIOS,
-#                the keymap; padded to 512 bytes
+#   hvm.cpio     hvmloader, the device model and its libraries, SeaBIOS
+#                and the VGA BIOSes, the keymap; padded to 512 bytes
 #   hvm-tools/   mkfs.fat, mtools and syslinux, unpacked (build-side only)
 set -eu
 
@@ -87,7 +87,10 @@ done
 a=$tmp/all r=$tmp/root
 install -D -m 0644 "$a/usr/lib/xen-4.17/boot/hvmloader" "$r/usr/lib/xen-4.17/boot/hvmloader"
 install -D -m 0755 "$a/usr/libexec/xen-qemu-system-i386" "$r/usr/libexec/xen-qemu-system-i386"
-install -D -m 0644 "$a/usr/share/seabios/bios-256k.bin" "$r/usr/share/seabios/bios-256k.bin"
+# SeaBIOS and the VGA BIOSes (stdvga needs vgabios-stdvga.bin; Debian's
+# device model looks in /usr/share/seabios as well as /usr/share/qemu).
+mkdir -p "$r/usr/share/seabios"
+cp -a "$a/usr/share/seabios/." "$r/usr/share/seabios/"
 install -D -m 0644 "$a/usr/share/qemu/keymaps/en-us" "$r/usr/share/qemu/keymaps/en-us"
 # The libraries the device model links, resolved against the unpacked
 # packages and then the base image: those from the packages are added.

@@ -94,6 +94,8 @@ create_guest() { # name [cfg]: create from /e2e/guests/NAME.cfg, wait for init
     fi
     xl create "$_cfg" >/tmp/xl-create-$1.log 2>&1 || {
         cat /tmp/xl-create-$1.log
+        # an HVM guest's device model says why it did not start
+        tail -n 20 /var/log/xen/qemu-dm-$1.log 2>/dev/null
         return 1
     }
     if grep -q 'e2e.quiet=qubes' "$_cfg"; then
