@@ -9,7 +9,8 @@
  * xenstore's errno are translated inside the backend and nowhere else.
  *
  * Sizes are KiB.  A domain's current_kib is comparable with its
- * memory/target (for HVM guests the backend subtracts memory/videoram).
+ * memory/target: for PV, PVH and HVM guests alike, what the domain holds
+ * (an HVM guest's video RAM is inside both).
  *
  * Watches: the backend reports changes below /local/domain/N and the
  * special paths @introduceDomain / @releaseDomain as events read with
@@ -32,7 +33,7 @@
 
 struct bd_host_dom {
     uint32_t domid;
-    uint64_t current_kib;   /* pages held now (minus videoram) */
+    uint64_t current_kib;   /* pages held now */
     uint64_t hv_max_kib;    /* hypervisor maxmem */
     bool dying;
     bool shutdown;

@@ -67,11 +67,9 @@ domid() {
 }
 dom_exists() { domid "$1" >/dev/null 2>&1; }
 xs_dom() { echo "/local/domain/$(domid "$1")"; }
-# Current memory as xl list shows it (MiB), less the video RAM of an HVM
-# guest (memory/videoram), which is not part of its target: comparable
-# with memory/target, as balloond counts.
-video_mib() { _v=$(xenstore-read "$(xs_dom "$1")/memory/videoram" 2>/dev/null); echo $(( ${_v:-0} / 1024 )); }
-xl_mem_mib() { xl list "$1" 2>/dev/null | awk -v v="$(video_mib "$1")" 'NR == 2 { print $3 - v }'; }
+# Current memory as xl list shows it (MiB): comparable with memory/target,
+# for HVM guests too (their video RAM is inside both; s14 checks it).
+xl_mem_mib() { xl list "$1" 2>/dev/null | awk 'NR == 2 { print $3 }'; }
 xs_target_kib() { xenstore-read "$(xs_dom "$1")/memory/target" 2>/dev/null; }
 xs_smax_kib() { xenstore-read "$(xs_dom "$1")/memory/static-max" 2>/dev/null; }
 host_free_mib() { xl info free_memory 2>/dev/null; }
@@ -157,7 +155,7 @@ sf() {
 snap_is() { snap && [ "$(sf "$1" "$2")" = "$3" ]; }
 # xl list once, for several reads: xl_snap; xm NAME (MiB).
 xl_snap() { xl list > /tmp/xl.txt 2>/dev/null; }
-xm() { awk -v n="$1" -v v="$(video_mib "$1")" '$1 == n { print $3 - v }' /tmp/xl.txt; }
+xm() { awk -v n="$1" '$1 == n { print $3 }' /tmp/xl.txt; }
 bd_log_lines() { wc -l < "$BD_LOG" 2>/dev/null || echo 0; }
 bd_cpu_ticks() { awk '{ print $14 + $15 }' /proc/$(bd_pid)/stat 2>/dev/null; }
 # Write balloond.conf from the base with some keys replaced: KEY=VALUE...

@@ -5,9 +5,10 @@
 #   data/e2e/hog-margin-mib  grow only while MemAvailable stays above this
 #   data/e2e/flood           seconds of hostile writes to the stat keys
 #   data/e2e/hog-mib         MiB held now (written here)
-#   data/e2e/guest-target-kb the balloon driver's own target (written here
-#                            when it changed, at any command: dom0 pokes
-#                            data/e2e/poke to have it refreshed)
+#   data/e2e/guest-target-kb, guest-current-kb  the balloon driver's own
+#                            target and what it holds (written here when
+#                            they changed, at any command: dom0 pokes
+#                            data/e2e/poke to have them refreshed)
 #
 # Memory is held as 8 MiB files in a tmpfs (/hog): with no swap those pages
 # cannot be reclaimed, so the guest really uses what it is asked to.  The hog
@@ -102,9 +103,11 @@ while :; do
         rm -f /hog/c$n
         have=$((n * CHUNK))
     done
-    if read -r gt < /sys/devices/system/xen_memory/xen_memory0/target_kb 2>/dev/null &&
-       [ "$gt" != "${gt_reported:-}" ]; then
-        xenstore-write data/e2e/guest-target-kb "$gt" 2>/dev/null && gt_reported=$gt
+    xm=/sys/devices/system/xen_memory/xen_memory0
+    if read -r gt < $xm/target_kb 2>/dev/null && read -r gc < $xm/info/current_kb &&
+       [ "$gt $gc" != "${gt_reported:-}" ]; then
+        xenstore-write data/e2e/guest-target-kb "$gt" data/e2e/guest-current-kb "$gc" \
+            2>/dev/null && gt_reported="$gt $gc"
     fi
     if [ $have -ne $reported ]; then
         xenstore-write data/e2e/hog-mib $have 2>/dev/null && reported=$have
