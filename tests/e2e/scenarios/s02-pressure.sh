@@ -2,18 +2,33 @@
 # s02-pressure: a guest under memory pressure (its hog allocates and waits
 # for memory) gets a higher target within seconds and xl list shows it grew.
 # Measures the latency from the agent's report (data/balloon/seq) to the
-# target write balloond makes in answer.  Argument: the guest (g1).
-# e2e-timeout: 150
+# target write balloond makes in answer.  A guest alone on its host has
+# been given all it may have (share-spare): then spare memory stays free
+# for this scenario (share-spare = no) and the guest first shrinks to its
+# need, so that it has room to grow.  Argument: the guest (g1).
+# e2e-timeout: 180
 # e2e-needs-guests
 . /e2e/lib.sh
 G=${1:-g1}
 need_bins balloond balloonctl balloon-agent
 ensure_balloond
+restore() { hog $G 0; [ -z "${spare_off:-}" ] || { bd_conf; bctl reload >/dev/null 2>&1; }; }
+trap restore EXIT
 
 stats_in() { snap && [ "$(sf $G used_kib)" != null ] && [ -n "$(sf $G used_kib)" ]; }
 wait_until 30 stats_in || fail "balloond shows no guest stats for $G (used_kib=$(sf $G used_kib))"
 xl_snap
 m0=$(xm $G)
+room() { [ $(( $(xs_smax_kib $G) / 1024 - $(xl_mem_mib $G) )) -ge 192 ]; }
+if ! room; then
+    spare_off=1
+    bd_conf share-spare=no
+    bctl reload || fail "balloonctl reload (share-spare = no) failed"
+    wait_until 60 room || fail "$G did not shrink to make room: xl list $(xl_mem_mib $G) MiB, static-max $(xs_smax_kib $G) KiB"
+    sleep 3
+    xl_snap
+    m0=$(xm $G)
+fi
 t_0=$(xs_target_kib $G)
 id=$(domid $G)
 note "$G before: ${m0} MiB, target ${t_0} KiB, used $(sf $G used_kib) KiB"
