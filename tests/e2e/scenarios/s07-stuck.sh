@@ -11,17 +11,32 @@
 # (120 MiB pinned, target 160 MiB: stalled at 217 MiB, then "System is
 # deadlocked on memory").
 # Arguments: the guest made stuck (gs) and the one that grows meanwhile
-# (g1; "-" for none).  A guest other than gs is first pinned at 384 MiB,
+# (g1; "-" for none; with share-spare off for the scenario when it has no
+# room to grow).  A guest other than gs is first pinned at 384 MiB,
 # so that it holds more than the runtime max.
-# e2e-timeout: 180
+# e2e-timeout: 240
 # e2e-needs-guests
 . /e2e/lib.sh
 S=${1:-gs} O=${2:-g1}
 need_bins balloond balloonctl balloon-agent
 dom_exists $S || fail "$S is not running"
 
-cleanup() { xl unpause $S 2>/dev/null; [ "$O" = - ] || hog $O 0; bctl auto $S >/dev/null 2>&1; bctl limits $S --reset >/dev/null 2>&1; }
+cleanup() {
+    xl unpause $S 2>/dev/null; [ "$O" = - ] || hog $O 0
+    bctl auto $S >/dev/null 2>&1; bctl limits $S --reset >/dev/null 2>&1
+    [ -z "${spare_off:-}" ] || { bd_conf; bctl reload >/dev/null 2>&1; }
+}
 ensure_balloond
+# With few guests, share-spare may have given the other one all it may
+# have: then spare memory stays free for this scenario, so that it has
+# room to grow.
+room() { [ $(( $(xs_smax_kib $O) / 1024 - $(xl_mem_mib $O) )) -ge 96 ]; }
+if [ "$O" != - ] && ! room; then
+    spare_off=1
+    bd_conf share-spare=no
+    bctl reload || fail "balloonctl reload (share-spare = no) failed"
+    wait_until 60 room || { cleanup; fail "$O did not shrink to make room: xl list $(xl_mem_mib $O) MiB"; }
+fi
 if [ $S != gs ]; then
     bctl set $S 384M || fail "balloonctl set $S 384M failed"
     at384() { [ "$(xl_mem_mib $S)" -ge 380 ]; }
