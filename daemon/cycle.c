@@ -152,11 +152,16 @@ int bd_daemon_reload(struct bd_daemon *d, char **errors)
     if (nc->socket_path && d->cfg->socket_path &&
         strcmp(nc->socket_path, d->cfg->socket_path) != 0)
         bd_warn("reload: a new control socket path needs a restart");
+    bd_daemon_use_config(d, nc);
+    bd_info("configuration reloaded");
+    return 0;
+}
+
+void bd_daemon_use_config(struct bd_daemon *d, struct bd_config *nc)
+{
     bd_config_free(d->cfg);
     d->cfg = nc;
     free(d->reload_error);
     d->reload_error = NULL;
     bd_domains_apply_config(d);
-    bd_info("configuration reloaded");
-    return 0;
 }

@@ -250,6 +250,9 @@ uint64_t bd_daemon_now_ms(const struct bd_daemon *d);
  * set d->reload_error and return -errno with the errors in *errors
  * (caller frees; may be NULL). */
 int bd_daemon_reload(struct bd_daemon *d, char **errors);
+/* Put nc in force (taking it; the old configuration is freed) and
+ * recompute every domain's limits: the end of a successful reload. */
+void bd_daemon_use_config(struct bd_daemon *d, struct bd_config *nc);
 
 /* ---- reserve.c ---- */
 /* Sum of reservations (waiting and granted). */
