@@ -58,3 +58,5 @@ $(DEMO_SIM_BIN): $$(DEMO_SIM_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(YAJL_LIBS) $(SYSTEMD_LIBS) $(INIH_LIBS) -lm
 build-all: $(DEMO_SIM_BIN)
+# ...and `make check` runs it and checks its CSV.
+CHECKS += tests/test_demo_sim.sh
