@@ -26,7 +26,6 @@
 #include <yajl/yajl_tree.h>
 
 #include "cli/client.h"
-#include "common/size.h"
 #include "daemon/daemon.h"
 #include "daemon/handlers.h"
 #include "daemon/simrun.h"
@@ -273,17 +272,24 @@ static void csv_header(FILE *f)
     fputc('\n', f);
 }
 
-/* One CSV row, and when show is set the reader's line. */
+static const char *mib(uint64_t kib, char *buf, size_t len)
+{
+    snprintf(buf, len, "%" PRIu64 "M", kib / MIB);
+    return buf;
+}
+
+/* One CSV row, and when show is set the reader's line (the columns of
+ * dom0/demo.sh; "!" marks pressure). */
 static void record(struct bd_simrun *r, FILE *csv, unsigned t_s,
                    const char *phase, bool show)
 {
     struct bd_sim_physinfo pi;
-    char a[16], b[16], c[16];
+    char a[24], b[24], c[24];
 
     bd_sim_physinfo(r->sim, &pi);
     fprintf(csv, "%u,%s,%" PRIu64, t_s, phase, pi.free_kib);
     if (show)
-        printf("  t+%-4u %8s ", t_s, bd_format_kib(pi.free_kib, a, sizeof(a)));
+        printf("  t+%-4u %7s ", t_s, mib(pi.free_kib, a, sizeof(a)));
     for (size_t g = 0; g < N_GUESTS; g++) {
         struct sample s;
 
@@ -293,9 +299,8 @@ static void record(struct bd_simrun *r, FILE *csv, unsigned t_s,
                 ",%d",
                 s.cur, s.tgt, s.used, s.kernel, s.writes, s.pressure);
         if (show)
-            printf("| %6s/%-6s %6s%s ", bd_format_kib(s.cur, a, sizeof(a)),
-                   bd_format_kib(s.tgt, b, sizeof(b)),
-                   bd_format_kib(s.used, c, sizeof(c)),
+            printf("| %5s/%-5s %5s%s ", mib(s.cur, a, sizeof(a)),
+                   mib(s.tgt, b, sizeof(b)), mib(s.used, c, sizeof(c)),
                    s.pressure ? " !" : "  ");
     }
     fputc('\n', csv);
@@ -336,9 +341,13 @@ static int act(struct bd_simrun *r, char **conf, const struct phase *p,
     if (rc < 0)
         return rc;
 table:
-    printf("  %-6s %8s ", "time", "free");
-    for (size_t g = 0; g < N_GUESTS; g++)
-        printf("| %-2s now/target   used   ", guest_names[g]);
+    printf("  %-6s %7s ", "time", "free");
+    for (size_t g = 0; g < N_GUESTS; g++) {
+        char label[16];
+
+        snprintf(label, sizeof(label), "%s now/tgt", guest_names[g]);
+        printf("| %-11s %5s   ", label, "used");
+    }
     putchar('\n');
     return 0;
 }
