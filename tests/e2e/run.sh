@@ -93,7 +93,7 @@ if [ "$mode" = demo ]; then
     grep -aq 'E2E: done' "$log" ||
         { echo "demo: the testbed stopped early; last lines of $log:"; tail -n 15 "$log"; }
     # Its samples (demo-report.sh describes the CSV), the summary, the plot.
-    grep -a -o 'E2E-CSV .*' "$log" | sed 's/^E2E-CSV //' > "$out/demo.csv"
+    grep -a -o 'E2E-CSV .*' "$log" | sed 's/^E2E-CSV //' | tr -d '\r' > "$out/demo.csv"
     sh "$here/demo-report.sh" "$out/demo.csv" "$out/demo.png" \
         "balloond on Xen 4.17 under QEMU (make demo): the story of tests/e2e/dom0/demo.phases"
     exit
