@@ -17,10 +17,9 @@
  * hold-until is range-checked: past year 9999 the file is damaged, and a
  * hold is never restored for longer than the longest duration the config
  * accepts, so it converts to milliseconds without overflow.  Writes are
- * atomic: a temporary file in
- * the same directory, fsync, rename over the old one, fsync of the
- * directory, so kill -9 or a power cut leaves the old or the new file,
- * never half of one.  A corrupt file is reported and ignored as a whole.
+ * atomic: a temporary file in the same directory, fsync, rename over the
+ * old one, fsync of the directory, so kill -9 or a power cut leaves the
+ * old or the new file, never half of one.  A corrupt file is reported and ignored as a whole.
  */
 #include <errno.h>
 #include <fcntl.h>
