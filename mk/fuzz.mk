@@ -37,7 +37,7 @@ FUZZ_SRCS_reply       = cli/client.c cli/format.c common/proto.c \
 FUZZ_LIBS_reply       = $(YAJL_LIBS)
 FUZZ_SRCS_size        = common/size.c
 FUZZ_SRCS_guest_stats = daemon/guest_stats.c common/size.c
-FUZZ_SRCS_state       = daemon/state.c daemon/log.c common/size.c \
+FUZZ_SRCS_state       = daemon/state.c daemon/atomic.c daemon/log.c common/size.c \
                         $(POLICY_SRCS)
 FUZZ_SRCS_procfs      = agent/procfs.c common/size.c
 FUZZ_SRCS_policy      = $(POLICY_SRCS)
