@@ -316,32 +316,6 @@ static void phase_header(const struct phase *p, size_t i, size_t n)
            i + 1, n, p->name, p->secs, p->hog_mib[0], p->hog_mib[1],
            p->hog_mib[2]);
     printf("look for: %s\n", p->look);
-}
-
-/* A phase begins: its header, then its action (a changed key and a
- * reload).  0 or -errno. */
-static int act(struct bd_simrun *r, char **conf, const struct phase *p,
-               size_t i, size_t n)
-{
-    char *nc;
-    int rc;
-
-    phase_header(p, i, n);
-    if (!strcmp(p->action, "-"))
-        goto table;
-    if (!(nc = conf_with(*conf, p->action))) {
-        fprintf(stderr, "demo-sim: cannot apply %s\n", p->action);
-        return -EINVAL;
-    }
-    printf("  $ balloonctl reload    # balloond.conf now says %.*s = %s\n",
-           (int)strcspn(p->action, "="), p->action,
-           strchr(p->action, '=') + 1);
-    rc = bd_simrun_reload(r, nc);
-    free(*conf);
-    *conf = nc;
-    if (rc < 0)
-        return rc;
-table:
     printf("  %-6s %7s ", "time", "free");
     for (size_t g = 0; g < N_GUESTS; g++) {
         char label[16];
@@ -350,20 +324,45 @@ table:
         printf("| %-11s %5s   ", label, "used");
     }
     putchar('\n');
-    return 0;
+}
+
+/* The phase's action, as dom0/demo.sh's begin_phase: a changed key, then
+ * a reload (the hogs are in the demand traces).  0 or -errno. */
+static int act(struct bd_simrun *r, char **conf, const char *action)
+{
+    char *nc;
+    int rc;
+
+    if (!strcmp(action, "-"))
+        return 0;
+    if (!(nc = conf_with(*conf, action))) {
+        fprintf(stderr, "demo-sim: cannot apply %s\n", action);
+        return -EINVAL;
+    }
+    printf("  $ balloonctl reload    # balloond.conf now says %.*s = %s\n",
+           (int)strcspn(action, "="), action, strchr(action, '=') + 1);
+    rc = bd_simrun_reload(r, nc);
+    free(*conf);
+    *conf = nc;
+    return rc;
 }
 
 static int play(struct bd_simrun *r, const struct story *s, char **conf,
                 FILE *csv, unsigned every_s)
 {
     unsigned t = 0;
-    int rc = 0;
+    int rc;
 
     csv_header(csv);
+    /* The daemon's first cycle, at start, before the first sample. */
+    rc = bd_simrun_advance(r, 0);
     for (size_t i = 0; i < s->n && rc == 0; i++) {
         const struct phase *p = &s->ph[i];
 
-        if ((rc = act(r, conf, p, i, s->n)) < 0)
+        /* As on the testbed: a sample, then the phase acts. */
+        phase_header(p, i, s->n);
+        record(r, csv, t, p->name, true);
+        if ((rc = act(r, conf, p->action)) < 0)
             break;
         for (unsigned k = 1; k <= p->secs && rc == 0; k++) {
             rc = bd_simrun_advance(r, STEP_MS);

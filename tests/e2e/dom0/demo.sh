@@ -90,6 +90,17 @@ columns() {
     say "  time      free | g1 now/tgt   used   | g2 now/tgt   used   | g3 now/tgt   used   "
 }
 
+# begin_phase ACTION G1 G2 G3: the phase's change to balloond.conf (then
+# `balloonctl reload`), and what each guest's hog asks for.
+begin_phase() {
+    if [ "$1" != - ]; then
+        say "  \$ balloonctl reload    # balloond.conf now says ${1%%=*} = ${1#*=}"
+        demo_conf "$1"
+        bctl reload > /dev/null 2>&1 || say "  (reload failed: $(bctl reload 2>&1))"
+    fi
+    hog g1 "$2"; hog g2 "$3"; hog g3 "$4"
+}
+
 nph=$(grep -c '^[a-z]' /e2e/demo.phases)
 t_start=$(now_int)
 round=0
@@ -106,17 +117,18 @@ while :; do
         say ""
         say "=== phase $i/$nph: $name ($secs s): hogs ask g1 ${h1}M, g2 ${h2}M, g3 ${h3}M ==="
         say "look for: $look"
-        if [ "$action" != - ]; then
-            say "  \$ balloonctl reload    # balloond.conf now says ${action%%=*} = ${action#*=}"
-            demo_conf "$action"
-            bctl reload > /dev/null 2>&1 || say "  (reload failed: $(bctl reload 2>&1))"
-        fi
-        hog g1 "$h1"; hog g2 "$h2"; hog g3 "$h3"
         columns
         p_end=$(( $(now_int) + secs ))
-        while [ "$(now_int)" -lt $p_end ]; do
+        first=1
+        while [ $first = 1 ] || [ "$(now_int)" -lt $p_end ]; do
             t0=$(now_int)
             sample $(( t0 - t_start )) "$name"
+            if [ $first = 1 ]; then
+                # The phase acts right after its first sample: the plot's
+                # phase marks fall where things begin to change.
+                first=0
+                begin_phase "$action" "$h1" "$h2" "$h3"
+            fi
             left=$(( EVERY - ($(now_int) - t0) ))
             # For the serial log only: what a sample costs.
             echo "demo-debug: sample at $(( t0 - t_start )) took $(( EVERY - left )) s"
