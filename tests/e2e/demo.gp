@@ -1,6 +1,7 @@
 # demo.gp - the plot of `make demo` (demo-report.sh runs it):
 #   gnuplot -e "csv='F.csv'; png='F.png'; title='...'; guests=3; phases='T NAME ...'" demo.gp
-# One panel per guest: its target, its current memory, what it reports
+# Every series is drawn as sampled and held (steps).  One panel per
+# guest: its target, its current memory, what it reports
 # using (USED) and that plus what its kernel holds outside it (what
 # balloond must cover); one panel of host free memory.  Columns: the CSV
 # format of demo-report.sh (t_s, phase, free_kib, then six per guest).
@@ -30,13 +31,14 @@ do for [g=1:guests+1] {
         c = 4 + 6 * (g - 1)
         set title sprintf("guest g%d", g)
         set yrange [0:*]
-        plot csv using 1:(mib(column(c+1))) with steps lw 2 lc rgb "#3366cc" title "target", \
-             "" using 1:(mib(column(c))) with lines lw 2 lc rgb "#cc3333" title "current", \
-             "" using 1:(mib(column(c+2) + column(c+3))) with lines lw 1 dt 2 lc rgb "#339933" title "used + kernel", \
-             "" using 1:(mib(column(c+2))) with lines lw 2 lc rgb "#339933" title "used (reported)"
+        # current under target: where they agree, a blue line on red
+        plot csv using 1:(mib(column(c))) with steps lw 4 lc rgb "#e08080" title "current", \
+             "" using 1:(mib(column(c+1))) with steps lw 1.5 lc rgb "#2255cc" title "target", \
+             "" using 1:(mib(column(c+2) + column(c+3))) with steps lw 1 dt 2 lc rgb "#339933" title "used + kernel", \
+             "" using 1:(mib(column(c+2))) with steps lw 2 lc rgb "#339933" title "used (reported)"
     } else {
         set title "host"
-        plot csv using 1:(mib(column(3))) with lines lw 2 lc rgb "#333333" title "free memory"
+        plot csv using 1:(mib(column(3))) with steps lw 2 lc rgb "#333333" title "free memory"
     }
 }
 unset multiplot
