@@ -571,6 +571,13 @@ static void prepare_auto(struct planner *pl, size_t i)
     }
     /* what a stuck domain cannot give back is not available */
     x->lo = maxu(x->lo0, minu(x->floor, x->hi));
+    /* and whatever min says, a guest keeps what its kernel holds outside
+     * MemTotal plus headroom-min: below that its MemTotal is next to
+     * nothing and it cannot even report */
+    if (t->overhead_kib)
+        x->lo = maxu(x->lo, minu(capk(t->overhead_kib +
+                                      capk(pl->p->headroom_min_kib)),
+                                 x->hi));
     x->tier[TIER_MIN] = x->lo;
     x->tier[TIER_USED] = x->stats ? clampu(x->used, x->lo, x->hi) : x->lo;
     x->tier[TIER_NEED] = clampu(need, x->tier[TIER_USED], x->hi);
