@@ -21,7 +21,10 @@
  *    by weighted max-min fairness above the minimums (a level L: every
  *    domain gets min + weight * L, but never less than it already got
  *    from the tiers before and never more than this tier asks):
- *      min   -> guaranteed;
+ *      min   -> guaranteed, and never less than what the guest's kernel
+ *               holds outside MemTotal plus headroom-min (a clamp: the
+ *               level still counts from min, so a share above that floor
+ *               does not move when the learned overhead does);
  *      used  -> what the guest uses: its report, plus what it had to swap
  *               out while under pressure (use that does not fit);
  *      need  -> used + headroom, or on pressure (PSI, swap-in, major
@@ -170,6 +173,8 @@ struct work {
     uint64_t lo, hi;        /* planning bounds: hi includes a learned clip,
                                lo includes what a stuck domain cannot free */
     uint64_t lo0;           /* min clamped to min(max, static-max) */
+    uint64_t fair_lo;       /* the fair level counts from here: lo without
+                               the kernel floor (a clamp, not a base) */
     uint64_t floor;         /* held whatever the target (stuck: current) */
     uint64_t tier[N_TIERS]; /* cumulative caps, nondecreasing, in [lo,hi] */
     uint64_t alloc;
@@ -570,10 +575,12 @@ static void prepare_auto(struct planner *pl, size_t i)
         t->want_peak_ms = pl->now_ms;
     }
     /* what a stuck domain cannot give back is not available */
-    x->lo = maxu(x->lo0, minu(x->floor, x->hi));
+    x->lo = x->fair_lo = maxu(x->lo0, minu(x->floor, x->hi));
     /* and whatever min says, a guest keeps what its kernel holds outside
      * MemTotal plus headroom-min: below that its MemTotal is next to
-     * nothing and it cannot even report */
+     * nothing and it cannot even report.  A clamp, not a base: fairness
+     * still counts from fair_lo, so a share above the floor does not move
+     * with it (the floor follows a learned, noisy overhead) */
     if (t->overhead_kib)
         x->lo = maxu(x->lo, minu(capk(t->overhead_kib +
                                       capk(pl->p->headroom_min_kib)),
@@ -664,7 +671,7 @@ static size_t fill_add(struct planner *pl, size_t m, size_t i, uint64_t alloc,
                        uint64_t cap, uint64_t weight)
 {
     pl->fi[m] = (struct bd_fill_item){
-        .alloc = alloc, .cap = cap, .lo = pl->w[i].lo, .weight = weight};
+        .alloc = alloc, .cap = cap, .lo = pl->w[i].fair_lo, .weight = weight};
     pl->out->order[m] = i;
     return m + 1;
 }

@@ -136,7 +136,7 @@ struct bd_plan {
 
 /* Scratch bd_policy_plan() allocates, per domain, on 64-bit hosts (kept
  * honest by a static assertion in policy.c). */
-#define BD_POLICY_SCRATCH_PER_DOMAIN 232
+#define BD_POLICY_SCRATCH_PER_DOMAIN 240
 
 /*
  * Plan new targets for the n domains of doms (track: their memory between
@@ -157,6 +157,9 @@ struct bd_plan {
  *  - a guest's reported use (plus its kernel's overhead) is a floor for its
  *    target up to its fair share; a guest that lies gets no more than its
  *    fair share;
+ *  - an auto domain's target is never below its learned kernel overhead
+ *    plus headroom_min_kib (up to its upper bound), whatever min says; that
+ *    floor only clamps: fair shares count from min, not from it;
  *  - dec[i].write is set when target_kib differs from the target in force
  *    (changes smaller than hysteresis_kib are dropped unless a limit,
  *    pressure, use above the target or the budget needs them), and also,
