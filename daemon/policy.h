@@ -97,6 +97,9 @@ struct bd_dom_track {
     uint64_t clip_kib;           /* learned ceiling below target, 0 = none */
     uint64_t last_change_ms;     /* last time the planned target changed */
     uint64_t overhead_kib;       /* learned: current - guest's MemTotal */
+    uint64_t rest_ms;            /* first plan that saw current at rest at
+                                    the target (0 = moving): a report
+                                    received after it was taken at rest */
     uint64_t retry_ms;           /* last time a stuck domain was asked again */
     uint64_t decay_ms;           /* want_peak_kib decayed up to this time */
     uint64_t hist_peak_kib;      /* long-memory peak of the need (decays
