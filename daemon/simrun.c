@@ -136,8 +136,8 @@ int bd_simrun_reload(struct bd_simrun *r, const char *cfg_text)
 {
     struct bd_config *nc = NULL;
     char *errs = NULL;
-    int rc = bd_config_load_string("simrun", cfg_text ? cfg_text : "", &nc,
-                                   &errs);
+    int rc =
+        bd_config_load_string("simrun", cfg_text ? cfg_text : "", &nc, &errs);
 
     if (rc < 0) {
         fprintf(stderr, "simrun: reload: %s", errs ? errs : "");

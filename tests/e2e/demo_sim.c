@@ -98,7 +98,8 @@ static int parse_phase(const char *line, struct phase *p)
     memset(p, 0, sizeof(*p));
     if (sscanf(line, "%31s %u %u %u %u %63s %n", p->name, &p->secs,
                &p->hog_mib[0], &p->hog_mib[1], &p->hog_mib[2], p->action,
-               &off) != 6 || p->secs == 0 || p->secs > 3600)
+               &off) != 6 ||
+        p->secs == 0 || p->secs > 3600)
         return -EINVAL;
     snprintf(p->look, sizeof(p->look), "%s", line + off);
     p->look[strcspn(p->look, "\n")] = '\0';
@@ -268,8 +269,8 @@ static void csv_header(FILE *f)
         fprintf(f,
                 ",%s_current_kib,%s_target_kib,%s_used_kib,%s_kernel_kib,"
                 "%s_writes,%s_pressure",
-                guest_names[g], guest_names[g], guest_names[g],
-                guest_names[g], guest_names[g], guest_names[g]);
+                guest_names[g], guest_names[g], guest_names[g], guest_names[g],
+                guest_names[g], guest_names[g]);
     fputc('\n', f);
 }
 
