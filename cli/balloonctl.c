@@ -28,6 +28,7 @@ enum {
     O_TIMEOUT = 1u << 2,
     O_QUIET = 1u << 3,
     O_TOP = 1u << 4,     /* --delay --iterations */
+    O_FORCE = 1u << 5,
 };
 
 enum {
@@ -43,7 +44,7 @@ struct opts {
     const char *socket;
     unsigned given;          /* O_* of the options seen */
     const char *given_name[8]; /* per O_* bit: as typed, for messages */
-    bool json, quiet;
+    bool json, quiet, force;
     const char *min, *max, *weight, *mode;
     bool reset;
     const char *timeout, *delay, *iterations;
@@ -103,11 +104,36 @@ static int parse_size(const char *cmd, const char *what, const char *s,
     return 0;
 }
 
+/* With --json, a failure is a JSON object on stdout too (tools read
+ * stdout): {"ok":false,"error":"..."} as balloond sent it, or made here
+ * when balloond could not be reached. */
+static void json_error(const struct opts *o, yajl_val reply, const char *msg)
+{
+    yajl_gen g;
+    const unsigned char *buf;
+    size_t len;
+
+    if (!o->json)
+        return;
+    if (reply) {
+        bctl_print_json(stdout, reply, false);
+        return;
+    }
+    g = yajl_gen_alloc(NULL);
+    if (!g)
+        return;
+    if (bd_proto_gen_error(g, msg) == 0 &&
+        yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+        printf("%.*s\n", (int)len, (const char *)buf);
+    yajl_gen_free(g);
+}
+
 /* The operation failed: print balloond's message. */
-static int op_failed(const char *cmd, yajl_val reply)
+static int op_failed(const struct opts *o, const char *cmd, yajl_val reply)
 {
     const char *e = bctl_get_str(reply, "error");
 
+    json_error(o, reply, NULL);
     bctl_err("%s: %s", cmd, e ? e : "failed (no reason given)");
     return BCTL_EXIT_FAILED;
 }
@@ -117,9 +143,14 @@ static int simple(const struct opts *o, const char *cmd, yajl_gen g,
                   uint64_t timeout_ms, void (*print)(yajl_val reply))
 {
     yajl_val reply = NULL;
-    int rc = bctl_call(o->socket, g, timeout_ms, &reply, NULL, 0);
+    char err[512] = "";
+    int rc = bctl_call(o->socket, g, timeout_ms, &reply, err, sizeof(err));
 
     yajl_gen_free(g);
+    if (rc == BCTL_EXIT_UNREACHABLE) {
+        json_error(o, NULL, err);
+        bctl_err("%s", err);
+    }
     if (rc == BCTL_EXIT_OK) {
         if (o->json) {
             if (bctl_print_json(stdout, reply, true))
@@ -128,7 +159,7 @@ static int simple(const struct opts *o, const char *cmd, yajl_gen g,
             print(reply);
         }
     } else if (rc == BCTL_EXIT_FAILED) {
-        rc = op_failed(cmd, reply);
+        rc = op_failed(o, cmd, reply);
     }
     yajl_tree_free(reply);
     if (fflush(stdout) != 0 && rc == BCTL_EXIT_OK) {
@@ -216,6 +247,11 @@ static void print_domain_line(yajl_val r, const char *what)
            bctl_size(d, "min_kib", mn, sizeof(mn)),
            bctl_size(d, "max_kib", mx, sizeof(mx)), w, mode ? mode : "?",
            state ? state : "?");
+    /* In force now, lost on a restart: say so where it is seen. */
+    if (bctl_get_str(r, "not_saved"))
+        bctl_err("%s, but %s", what,
+                 bctl_clean(bctl_get_str(r, "not_saved"), name,
+                            sizeof(name)));
 }
 
 static void print_set(yajl_val r)
@@ -245,6 +281,8 @@ static int cmd_set(const struct opts *o, char **argv, int argc)
     g = begin(BD_CTL_SET);
     bd_gen_domref(g, "domain", &d);
     bd_gen_u64(g, "target_kib", kib);
+    if (o->force)
+        bd_gen_bool(g, "force", true);
     return simple(o, "set", g, BCTL_REPLY_TIMEOUT_MS, print_set);
 }
 
@@ -322,6 +360,8 @@ static int cmd_limits(const struct opts *o, char **argv, int argc)
         bd_gen_str(g, "mode", bd_mode_name(mode));
     if (o->reset)
         bd_gen_bool(g, "reset", true);
+    if (o->force)
+        bd_gen_bool(g, "force", true);
     return simple(o, "limits", g, BCTL_REPLY_TIMEOUT_MS, print_limits);
 }
 
@@ -446,6 +486,26 @@ static int cmd_metrics(const struct opts *o, char **argv, int argc)
                   print_metrics);
 }
 
+static void print_explain(yajl_val r)
+{
+    bctl_print_explain(stdout, r);
+}
+
+static int cmd_explain(const struct opts *o, char **argv, int argc)
+{
+    struct bd_ctl_domref d;
+    yajl_gen g;
+    int rc;
+
+    (void)argc;
+    rc = parse_dom("explain", argv[0], &d);
+    if (rc)
+        return rc;
+    g = begin(BD_CTL_EXPLAIN);
+    bd_gen_domref(g, "domain", &d);
+    return simple(o, "explain", g, BCTL_REPLY_TIMEOUT_MS, print_explain);
+}
+
 static int cmd_top(const struct opts *o, char **argv, int argc)
 {
     struct bctl_top_opts t = {.socket = o->socket, .delay_ms = 2000};
@@ -475,8 +535,9 @@ static int cmd_complete(const struct opts *o, char **argv, int argc)
     (void)argc;
     if (!strcmp(argv[0], "commands")) {
         for (const char *const *c = (const char *const[]){
-                 "status", "show", "set", "auto", "limits", "reserve",
-                 "release", "reload", "metrics", "top", "help", NULL};
+                 "status", "show", "list", "set", "auto", "limits",
+                 "reserve", "release", "reload", "metrics", "explain", "top",
+                 "help", NULL};
              *c; c++)
             printf("%s\n", *c);
         return BCTL_EXIT_OK;
@@ -512,13 +573,14 @@ static const struct cmd cmds[] = {
     /* as in xl */
     {"list", "[DOMAIN...]", "the same as show", 0, -1, O_JSON, cmd_show,
      true},
-    {"set", "DOMAIN SIZE", "pin a domain's target until 'auto'", 2, 2, O_JSON,
-     cmd_set, false},
+    {"set", "DOMAIN SIZE [--force]", "pin a domain's target until 'auto'",
+     2, 2, O_JSON | O_FORCE, cmd_set, false},
     {"auto", "DOMAIN", "release a pin or an external hold", 1, 1, O_JSON,
      cmd_auto, false},
-    {"limits", "DOMAIN [--min S] [--max S] [--weight W] [--mode M] [--reset]",
-     "change a running domain's limits", 1, 1, O_JSON | O_LIMITS, cmd_limits,
-     false},
+    {"limits",
+     "DOMAIN [--min S] [--max S] [--weight W] [--mode M] [--reset] [--force]",
+     "change a running domain's limits", 1, 1, O_JSON | O_LIMITS | O_FORCE,
+     cmd_limits, false},
     {"reserve", "SIZE [--timeout T] [--quiet]",
      "free host memory for a domain about to start", 1, 1,
      O_JSON | O_TIMEOUT | O_QUIET, cmd_reserve, false},
@@ -527,6 +589,8 @@ static const struct cmd cmds[] = {
     {"reload", "", "re-read balloond.conf", 0, 0, O_JSON, cmd_reload, false},
     {"metrics", "", "Prometheus/OpenMetrics text", 0, 0, 0, cmd_metrics,
      false},
+    {"explain", "DOMAIN", "why a domain's target is where it is", 1, 1,
+     O_JSON, cmd_explain, false},
     {"top", "[--delay T] [--iterations N]", "live view (q quits)", 0, 0,
      O_TOP, cmd_top, false},
     {"help", "[COMMAND]", "this help", 0, 1, 0, cmd_help, false},
@@ -559,7 +623,10 @@ static void usage(FILE *f)
                "  --socket PATH   balloond's control socket (default "
                BCTL_DEFAULT_SOCKET ")\n"
                "  --json          print the reply as JSON (status, show, "
-               "set, auto, limits, reserve, release, reload)\n"
+               "set, auto, limits, reserve, release, reload, explain);\n"
+               "                  errors too, as {\"ok\":false,...} on "
+               "stdout\n"
+               "  -f, --force     set, limits: below what the guest uses\n"
                "  -h, --help      this help; -V, --version  the version\n\n"
                "SIZE: 512M, 2G, 1.5G, 64K (binary units, a unit is "
                "required).  DOMAIN: a name or a domid.\n"
@@ -593,6 +660,7 @@ static const struct option longopts[] = {
     {"weight", required_argument, NULL, OPT_WEIGHT},
     {"mode", required_argument, NULL, OPT_MODE},
     {"reset", no_argument, NULL, OPT_RESET},
+    {"force", no_argument, NULL, 'f'},
     {"timeout", required_argument, NULL, 't'},
     {"quiet", no_argument, NULL, 'q'},
     {"delay", required_argument, NULL, 'd'},
@@ -619,7 +687,7 @@ int main(int argc, char **argv)
     int opt, nargs;
 
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":jt:qd:n:hV", longopts, NULL)) !=
+    while ((opt = getopt_long(argc, argv, ":jt:qd:n:hVf", longopts, NULL)) !=
            -1) {
         switch (opt) {
         case OPT_SOCKET:
@@ -648,6 +716,10 @@ int main(int argc, char **argv)
         case OPT_RESET:
             o.reset = true;
             saw(&o, O_LIMITS, "--reset");
+            break;
+        case 'f':
+            o.force = true;
+            saw(&o, O_FORCE, "--force");
             break;
         case 't':
             o.timeout = optarg;
@@ -685,7 +757,8 @@ int main(int argc, char **argv)
             return BCTL_EXIT_OK;
         }
         return usage_err(NULL, "missing command: status, show, set, auto, "
-                         "limits, reserve, release, reload, metrics or top");
+                         "limits, reserve, release, reload, metrics, "
+                         "explain or top");
     }
     c = find_cmd(argv[optind]);
     if (!c)

@@ -69,4 +69,8 @@ void bctl_print_domains(FILE *f, yajl_val domains, size_t max_rows);
 /* The `status` summary, as lines of text. */
 void bctl_print_status(FILE *f, yajl_val st);
 
+/* The `explain` reply: the domain, its last plan's figures, its target
+ * changes. */
+void bctl_print_explain(FILE *f, yajl_val r);
+
 #endif /* BCTL_CLIENT_H */

@@ -96,6 +96,7 @@ void bctl_print_status(FILE *f, yajl_val st)
     uint64_t pid = 0, up = 0, nres = 0, ndom = 0, nman = 0, reb = 0,
              writes = 0, errs = 0, ago;
     const char *s;
+    yajl_val w;
 
     bctl_get_u64(st, "pid", &pid);
     bctl_get_u64(st, "uptime_ms", &up);
@@ -134,6 +135,89 @@ void bctl_print_status(FILE *f, yajl_val st)
     s = bctl_get_str(st, "last_error");
     if (s)
         fprintf(f, "last error:  %s\n", bctl_clean(s, buf, sizeof(buf)));
+    w = bctl_get(st, "warnings");
+    for (size_t i = 0; YAJL_IS_ARRAY(w) && i < w->u.array.len; i++)
+        if (YAJL_IS_STRING(w->u.array.values[i]))
+            fprintf(f, "warning:     %s\n",
+                    bctl_clean(w->u.array.values[i]->u.string, buf,
+                               sizeof(buf)));
+}
+
+/* One "label  figure  (what it is)" line of explain. */
+static void explain_row(FILE *f, yajl_val plan, const char *label,
+                        const char *key, const char *what)
+{
+    char a[16];
+
+    fprintf(f, "  %-16s %8s  %s\n", label, bctl_size(plan, key, a, sizeof(a)),
+            what);
+}
+
+void bctl_print_explain(FILE *f, yajl_val r)
+{
+    yajl_val d = bctl_get(r, "domain"), plan = bctl_get(r, "plan"),
+             hist = bctl_get(r, "history");
+    char buf[256], a[16], b[16], t[32];
+    const char *s, *state = bctl_get_str(d, "state");
+    uint64_t id = 0, v = 0;
+
+    bctl_get_u64(d, "domid", &id);
+    s = bctl_get_str(d, "name");
+    fprintf(f, "%s (domid %" PRIu64 "): target %s, current %s, state %s\n",
+            bctl_clean(s ? s : "?", buf, sizeof(buf)), id,
+            bctl_size(d, "target_kib", a, sizeof(a)),
+            bctl_size(d, "current_kib", b, sizeof(b)), state ? state : "?");
+    s = bctl_get_str(d, "reason");
+    fprintf(f, "  reason:  %s\n", bctl_clean(s && *s ? s : "-", buf,
+                                             sizeof(buf)));
+    fprintf(f, "last plan:\n");
+    explain_row(f, plan, "reported use", "reported_used_kib",
+                "what the guest says it uses");
+    explain_row(f, plan, "kernel overhead", "overhead_kib",
+                "learned: held by the domain outside MemTotal");
+    explain_row(f, plan, "use counted", "use_kib",
+                "reported use + kernel overhead");
+    explain_row(f, plan, "need", "need_kib",
+                "use + headroom, or a pressure boost");
+    explain_row(f, plan, "want", "want_kib",
+                "the need's peak, held for shrink-delay");
+    explain_row(f, plan, "fair share", "share_kib",
+                "what the division of host memory gave");
+    fprintf(f, "  %-16s %8s  .. %s (min, max, static-max, clip)\n", "bounds",
+            bctl_size(plan, "lo_kib", a, sizeof(a)),
+            bctl_size(plan, "hi_kib", b, sizeof(b)));
+    explain_row(f, plan, "planned target", "planned_kib",
+                "the target the plan chose");
+    s = bctl_get_str(plan, "pressure_signal");
+    bctl_get_u64(plan, "pressure_value", &v);
+    if (s && !strcmp(s, "psi"))
+        fprintf(f, "  %-16s %5" PRIu64 ".%02" PRIu64 "%%  PSI some avg10\n",
+                "pressure", v / 100, v % 100);
+    else if (s)
+        fprintf(f, "  %-16s %6" PRIu64 "/s  %s\n", "pressure", v,
+                bctl_clean(s, buf, sizeof(buf)));
+    else
+        fprintf(f, "  %-16s %8s\n", "pressure", "none");
+    s = bctl_get_str(plan, "note");
+    if (s && *s)
+        fprintf(f, "  %-16s %s\n", "not written:",
+                bctl_clean(s, buf, sizeof(buf)));
+    fprintf(f, "target changes (oldest first):\n");
+    if (!YAJL_IS_ARRAY(hist) || hist->u.array.len == 0)
+        fprintf(f, "  none since balloond started\n");
+    for (size_t i = 0; YAJL_IS_ARRAY(hist) && i < hist->u.array.len; i++) {
+        yajl_val c = hist->u.array.values[i];
+        uint64_t ago = 0;
+
+        bctl_get_u64(c, "ago_ms", &ago);
+        s = bctl_get_str(c, "reason");
+        fprintf(f, "  %9s ago  %7s -> %-7s %s%s\n",
+                duration(ago, t, sizeof(t)),
+                bctl_size(c, "from_kib", a, sizeof(a)),
+                bctl_size(c, "to_kib", b, sizeof(b)),
+                bctl_get_bool(c, "dry_run") ? "[would] " : "",
+                bctl_clean(s ? s : "", buf, sizeof(buf)));
+    }
 }
 
 static int gen_value(yajl_gen g, yajl_val v, bool strip_head)

@@ -15,13 +15,14 @@
  * Request fields per command (a domain is a name string or a domid integer):
  *   status                                      (read-only)
  *   show     domains?: [domain, ...]            (read-only; absent = all)
- *   set      domain, target_kib
+ *   set      domain, target_kib, force?          (force: below guest use)
  *   auto     domain
- *   limits   domain, min_kib?, max_kib?, weight?, mode?, reset?
+ *   limits   domain, min_kib?, max_kib?, weight?, mode?, reset?, force?
  *   reserve  kib, timeout_ms?                   (default 30 s)
  *   release  id
  *   reload
  *   metrics                                     (read-only)
+ *   explain  domain                             (read-only)
  *
  * Reply fields are written by the daemon's handlers (daemon/control.h);
  * the helpers below write the structured ones so that the key names live
@@ -74,12 +75,13 @@ enum bd_ctl_cmd {
     BD_CTL_RELEASE,
     BD_CTL_RELOAD,
     BD_CTL_METRICS,
+    BD_CTL_EXPLAIN,
     BD_CTL__COUNT
 };
 
 /* "status", ... ; NULL for an out-of-range value. */
 const char *bd_ctl_cmd_name(enum bd_ctl_cmd c);
-/* Whether a command only reads (status, show, metrics). */
+/* Whether a command only reads (status, show, metrics, explain). */
 bool bd_ctl_cmd_readonly(enum bd_ctl_cmd c);
 
 /* A domain as a client names it.  by_id: domid is valid, name is "".
@@ -99,6 +101,7 @@ struct bd_ctl_limits_args {
     uint32_t weight;  /* BD_PROTO_MIN_WEIGHT .. BD_PROTO_MAX_WEIGHT */
     enum bd_mode mode;
     bool reset;       /* drop every runtime limit; never with the others */
+    bool force;       /* a max below the guest's use is meant */
 };
 
 /* A validated request.  Only the fields of req.cmd are meaningful; the rest
@@ -108,9 +111,10 @@ struct bd_ctl_request {
     /* show: n_domains == 0 means every domain */
     struct bd_ctl_domref domains[BD_PROTO_MAX_DOMAINS];
     size_t n_domains;
-    /* set, auto */
+    /* set, auto, explain */
     struct bd_ctl_domref domain;
     uint64_t target_kib;            /* set: 1 .. BD_SIZE_MAX_KIB */
+    bool force;                     /* set: below the guest's use is meant */
     struct bd_ctl_limits_args limits;
     uint64_t kib;                   /* reserve: 1 .. BD_SIZE_MAX_KIB */
     uint64_t timeout_ms;            /* reserve: 0 .. BD_PROTO_MAX_TIMEOUT_MS */
@@ -179,9 +183,36 @@ struct bd_ctl_status_info {
     uint64_t target_writes;
     uint64_t errors;
     const char *last_error;         /* e.g. a failed reload; NULL = none */
+    const char *const *warnings;    /* active warnings, one line each */
+    size_t n_warnings;
 };
 /* Writes the status keys into the open reply map. */
 int bd_proto_gen_status(yajl_gen g, const struct bd_ctl_status_info *s);
+
+/* The inputs and figures of a domain's last plan, for `explain`. */
+struct bd_ctl_explain_plan {
+    bool has_plan;              /* false: the "plan" figures are null */
+    bool has_stats;             /* false: reported use and overhead null */
+    uint64_t reported_used_kib; /* what the guest says it uses */
+    uint64_t overhead_kib;      /* learned kernel overhead */
+    uint64_t use_kib;           /* counted: reported + overhead */
+    uint64_t need_kib, want_kib, share_kib;
+    uint64_t lo_kib, hi_kib;    /* planning bounds */
+    uint64_t planned_kib;       /* the plan's target */
+    const char *pressure_signal; /* "psi", "swap-in", "major-faults", NULL */
+    uint64_t pressure_value;    /* psi: percent * 100; others: per second */
+    const char *note;           /* why the write waits ("" = none) */
+};
+/* One target change, oldest first in "history". */
+struct bd_ctl_change {
+    uint64_t ago_ms;
+    uint64_t from_kib, to_kib;
+    bool dry_run;               /* only logged (--dry-run) */
+    const char *reason;
+};
+/* Writes "plan": {...} and "history": [...] into the open reply map. */
+int bd_proto_gen_explain(yajl_gen g, const struct bd_ctl_explain_plan *p,
+                         const struct bd_ctl_change *ch, size_t n);
 
 /* Result of a reservation (see bd_ctl_reserve_finish()). */
 struct bd_ctl_reserve_result {

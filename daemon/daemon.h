@@ -24,6 +24,7 @@
 #include "common/proto.h"
 #include "daemon/config.h"
 #include "daemon/decide.h"
+#include "daemon/guard.h"
 #include "daemon/guest_stats.h"
 #include "daemon/host.h"
 #include "daemon/policy.h"
@@ -35,6 +36,17 @@ struct bd_override {
     uint32_t weight;
     enum bd_mode mode;
 };
+
+/* One target change, for `balloonctl explain`. */
+struct bd_target_change {
+    uint64_t at_ms;          /* on the daemon's clock */
+    uint64_t from_kib, to_kib;
+    bool dry_run;            /* only logged ("would set") */
+    char reason[80];
+};
+
+/* Target changes kept per domain (the newest overwrite the oldest). */
+#define BD_HISTORY_MAX 16
 
 struct bd_domain {
     uint32_t domid;
@@ -80,6 +92,12 @@ struct bd_domain {
     bool has_dec;
 
     int last_err;            /* last actuation error, to log changes only */
+
+    /* Why the last plan's write did not happen yet ("" = it did, or
+     * there was none): start-up deferral, waiting for free memory. */
+    char act_note[64];
+    struct bd_target_change hist[BD_HISTORY_MAX]; /* a ring */
+    size_t n_hist;           /* changes recorded so far (ever) */
 };
 
 struct bd_reservation {
@@ -153,6 +171,8 @@ struct bd_daemon {
     const char *host_spec;   /* "xen", "sim:basic", for status */
     int metrics_last_rc;     /* last metrics file result, to log changes */
     int state_last_rc;       /* last state file result, likewise */
+    char last_error[BD_PROTO_ERR_MAX]; /* the newest error counted ("") */
+    struct bd_warnings warnings; /* settings that cannot work (guard.h) */
 };
 
 /* One domain's persisted overrides. */
@@ -243,6 +263,18 @@ int bd_cycle(struct bd_daemon *d, uint64_t now_ms,
              struct bd_cycle_result *out);
 /* Now, on the driver's clock (hooks->now_ms; 0 without one). */
 uint64_t bd_daemon_now_ms(const struct bd_daemon *d);
+/* Count an error in errors_total and keep its line for `status`. */
+void bd_daemon_error(struct bd_daemon *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Recompute d->warnings for cfg (the daemon's or one about to replace it)
+ * against the host and the domains as last scanned; log warnings that are
+ * new.  Returns whether one is fatal. */
+bool bd_daemon_guard(struct bd_daemon *d, const struct bd_config *cfg,
+                     struct bd_warnings *out);
+/* Record a target change in the domain's history ring. */
+void bd_domain_history_add(struct bd_domain *dom, uint64_t now_ms,
+                           uint64_t from_kib, uint64_t to_kib, bool dry_run,
+                           const char *reason);
 /* Replace the configuration with the file's; on failure keep the old one,
  * set d->reload_error and return -errno with the errors in *errors
  * (caller frees; may be NULL). */

@@ -187,7 +187,7 @@ void bd_domain_apply_limits(struct bd_daemon *d, struct bd_domain *dom)
 
     bd_config_limits(d->cfg, dom->domid, dom->name, smax, l);
     if (dom->ovr.has_min)
-        l->min_kib = dom->ovr.min_kib;
+        l->min_kib = l->min_wanted_kib = dom->ovr.min_kib;
     if (dom->ovr.has_max)
         l->max_kib = dom->ovr.max_kib;
     if (dom->ovr.has_weight)

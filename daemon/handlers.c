@@ -90,6 +90,9 @@ static int gen_dom(yajl_gen g, const struct bd_domain *dom)
                  dom->stats_err);
     else if (dom->hold_kib)
         snprintf(reason, sizeof(reason), "target set by another tool");
+    else if (dom->has_dec && dom->act_note[0])
+        snprintf(reason, sizeof(reason), "%s (%s)", dom->act_note,
+                 dom->dec.reason);
     else if (dom->has_dec)
         snprintf(reason, sizeof(reason), "%s", dom->dec.reason);
     else
@@ -117,7 +120,43 @@ static int apply_now(struct bd_ctl_call *call, uint32_t domid)
     rc = bd_gen_key(call->g, "domain");
     if (rc == 0)
         rc = gen_dom(call->g, dom);
+    /* Done, but not kept across a restart: the client must say so. */
+    if (rc == 0 && d->state_dirty && d->cfg->state_path && !d->dry_run &&
+        d->state_last_rc < 0) {
+        char msg[BD_PROTO_ERR_MAX];
+        snprintf(msg, sizeof(msg), "not saved: cannot write state file "
+                 "%s: %s", d->cfg->state_path, strerror(-d->state_last_rc));
+        rc = bd_gen_str(call->g, "not_saved", msg);
+    }
     return rc;
+}
+
+/* What the guest uses in target terms: its report plus the kernel
+ * overhead learned for it (0 = unknown). */
+static uint64_t guest_use_kib(const struct bd_domain *dom)
+{
+    if (!dom->stats.present || dom->stats_err[0])
+        return 0;
+    return dom->stats.used_kib + dom->track.overhead_kib;
+}
+
+/* A target (set) or max (limits) below the guest's use needs force. */
+static int below_use(struct bd_ctl_call *call, const struct bd_domain *dom,
+                     const char *what, uint64_t kib, bool force)
+{
+    uint64_t use = guest_use_kib(dom);
+    char a[32], b[32], c[32], e[32];
+
+    if (force || !bd_guard_below_use(kib, use))
+        return 0;
+    return bd_ctl_fail(call, -EPERM,
+                       "%s %s is below what %s uses, %s (reported %s + "
+                       "kernel overhead %s); the guest may swap or run out "
+                       "of memory: use --force if that is meant",
+                       what, bd_format_kib(kib, a, sizeof(a)), dom->name,
+                       bd_format_kib(use, b, sizeof(b)),
+                       bd_format_kib(dom->stats.used_kib, c, sizeof(c)),
+                       bd_format_kib(dom->track.overhead_kib, e, sizeof(e)));
 }
 
 static int h_status(struct bd_ctl_call *call)
@@ -127,6 +166,7 @@ static int h_status(struct bd_ctl_call *call)
     struct bd_policy_params p;
     uint64_t now = bd_daemon_now_ms(d);
     uint32_t managed = 0;
+    const char *warn[BD_WARN_MAX];
 
     bd_policy_params_now(d, &p);
     for (size_t i = 0; i < d->n_doms; i++)
@@ -153,7 +193,11 @@ static int h_status(struct bd_ctl_call *call)
     s.rebalances = d->cnt.rebalances;
     s.target_writes = d->cnt.target_writes;
     s.errors = d->cnt.errors;
-    s.last_error = d->reload_error;
+    s.last_error = d->last_error[0] ? d->last_error : NULL;
+    for (size_t i = 0; i < d->warnings.n; i++)
+        warn[i] = d->warnings.w[i].text;
+    s.warnings = warn;
+    s.n_warnings = d->warnings.n;
     return bd_proto_gen_status(call->g, &s);
 }
 
@@ -216,7 +260,7 @@ static uint64_t set_available_kib(struct bd_daemon *d,
 }
 
 static int h_set(struct bd_ctl_call *call, const struct bd_ctl_domref *ref,
-                 uint64_t target_kib)
+                 uint64_t target_kib, bool force)
 {
     struct bd_daemon *d = D(call);
     struct bd_domain *dom;
@@ -235,6 +279,8 @@ static int h_set(struct bd_ctl_call *call, const struct bd_ctl_domref *ref,
         return bd_ctl_fail(call, -EPERM,
                            "domain %s is in mode ignore; change its mode "
                            "with balloonctl limits first", dom->name);
+    if ((rc = below_use(call, dom, "target", target_kib, force)) < 0)
+        return rc;
     range = bd_domain_range(dom);
     rc = bd_admit_set(target_kib, dom->current_kib, range,
                       set_available_kib(d, dom), &short_kib);
@@ -311,6 +357,8 @@ static int h_limits(struct bd_ctl_call *call,
                                dom->name,
                                bd_format_kib(dom->static_max_kib, y,
                                              sizeof(y)));
+        if ((rc = below_use(call, dom, "max", a->max_kib, a->force)) < 0)
+            return rc;
         o.has_max = true;
         o.max_kib = a->max_kib;
     }
@@ -435,6 +483,56 @@ static int h_metrics(struct bd_ctl_call *call)
     return rc;
 }
 
+static const char *const press_names[] = {NULL, "psi", "swap-in",
+                                          "major-faults"};
+
+static int h_explain(struct bd_ctl_call *call, const struct bd_ctl_domref *ref)
+{
+    struct bd_daemon *d = D(call);
+    const struct bd_domain *dom = find(d, ref);
+    struct bd_ctl_explain_plan pl;
+    struct bd_ctl_change ch[BD_HISTORY_MAX];
+    uint64_t now = bd_daemon_now_ms(d);
+    size_t n, first;
+    int rc;
+
+    if (!dom)
+        return no_domain(call, ref);
+    memset(&pl, 0, sizeof(pl));
+    pl.has_plan = dom->has_dec;
+    pl.has_stats = dom->stats.present && !dom->stats_err[0];
+    pl.reported_used_kib = dom->stats.used_kib;
+    pl.overhead_kib = dom->track.overhead_kib;
+    pl.use_kib = dom->dec.use_kib;
+    pl.need_kib = dom->dec.need_kib;
+    pl.want_kib = dom->dec.want_kib;
+    pl.share_kib = dom->dec.share_kib;
+    pl.lo_kib = dom->dec.lo_kib;
+    pl.hi_kib = dom->dec.hi_kib;
+    pl.planned_kib = dom->dec.target_kib;
+    if (dom->dec.press < sizeof(press_names) / sizeof(press_names[0]))
+        pl.pressure_signal = press_names[dom->dec.press];
+    pl.pressure_value = dom->dec.press_val;
+    pl.note = dom->act_note;
+    n = dom->n_hist < BD_HISTORY_MAX ? dom->n_hist : BD_HISTORY_MAX;
+    first = dom->n_hist - n;
+    for (size_t k = 0; k < n; k++) {
+        const struct bd_target_change *c =
+            &dom->hist[(first + k) % BD_HISTORY_MAX];
+        ch[k].ago_ms = now >= c->at_ms ? now - c->at_ms : 0;
+        ch[k].from_kib = c->from_kib;
+        ch[k].to_kib = c->to_kib;
+        ch[k].dry_run = c->dry_run;
+        ch[k].reason = c->reason;
+    }
+    rc = bd_gen_key(call->g, "domain");
+    if (rc == 0)
+        rc = gen_dom(call->g, dom);
+    if (rc == 0)
+        rc = bd_proto_gen_explain(call->g, &pl, ch, n);
+    return rc;
+}
+
 const struct bd_ctl_ops bd_handlers = {
     .status = h_status,
     .show = h_show,
@@ -446,5 +544,6 @@ const struct bd_ctl_ops bd_handlers = {
     .release = h_release,
     .reload = h_reload,
     .metrics = h_metrics,
+    .explain = h_explain,
     .log = NULL,
 };
