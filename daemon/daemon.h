@@ -229,6 +229,9 @@ struct bd_range bd_domain_range(const struct bd_domain *dom);
  * except by domains known not to take it (stuck, clipped) and except. */
 uint64_t bd_pending_growth_kib(const struct bd_daemon *d,
                                const struct bd_domain *except);
+/* Its state as show and the metrics name it: "ok", "pinned", "stuck",
+ * "dying" ... */
+const char *bd_domain_state(const struct bd_domain *dom);
 /* Release an external hold or a pin (balloonctl auto). */
 void bd_domain_release(struct bd_daemon *d, struct bd_domain *dom);
 
@@ -325,7 +328,7 @@ void bd_state_apply_pending(struct bd_daemon *d, struct bd_domain *dom);
 void bd_state_pending_drop(struct bd_daemon *d);
 
 /* ---- metrics.c ---- */
-/* OpenMetrics text, malloc'ed; NULL on ENOMEM. */
+/* Prometheus text (format 0.0.4), malloc'ed; NULL on ENOMEM. */
 char *bd_metrics_render(const struct bd_daemon *d);
 int bd_metrics_write_file(const struct bd_daemon *d, const char *path);
 /* One-line summary for STATUS= and `balloonctl status`. */

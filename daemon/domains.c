@@ -620,3 +620,20 @@ void bd_domains_expire(struct bd_daemon *d, uint64_t now_ms)
         }
     }
 }
+
+const char *bd_domain_state(const struct bd_domain *dom)
+{
+    if (dom->dying)
+        return "dying";
+    if (dom->limits.mode == BD_MODE_IGNORE)
+        return bd_state_name(BD_STATE_IGNORED);
+    if (dom->pin_kib)
+        return bd_state_name(BD_STATE_PINNED);
+    if (dom->hold_kib)
+        return bd_state_name(BD_STATE_EXTERNAL);
+    if (dom->has_dec)
+        return bd_state_name(dom->dec.state);
+    if (!dom->stats.present)
+        return bd_state_name(BD_STATE_NO_STATS);
+    return bd_state_name(BD_STATE_OK);
+}

@@ -44,23 +44,6 @@ static int no_domain(struct bd_ctl_call *call, const struct bd_ctl_domref *r)
     return bd_ctl_fail(call, -ENOENT, "no domain named '%s'", r->name);
 }
 
-static const char *dom_state(const struct bd_domain *dom)
-{
-    if (dom->dying)
-        return "dying";
-    if (dom->limits.mode == BD_MODE_IGNORE)
-        return bd_state_name(BD_STATE_IGNORED);
-    if (dom->pin_kib)
-        return bd_state_name(BD_STATE_PINNED);
-    if (dom->hold_kib)
-        return bd_state_name(BD_STATE_EXTERNAL);
-    if (dom->has_dec)
-        return bd_state_name(dom->dec.state);
-    if (!dom->stats.present)
-        return bd_state_name(BD_STATE_NO_STATS);
-    return bd_state_name(BD_STATE_OK);
-}
-
 static int gen_dom(yajl_gen g, const struct bd_domain *dom)
 {
     struct bd_ctl_dom_info info;
@@ -76,7 +59,7 @@ static int gen_dom(yajl_gen g, const struct bd_domain *dom)
     info.static_max_kib = dom->static_max_kib;
     info.weight = dom->limits.weight;
     info.mode = dom->limits.mode;
-    info.state = dom_state(dom);
+    info.state = bd_domain_state(dom);
     info.has_stats = dom->stats.present;
     if (dom->stats.present) {
         info.used_kib = dom->stats.used_kib;

@@ -40,4 +40,12 @@ $(eval $(call LINK,$(BUILDDIR)/tests/test_daemon_xlconf,$(call obj,tests/test_da
 # The real balloond on the simulated host: starts, plans, stops on SIGTERM.
 CHECKS += tests/test_daemon_sim.sh
 
+# Its metrics through promtool and node_exporter's textfile collector, and
+# the shipped alert rules and Grafana dashboard (contrib/).
+EXTRA_DEB_DEPS += prometheus prometheus-node-exporter curl
+CHECKS += tests/promcheck.sh
+.PHONY: promcheck
+promcheck: $(BUILDDIR)/daemon/balloond $(BUILDDIR)/cli/balloonctl
+	@BUILDDIR=$(BUILDDIR) sh tests/promcheck.sh
+
 MAN8 += man/balloond.8
