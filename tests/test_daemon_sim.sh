@@ -78,7 +78,7 @@ kill -0 $PID 2>/dev/null || fail "died"
 grep -q '^<6>domain vm-a (1) found' "$T/log" || fail "no domain found line"
 grep -q '^<6>domain .*: target .* -> ' "$T/log" || fail "no target written"
 grep -vq '^<[0-7]>' "$T/log" && fail "a log line without sd-daemon prefix"
-grep -q '^# EOF' "$T/metrics" || fail "metrics file"
+grep -q '^balloond_build_info{' "$T/metrics" || fail "metrics file"
 grep -q 'balloond_domain_target_bytes{domid="1",name="vm-a"}' "$T/metrics" || fail "metrics content"
 
 # A broken config on SIGHUP keeps the old one; a good one is taken.
