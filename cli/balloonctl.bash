@@ -19,7 +19,7 @@ _balloonctl()
         prev=${COMP_WORDS[COMP_CWORD - 1]}
     fi
 
-    local cmds="status show set auto limits reserve release reload metrics top help"
+    local cmds="status show set auto limits reserve release reload metrics explain top help"
     local sock="" cmd="" i nargs=0
     for ((i = 1; i < cword; i++)); do
         case "${words[i]}" in
@@ -70,8 +70,9 @@ _balloonctl()
     if [[ $cur == -* ]]; then
         local opts="--socket"
         case "$cmd" in
-        status | show | list | set | auto | release | reload) opts+=" --json" ;;
-        limits) opts+=" --json --min --max --weight --mode --reset" ;;
+        status | show | list | auto | release | reload | explain) opts+=" --json" ;;
+        set) opts+=" --json --force" ;;
+        limits) opts+=" --json --min --max --weight --mode --reset --force" ;;
         reserve) opts+=" --json --timeout --quiet" ;;
         top) opts+=" --delay --iterations" ;;
         esac
@@ -81,7 +82,7 @@ _balloonctl()
 
     case "$cmd" in
     show | list) _balloonctl_domains ;;
-    set | auto | limits) ((nargs == 0)) && _balloonctl_domains ;;
+    set | auto | limits | explain) ((nargs == 0)) && _balloonctl_domains ;;
     help) ((nargs == 0)) && COMPREPLY=($(compgen -W "$cmds" -- "$cur")) ;;
     esac
 } &&

@@ -33,6 +33,24 @@ hasnt "$out" '"version"'
 expect 1 ctl show nosuch
 has "$err" "no domain named 'nosuch'"
 one_line "$err"
+# --json: a failure is a JSON object on stdout as well
+expect 1 ctl show --json nosuch
+has "$out" '^{"version":1,"ok":false,"error":"no domain named '"'"'nosuch'"'"'"}$'
+has "$err" "no domain named 'nosuch'"
+expect 3 ctl --socket "$T/none" status --json
+has "$out" '^{"version":1,"ok":false,"error":".*'
+
+# ---- explain ----
+expect 0 ctl explain vm-a
+has "$out" "^vm-a (domid 1): target "
+has "$out" "^  kernel overhead "
+has "$out" "^  use counted "
+has "$out" "^target changes (oldest first):"
+expect 0 ctl explain --json vm-a
+has "$out" '"plan":{"reported_used_kib":'
+has "$out" '"history":\['
+expect 1 ctl explain ghost
+has "$err" "explain: no domain named 'ghost'"
 
 # ---- set / auto ----
 # Lowering a target is always possible (growing needs free memory, which
@@ -43,6 +61,17 @@ expect 0 ctl show --json 3
 has "$out" '"target_kib":786432'
 has "$out" '"state":"pinned"'
 has "$out" '"pin_kib":786432'
+# below what the guest uses: needs --force (once vm-c has reported)
+i=0
+until ctl show --json vm-c | grep -q '"used_kib":[0-9]'; do
+    i=$((i + 1)); [ $i -gt 50 ] && fail "vm-c never reported"; sleep 0.1
+done
+expect 1 ctl set vm-c 1M
+has "$err" "target 1.00M is below what vm-c uses, "
+has "$err" "use --force"
+one_line "$err"
+expect 1 ctl limits vm-c --max 1M
+has "$err" "max 1.00M is below what vm-c uses"
 expect 1 ctl set vm-c 100G
 has "$err" "outside vm-c's limits"
 one_line "$err"
