@@ -628,7 +628,7 @@ static void usage(FILE *f)
                "stdout\n"
                "  -f, --force     set, limits: below what the guest uses\n"
                "  -h, --help      this help; -V, --version  the version\n\n"
-               "SIZE: 512M, 2G, 1.5G, 64K (binary units, a unit is "
+               "SIZE: 512M, 2G, 1.32G, 64K, 1P (binary units, a unit is "
                "required).  DOMAIN: a name or a domid.\n"
                "exit status: 0 ok, 1 operation failed, 2 usage error, "
                "3 balloond not reachable.  See balloonctl(8).\n");

@@ -532,6 +532,11 @@ int bd_gen_null(yajl_gen g, const char *key)
     return rc ? rc : gen_rc(yajl_gen_null(g));
 }
 
+static int gen_opt_u64(yajl_gen g, const char *key, bool have, uint64_t v)
+{
+    return have ? bd_gen_u64(g, key, v) : bd_gen_null(g, key);
+}
+
 int bd_proto_gen_domain(yajl_gen g, const struct bd_ctl_dom_info *d)
 {
     int rc = gen_rc(yajl_gen_map_open(g));
@@ -557,6 +562,8 @@ int bd_proto_gen_domain(yajl_gen g, const struct bd_ctl_dom_info *d)
     if (!rc)
         rc = d->pin_kib ? bd_gen_u64(g, "pin_kib", d->pin_kib)
                         : bd_gen_null(g, "pin_kib");
+    if (!rc)
+        rc = gen_opt_u64(g, "would_kib", d->would_kib != 0, d->would_kib);
     if (!rc) rc = gen_rc(yajl_gen_map_close(g));
     return rc;
 }
@@ -594,11 +601,6 @@ int bd_proto_gen_status(yajl_gen g, const struct bd_ctl_status_info *s)
                                     strlen(s->warnings[i])));
     if (!rc) rc = gen_rc(yajl_gen_array_close(g));
     return rc;
-}
-
-static int gen_opt_u64(yajl_gen g, const char *key, bool have, uint64_t v)
-{
-    return have ? bd_gen_u64(g, key, v) : bd_gen_null(g, key);
 }
 
 int bd_proto_gen_explain(yajl_gen g, const struct bd_ctl_explain_plan *p,

@@ -158,6 +158,8 @@ struct bd_ctl_dom_info {
     bool pressure;
     const char *reason;      /* last decision, one line; NULL = "" */
     uint64_t pin_kib;        /* 0 = not pinned (key "pin_kib": null) */
+    uint64_t would_kib;      /* --dry-run: the target it would have
+                                written; 0 = none ("would_kib": null) */
 };
 /* Writes one complete domain object {"domid":..,...} (an array element). */
 int bd_proto_gen_domain(yajl_gen g, const struct bd_ctl_dom_info *d);

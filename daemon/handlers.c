@@ -44,10 +44,11 @@ static int no_domain(struct bd_ctl_call *call, const struct bd_ctl_domref *r)
     return bd_ctl_fail(call, -ENOENT, "no domain named '%s'", r->name);
 }
 
-static int gen_dom(yajl_gen g, const struct bd_domain *dom)
+static int gen_dom(yajl_gen g, const struct bd_daemon *d,
+                   const struct bd_domain *dom)
 {
     struct bd_ctl_dom_info info;
-    char reason[160];
+    char reason[160], would[32];
 
     memset(&info, 0, sizeof(info));
     info.domid = dom->domid;
@@ -68,11 +69,19 @@ static int gen_dom(yajl_gen g, const struct bd_domain *dom)
                                  : 0;
     }
     info.pressure = bd_domain_pressure(dom);
+    /* --dry-run: what would have been written, and was not. */
+    if (d->dry_run && dom->dry_logged_kib &&
+        dom->dry_logged_kib != dom->target_kib)
+        info.would_kib = dom->dry_logged_kib;
     if (dom->stats_err[0])
         snprintf(reason, sizeof(reason), "report ignored: %s",
                  dom->stats_err);
     else if (dom->hold_kib)
         snprintf(reason, sizeof(reason), "target set by another tool");
+    else if (info.would_kib)
+        snprintf(reason, sizeof(reason), "dry-run, would set %s (%s)",
+                 bd_format_kib(info.would_kib, would, sizeof(would)),
+                 dom->has_dec ? dom->dec.reason : "");
     else if (dom->has_dec && dom->act_note[0])
         snprintf(reason, sizeof(reason), "%s (%s)", dom->act_note,
                  dom->dec.reason);
@@ -102,7 +111,7 @@ static int apply_now(struct bd_ctl_call *call, uint32_t domid)
                            "domain %" PRIu32 " went away meanwhile", domid);
     rc = bd_gen_key(call->g, "domain");
     if (rc == 0)
-        rc = gen_dom(call->g, dom);
+        rc = gen_dom(call->g, d, dom);
     /* Done, but not kept across a restart: the client must say so. */
     if (rc == 0 && d->state_dirty && d->cfg->state_path && !d->dry_run &&
         d->state_last_rc < 0) {
@@ -203,7 +212,7 @@ static int h_show(struct bd_ctl_call *call, const struct bd_ctl_domref *refs,
         for (size_t k = 0; k < n && !match; k++)
             match = find(d, &refs[k]) == dom;
         if (match)
-            rc = gen_dom(call->g, dom);
+            rc = gen_dom(call->g, d, dom);
     }
     if (rc == 0 && yajl_gen_array_close(call->g) != yajl_gen_status_ok)
         rc = -ENOMEM;
@@ -510,7 +519,7 @@ static int h_explain(struct bd_ctl_call *call, const struct bd_ctl_domref *ref)
     }
     rc = bd_gen_key(call->g, "domain");
     if (rc == 0)
-        rc = gen_dom(call->g, dom);
+        rc = gen_dom(call->g, d, dom);
     if (rc == 0)
         rc = bd_proto_gen_explain(call->g, &pl, ch, n);
     return rc;

@@ -379,6 +379,21 @@ static void test_explain(void **state)
     call_free(call);
 }
 
+static void test_dry_run_shows_would(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_domref ref = by_id(1);
+    struct bd_ctl_call *call = call_new(c);
+
+    c->d.dry_run = true;
+    assert_int_equal(bd_handlers.set(call, &ref, 1536 * M, false), 0);
+    assert_int_equal(c->fh->n_writes, 0);
+    assert_non_null(strstr(reply_text(call), "\"target_kib\":2097152,"));
+    assert_non_null(strstr(reply_text(call), "\"would_kib\":1572864"));
+    assert_non_null(strstr(reply_text(call), "dry-run, would set 1.50G"));
+    call_free(call);
+}
+
 static void test_history_ring_bounded(void **state)
 {
     struct ctx *c = *state;
@@ -418,6 +433,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_set_not_saved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_ring_bounded, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_dry_run_shows_would, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
