@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "agent/procfs.h"
+#include "common/xskeys.h"
 
 /* One reading of the guest's memory state. */
 struct bd_agent_sample {
@@ -91,19 +92,19 @@ void bd_report_commit(struct bd_report_state *st,
 /* ---- keys --------------------------------------------------------------- */
 
 /* Relative to the guest's /local/domain/N. */
-#define BD_KEY_MEM_TOTAL "data/balloon/mem-total"
-#define BD_KEY_MEM_AVAILABLE "data/balloon/mem-available"
-#define BD_KEY_SWAP_TOTAL "data/balloon/swap-total"
-#define BD_KEY_SWAP_FREE "data/balloon/swap-free"
-#define BD_KEY_SWAPIN_RATE "data/balloon/swapin-rate"
-#define BD_KEY_SWAPOUT_RATE "data/balloon/swapout-rate"
-#define BD_KEY_MAJFLT_RATE "data/balloon/majflt-rate"
-#define BD_KEY_PSI_SOME "data/balloon/psi-some"
-#define BD_KEY_PSI_FULL "data/balloon/psi-full"
-#define BD_KEY_SEQ "data/balloon/seq"
-#define BD_KEY_XS_MEMINFO_TOTAL "data/meminfo_total"
-#define BD_KEY_XS_MEMINFO_FREE "data/meminfo_free"
-#define BD_KEY_FEATURE_BALLOON "control/feature-balloon"
+#define BD_KEY_MEM_TOTAL BD_XS_AGENT_MEM_TOTAL
+#define BD_KEY_MEM_AVAILABLE BD_XS_AGENT_MEM_AVAILABLE
+#define BD_KEY_SWAP_TOTAL BD_XS_AGENT_SWAP_TOTAL
+#define BD_KEY_SWAP_FREE BD_XS_AGENT_SWAP_FREE
+#define BD_KEY_SWAPIN_RATE BD_XS_AGENT_SWAPIN_RATE
+#define BD_KEY_SWAPOUT_RATE BD_XS_AGENT_SWAPOUT_RATE
+#define BD_KEY_MAJFLT_RATE BD_XS_AGENT_MAJFLT_RATE
+#define BD_KEY_PSI_SOME BD_XS_AGENT_PSI_SOME
+#define BD_KEY_PSI_FULL BD_XS_AGENT_PSI_FULL
+#define BD_KEY_SEQ BD_XS_AGENT_SEQ
+#define BD_KEY_XS_MEMINFO_TOTAL BD_XS_XE_MEMINFO_TOTAL
+#define BD_KEY_XS_MEMINFO_FREE BD_XS_XE_MEMINFO_FREE
+#define BD_KEY_FEATURE_BALLOON BD_XS_FEATURE_BALLOON
 
 #define BD_REPORT_NKEYS 12
 

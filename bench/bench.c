@@ -1,18 +1,20 @@
 /*
- * bench.c - `make bench`: every policy at every capacity on a trace.
+ * bench.c - `make bench`: every policy at every capacity on a trace, on
+ * the v2 model (bench/MODEL.md).
  *
  * Usage: bench [--trace FILE] [--meta FILE] [--out DIR]
  *              [--capacities G,G,...] [--series-capacity G] [--jobs N]
- *              [--no-timing] [--timing-only]
+ *              [--days D] [--no-search] [--no-timing] [--timing-only]
  *
  * Design: one (policy, capacity) run is independent of the others, so
  * runs are forked onto --jobs processes (default: online CPUs); each
  * child writes its result line to a file in DIR and the parent collects
  * them in a fixed order, so the output does not depend on scheduling.
- * Outputs in DIR: results.csv (one row per policy and capacity),
- * series.csv (demand and allocation of a few VMs at the series capacity,
- * one row per trace sample), timing.csv (bd_policy_plan() median ns).
- * The plan timing uses clock_gettime() here; the policy reads no clock.
+ * After the table, each policy's smallest capacity (to 0.5 GiB) with a
+ * shortfall of at most 0.1 % of demand is found by bisection between the
+ * table's capacities, one round of parallel runs per step.  Outputs in
+ * DIR: results.csv, smallest.csv, series.csv (demand and allocation of a
+ * few VMs at the series capacity), cost.csv (cost.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,7 +28,6 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
-#include "daemon/policy.h"
 
 #define GIB (UINT64_C(1024) * 1024)
 #define MIB UINT64_C(1024)
@@ -38,6 +39,7 @@ struct job {
 };
 
 static const char *out_dir = "bench/out";
+static uint64_t limit_ms; /* --days: only the trace's first days */
 
 static void part_path(char *buf, size_t len, size_t j)
 {
@@ -119,7 +121,8 @@ static int run_job(const struct bd_trace *t, const struct job *jb, size_t j)
         if (rc)
             return rc;
     }
-    rc = bd_bench_run(t, jb->pol, jb->cap_kib, &res, jb->series ? &s : NULL);
+    rc = bd_bench_run(t, jb->pol, jb->cap_kib, limit_ms, &res,
+                      jb->series ? &s : NULL);
     if (rc == 0 && jb->series)
         rc = write_series(t, &s, jb->cap_kib);
     free(s.vm_idx);
@@ -130,7 +133,7 @@ static int run_job(const struct bd_trace *t, const struct job *jb, size_t j)
     f = fopen(path, "w");
     if (!f)
         return -errno;
-    fprintf(f, "%s,%.3f,%.6f,%.6f,%.4f,%.4f,%.4f,%" PRIu64 ",%.6f\n",
+    fprintf(f, "%s,%.3f,%.9f,%.6f,%.4f,%.4f,%.4f,%" PRIu64 ",%.6f\n",
             bd_bench_policy_name[jb->pol], (double)jb->cap_kib / GIB,
             res.shortfall_gib_h, res.shortfall_pct, res.pressured_pct,
             res.churn_per_vm_h, res.idle_gib, res.violations, res.demand_gib_h);
@@ -168,120 +171,6 @@ static int run_all(const struct bd_trace *t, const struct job *jobs,
             failed = 1;
     }
     return failed ? -EIO : 0;
-}
-
-/* ---- bd_policy_plan() timing ------------------------------------------- */
-
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/*
- * A host whose guests want more than it has (tight: the fair split of a
- * tier runs), or one with twice their memory free (plenty: the shares of
- * spare memory run), with stats changing every plan so nothing is cached
- * by accident.  Returns the median ns of `reps` plans.
- */
-static uint64_t time_plan(size_t n, int reps, bool tight)
-{
-    struct bd_policy_params p;
-    struct bd_dom_input *in = calloc(n, sizeof(*in));
-    struct bd_dom_track *tr = calloc(n, sizeof(*tr));
-    struct bd_decision *dec = calloc(n, sizeof(*dec));
-    size_t *order = calloc(n, sizeof(*order));
-    uint64_t *ns = calloc((size_t)reps, sizeof(*ns));
-    uint64_t seed = 0x9e3779b97f4a7c15ULL ^ n, cap = 0, med = 0;
-    struct bd_host_input host = {0};
-
-    if (!in || !tr || !dec || !order || !ns)
-        goto out;
-    bd_policy_params_default(&p);
-    for (size_t i = 0; i < n; i++) {
-        in[i].domid = (uint32_t)i + 1;
-        in[i].static_max_kib = (1 + rng_next(&seed) % 16) * GIB;
-        in[i].min_kib = 256 * MIB;
-        in[i].max_kib = in[i].static_max_kib;
-        in[i].weight = 50 + (uint32_t)(rng_next(&seed) % 200);
-        in[i].current_kib = in[i].static_max_kib / 2;
-        in[i].target_kib = in[i].current_kib;
-        in[i].stats.present = true;
-        in[i].stats.has_rates = true;
-        in[i].stats.has_psi = true;
-        cap += in[i].current_kib;
-    }
-    host.total_kib = tight ? cap : 2 * cap;
-    host.free_kib = tight ? 0 : cap;
-    for (int r = -5; r < reps; r++) {
-        struct bd_plan plan = {.dec = dec, .order = order};
-        uint64_t now = (uint64_t)(r + 6) * 5000, t0, t1;
-        for (size_t i = 0; i < n; i++) {
-            in[i].stats.time_ms = now;
-            in[i].stats.used_kib =
-                in[i].static_max_kib * (20 + rng_next(&seed) % 70) / 100;
-            in[i].stats.psi_some_x100 = (uint32_t)(rng_next(&seed) % 400);
-        }
-        t0 = mono_ns();
-        bd_policy_plan(&p, &host, in, tr, n, now, &plan);
-        t1 = mono_ns();
-        for (size_t i = 0; i < n; i++)
-            in[i].target_kib = dec[i].target_kib;
-        if (r >= 0)
-            ns[r] = t1 - t0;
-    }
-    qsort(ns, (size_t)reps, sizeof(*ns), cmp_u64);
-    med = ns[reps / 2];
-out:
-    free(in);
-    free(tr);
-    free(dec);
-    free(order);
-    free(ns);
-    return med;
-}
-
-static int do_timing(void)
-{
-    static const size_t sizes[] = {50, 1000, 4096};
-    char path[4096];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/timing.csv", out_dir);
-    f = fopen(path, "w");
-    if (!f)
-        return -errno;
-    fprintf(f, "domains,median_ns_tight,median_ns_plenty\n");
-    printf("\nbd_policy_plan() median ns per plan (201 plans; tight host: "
-           "wants exceed memory; plenty: twice their memory free):\n");
-    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-        uint64_t t1 = time_plan(sizes[k], 201, true);
-        uint64_t t2 = time_plan(sizes[k], 201, false);
-        uint64_t worst = t1 > t2 ? t1 : t2;
-        fprintf(f, "%zu,%" PRIu64 ",%" PRIu64 "\n", sizes[k], t1, t2);
-        printf(
-            "  %5zu domains: tight %9" PRIu64 " ns, plenty %9" PRIu64 " ns%s\n",
-            sizes[k], t1, t2,
-            sizes[k] == 4096 ? (worst < 1000000 ? "  (< 1 ms)" : "  (>= 1 ms!)")
-                             : "");
-    }
-    return fclose(f) ? -errno : 0;
 }
 
 /* ---- table --------------------------------------------------------------- */
@@ -324,6 +213,29 @@ static void fmt_opt(char *buf, size_t len, double v, const char *fmt)
         snprintf(buf, len, fmt, v);
 }
 
+/* The aims at one capacity: balloond <= 1.1 x oracle-min, churn < 6. */
+static int aims(const struct row *rows, size_t n_pol)
+{
+    const struct row *b = NULL, *om = NULL;
+
+    for (size_t q = 0; q < n_pol; q++) {
+        if (!strcmp(rows[q].policy, "balloond"))
+            b = &rows[q];
+        if (!strcmp(rows[q].policy, "oracle-min"))
+            om = &rows[q];
+    }
+    if (!b || !om)
+        return 0;
+    bool sf_ok = b->sf <= 1.1 * om->sf, churn_ok = b->churn < 6;
+    printf("  -> balloond %.3f GiB-h vs oracle-min %.3f (aim <= 1.1 x): %s",
+           b->sf, om->sf, sf_ok ? "met" : "MISSED");
+    if (om->sf > 0)
+        printf(" (%.2f x)", b->sf / om->sf);
+    printf("; churn %.2f/VM-h %s; violations %" PRIu64 "\n", b->churn,
+           churn_ok ? "< 6" : ">= 6 MISSED", b->viol);
+    return !sf_ok || !churn_ok || b->viol;
+}
+
 static int report(const struct row *rows, size_t n_caps, size_t n_pol)
 {
     char path[4096];
@@ -340,47 +252,18 @@ static int report(const struct row *rows, size_t n_caps, size_t n_pol)
            "short GiB-h", "short %", "pressured%", "churn/VM-h", "idle GiB",
            "viol");
     for (size_t c = 0; c < n_caps; c++) {
-        const struct row *o = NULL, *b = NULL;
-        bool best = true;
         for (size_t q = 0; q < n_pol; q++) {
             const struct row *r = &rows[c * n_pol + q];
             char p1[16], p2[16], p3[16];
             fmt_opt(p1, sizeof(p1), r->press, "%.3f");
             fmt_opt(p2, sizeof(p2), r->churn, "%.2f");
             fmt_opt(p3, sizeof(p3), r->idle, "%.2f");
-            fprintf(f, "%s,%.0f,%.4f,%.5f,%s,%s,%s,%" PRIu64 "\n", r->policy,
+            fprintf(f, "%s,%g,%.4f,%.5f,%s,%s,%s,%" PRIu64 "\n", r->policy,
                     r->cap, r->sf, r->sf_pct, p1, p2, p3, r->viol);
-            printf("%-10s %6.0f %12.3f %10.4f %10s %10s %9s %5" PRIu64 "\n",
+            printf("%-10s %6g %12.3f %10.4f %10s %10s %9s %5" PRIu64 "\n",
                    r->policy, r->cap, r->sf, r->sf_pct, p1, p2, p3, r->viol);
-            if (!strcmp(r->policy, "oracle"))
-                o = r;
-            if (!strcmp(r->policy, "balloond"))
-                b = r;
         }
-        if (o && b) {
-            double bound = 1.5 * o->sf + 0.001 * o->demand;
-            const struct row *om = NULL;
-            for (size_t q = 0; q < n_pol; q++) {
-                const struct row *r = &rows[c * n_pol + q];
-                if (r != b && r != o && strcmp(r->policy, "oracle-min") &&
-                    r->sf <= b->sf)
-                    best = false;
-            }
-            for (size_t q = 0; q < n_pol; q++)
-                if (!strcmp(rows[c * n_pol + q].policy, "oracle-min"))
-                    om = &rows[c * n_pol + q];
-            printf("  -> balloond %.3f GiB-h vs aim %.3f (1.5 x oracle + "
-                   "0.1%% of demand): %s; %s; churn %s\n",
-                   b->sf, bound, b->sf <= bound ? "met" : "MISSED",
-                   best ? "below every other policy" : "NOT below all others",
-                   b->churn < 6 ? "< 6/VM-h" : ">= 6/VM-h");
-            if (om && b->sf > bound && om->sf > bound)
-                printf("     (unreachable: even the oracle that keeps every "
-                       "VM at its min falls %.3f GiB-h short; balloond is "
-                       "%.2f%% above it)\n",
-                       om->sf, 100.0 * (b->sf - om->sf) / om->sf);
-            misses += b->sf > bound || !best || b->churn >= 6;
-        }
+        misses += aims(&rows[c * n_pol], n_pol);
     }
     if (fclose(f))
         return -errno;
@@ -394,7 +277,7 @@ static int report(const struct row *rows, size_t n_caps, size_t n_pol)
         fprintf(f, " %s", rows[q].policy);
     fprintf(f, "\n");
     for (size_t c = 0; c < n_caps; c++) {
-        fprintf(f, "%.0f", rows[c * n_pol].cap);
+        fprintf(f, "%g", rows[c * n_pol].cap);
         for (size_t q = 0; q < n_pol; q++)
             fprintf(f, " %.6f", rows[c * n_pol + q].sf_pct);
         fprintf(f, "\n");
@@ -405,11 +288,155 @@ static int report(const struct row *rows, size_t n_caps, size_t n_pol)
     return 0;
 }
 
+/* ---- smallest capacity for a 0.1 % shortfall -------------------------- */
+
+#define SMALL_PCT 0.1
+#define HALF_GIB (GIB / 2)
+
+struct search {
+    enum bd_bench_policy pol;
+    uint64_t lo, hi; /* lo fails (0 = unknown), hi meets (0 = none yet) */
+    bool done;
+};
+
+static bool meets(const struct row *r)
+{
+    return r->sf_pct <= SMALL_PCT;
+}
+
+static uint64_t half_steps(uint64_t kib)
+{
+    return (kib + HALF_GIB - 1) / HALF_GIB;
+}
+
+/* Bracket each policy from the table; an unbracketed one is tried at
+ * ub_kib (every VM's max fits) first. */
+static void bracket(struct search *s, size_t n_s, const struct row *rows,
+                    size_t n_caps, size_t n_pol, uint64_t ub_kib)
+{
+    for (size_t k = 0; k < n_s; k++) {
+        s[k].lo = HALF_GIB / 2;
+        s[k].hi = 0;
+        for (size_t c = 0; c < n_caps; c++) {
+            const struct row *r = &rows[c * n_pol + s[k].pol];
+            uint64_t cap = (uint64_t)(r->cap * (double)GIB + 0.5);
+            if (meets(r) && (!s[k].hi || cap < s[k].hi))
+                s[k].hi = cap;
+        }
+        for (size_t c = 0; c < n_caps; c++) {
+            const struct row *r = &rows[c * n_pol + s[k].pol];
+            uint64_t cap = (uint64_t)(r->cap * (double)GIB + 0.5);
+            if (!meets(r) && cap > s[k].lo && (!s[k].hi || cap < s[k].hi))
+                s[k].lo = cap;
+        }
+        if (!s[k].hi)
+            s[k].hi = half_steps(ub_kib) * HALF_GIB; /* tried first */
+    }
+}
+
+static int search_smallest(const struct bd_trace *t, const struct row *rows,
+                           size_t n_caps, size_t n_pol, unsigned par)
+{
+    struct search s[BP_COUNT];
+    struct job jobs[BP_COUNT];
+    struct row res[BP_COUNT];
+    uint64_t ub = 0;
+    bool first = true;
+    size_t n_s = 0;
+    char path[4096];
+    FILE *f;
+    int rc = 0;
+
+    for (size_t i = 0; i < t->n_vm; i++)
+        ub += t->max_kib[i];
+    for (size_t q = 0; q < n_pol; q++)
+        s[n_s++].pol = (enum bd_bench_policy)q;
+    bracket(s, n_s, rows, n_caps, n_pol, ub);
+    for (;;) {
+        size_t n_jobs = 0;
+        for (size_t k = 0; k < n_s; k++) {
+            bool unproven = first && s[k].hi == half_steps(ub) * HALF_GIB;
+            if (s[k].done || (!unproven && half_steps(s[k].hi) -
+                                                   half_steps(s[k].lo) <= 1)) {
+                s[k].done = true;
+                continue;
+            }
+            jobs[n_jobs].pol = s[k].pol;
+            jobs[n_jobs].series = false;
+            jobs[n_jobs].cap_kib =
+                unproven ? s[k].hi
+                         : (half_steps(s[k].lo) + half_steps(s[k].hi)) / 2 *
+                               HALF_GIB;
+            n_jobs++;
+        }
+        first = false;
+        if (!n_jobs)
+            break;
+        rc = run_all(t, jobs, n_jobs, par);
+        if (rc == 0)
+            rc = collect(n_jobs, res);
+        if (rc)
+            return rc;
+        for (size_t j = 0; j < n_jobs; j++)
+            for (size_t k = 0; k < n_s; k++) {
+                if (s[k].pol != jobs[j].pol)
+                    continue;
+                if (meets(&res[j]))
+                    s[k].hi = jobs[j].cap_kib;
+                else if (jobs[j].cap_kib == s[k].hi) {
+                    s[k].hi = 0; /* not even with every max */
+                    s[k].done = true;
+                } else
+                    s[k].lo = jobs[j].cap_kib;
+            }
+    }
+    snprintf(path, sizeof(path), "%s/smallest.csv", out_dir);
+    f = fopen(path, "w");
+    if (!f)
+        return -errno;
+    fprintf(f, "policy,smallest_capacity_gib\n");
+    printf("\nSmallest capacity (to 0.5 GiB) with shortfall <= %.1f %% of "
+           "demand:\n", SMALL_PCT);
+    for (size_t k = 0; k < n_s; k++) {
+        if (s[k].hi) {
+            printf("  %-10s %6.1f GiB\n", bd_bench_policy_name[s[k].pol],
+                   (double)s[k].hi / GIB);
+            fprintf(f, "%s,%.1f\n", bd_bench_policy_name[s[k].pol],
+                    (double)s[k].hi / GIB);
+        } else {
+            printf("  %-10s none up to %.1f GiB (every VM's max)\n",
+                   bd_bench_policy_name[s[k].pol],
+                   (double)(half_steps(ub) * HALF_GIB) / GIB);
+            fprintf(f, "%s,\n", bd_bench_policy_name[s[k].pol]);
+        }
+    }
+    return fclose(f) ? -errno : 0;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: bench [--trace FILE] [--meta FILE] [--out DIR]\n"
                "             [--capacities G,G,...] [--series-capacity G]\n"
-               "             [--jobs N] [--no-timing] [--timing-only]\n");
+               "             [--jobs N] [--days D] [--no-search]\n"
+               "             [--no-timing] [--timing-only]\n");
+}
+
+static int parse_caps(const char *caps_s, double *caps, size_t *n_caps)
+{
+    const char *p = caps_s;
+
+    *n_caps = 0;
+    while (*p && *n_caps < 32) {
+        char *e;
+        double v = strtod(p, &e);
+        if (e == p || v <= 0 || (*e && *e != ',')) {
+            fprintf(stderr, "bench: bad --capacities %s\n", caps_s);
+            return -EINVAL;
+        }
+        caps[(*n_caps)++] = v;
+        p = *e ? e + 1 : e;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -421,15 +448,11 @@ int main(int argc, char **argv)
     double caps[32], series_cap = 28;
     size_t n_caps = 0, n_jobs;
     long jobs_opt = 0;
-    bool timing = true, timing_only = false;
+    bool timing = true, timing_only = false, search = true;
     struct bd_trace t;
     struct job *jobs = NULL;
     struct row *rows = NULL;
-    static const enum bd_bench_policy pols[] = {
-        BP_BALLOOND, BP_STATIC, BP_SQUEEZED,
-        BP_QMEMMAN,  BP_ORACLE, BP_ORACLE_MIN,
-    };
-    const size_t n_pol = sizeof(pols) / sizeof(pols[0]);
+    const size_t n_pol = BP_COUNT;
     static const struct option opts[] = {
         {"trace", required_argument, NULL, 't'},
         {"meta", required_argument, NULL, 'm'},
@@ -437,6 +460,8 @@ int main(int argc, char **argv)
         {"capacities", required_argument, NULL, 'c'},
         {"series-capacity", required_argument, NULL, 's'},
         {"jobs", required_argument, NULL, 'j'},
+        {"days", required_argument, NULL, 'd'},
+        {"no-search", no_argument, NULL, 'S'},
         {"no-timing", no_argument, NULL, 'n'},
         {"timing-only", no_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
@@ -464,6 +489,12 @@ int main(int argc, char **argv)
         case 'j':
             jobs_opt = strtol(optarg, NULL, 10);
             break;
+        case 'd':
+            limit_ms = (uint64_t)(strtod(optarg, NULL) * 86400000.0);
+            break;
+        case 'S':
+            search = false;
+            break;
         case 'n':
             timing = false;
             break;
@@ -482,32 +513,22 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    {
-        const char *p = caps_s;
-        while (*p && n_caps < 32) {
-            char *e;
-            double v = strtod(p, &e);
-            if (e == p || v <= 0 || (*e && *e != ',')) {
-                fprintf(stderr, "bench: bad --capacities %s\n", caps_s);
-                return 2;
-            }
-            caps[n_caps++] = v;
-            p = *e ? e + 1 : e;
-        }
-    }
+    if (parse_caps(caps_s, caps, &n_caps))
+        return 2;
     if (mkdir(out_dir, 0755) && errno != EEXIST) {
         fprintf(stderr, "bench: %s: %s\n", out_dir, strerror(errno));
         return 1;
     }
     if (timing_only)
-        return do_timing() ? 1 : 0;
+        return bd_bench_cost(out_dir) ? 1 : 0;
 
     rc = bd_trace_load(trace, meta, &t);
     if (rc)
         return 1;
-    printf("trace %s: %zu VMs, %zu samples every %" PRIu64 " s (%.1f days)\n",
+    printf("trace %s: %zu VMs, %zu samples every %" PRIu64 " s (%.1f days%s)\n",
            trace, t.n_vm, t.n_samples, t.step_s,
-           (double)(t.n_samples * t.step_s) / 86400.0);
+           (double)(t.n_samples * t.step_s) / 86400.0,
+           limit_ms ? ", run on the first --days" : "");
 
     n_jobs = n_caps * n_pol;
     jobs = calloc(n_jobs, sizeof(*jobs));
@@ -517,9 +538,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n_caps; i++)
         for (size_t q = 0; q < n_pol; q++) {
             struct job *jb = &jobs[i * n_pol + q];
-            jb->pol = pols[q];
+            jb->pol = (enum bd_bench_policy)q;
             jb->cap_kib = (uint64_t)(caps[i] * (double)GIB);
-            jb->series = pols[q] == BP_BALLOOND && caps[i] == series_cap;
+            jb->series = q == BP_BALLOOND && caps[i] == series_cap;
         }
     if (jobs_opt <= 0) {
         jobs_opt = sysconf(_SC_NPROCESSORS_ONLN);
@@ -532,8 +553,12 @@ int main(int argc, char **argv)
         rc = collect(n_jobs, rows);
     if (rc == 0)
         rc = report(rows, n_caps, n_pol);
+    fflush(stdout);
+    if (rc == 0 && search)
+        rc = search_smallest(&t, rows, n_caps, n_pol, (unsigned)jobs_opt);
+    fflush(stdout);
     if (rc == 0 && timing)
-        rc = do_timing();
+        rc = bd_bench_cost(out_dir);
     bd_trace_dispose(&t);
     free(jobs);
     free(rows);

@@ -1,14 +1,16 @@
 /*
- * bench.h - the balancing benchmark (../shared/notes/bench-model.md, v1).
+ * bench.h - the balancing benchmark, model v2 (bench/MODEL.md).
  *
- * Design: trace.c loads a grid trace and its meta file; model.c is the
- * benchmark's host model (5 s ticks, 200 MiB/s balloons, shrinks first,
- * growth in VM order limited by free memory) with the policies it
- * compares (balloond's real bd_policy_plan(), static, squeezed's published
- * formula, qmemman's algorithm) and the oracle bound; bench.c runs every
- * policy at every capacity (in parallel processes), writes
- * bench/out/results.csv and the time series the plots use, and times
- * bd_policy_plan() at 50, 1,000 and 4,096 domains.
+ * Design: trace.c loads a grid trace and its meta file; run.c builds a
+ * simulated host (sim/sim.h, the one host model) with one guest per trace
+ * VM whose demand is the trace, and runs one policy on it in virtual
+ * time: balloond is the real daemon (bd_cycle() through daemon/simrun.h,
+ * run_balloond.c), the baselines (baselines.c: static, squeezed, qmemman)
+ * see the guests only through the model's keys and hypervisor figures and
+ * set targets with bd_sim_set_target(); oracle-min is computed.  bench.c
+ * runs every policy at every capacity in parallel processes, finds each
+ * policy's smallest capacity for a 0.1 % shortfall by bisection, and
+ * times the daemon's whole cycle at 50, 1,000 and 4,096 domains (cost.c).
  */
 #ifndef BD_BENCH_H
 #define BD_BENCH_H
@@ -16,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct bd_sim;
 
 struct bd_trace {
     size_t n_vm;
@@ -37,7 +41,6 @@ enum bd_bench_policy {
     BP_STATIC,
     BP_SQUEEZED,
     BP_QMEMMAN,
-    BP_ORACLE,
     BP_ORACLE_MIN,
     BP_COUNT,
 };
@@ -48,9 +51,9 @@ struct bd_bench_result {
     uint64_t capacity_kib;
     double shortfall_gib_h;
     double shortfall_pct;  /* of total demand */
-    double pressured_pct;  /* of (VM, tick) pairs; oracle: -1 */
-    double churn_per_vm_h; /* oracle: -1 */
-    double idle_gib;       /* oracle: -1 */
+    double pressured_pct;  /* of VM time; oracle-min: -1 */
+    double churn_per_vm_h; /* oracle-min: -1 */
+    double idle_gib;       /* oracle-min: -1 */
     uint64_t violations;
     double demand_gib_h;
 };
@@ -59,12 +62,65 @@ struct bd_bench_result {
 struct bd_bench_series {
     size_t n_vm;         /* VMs recorded */
     size_t *vm_idx;      /* which */
-    uint64_t *alloc_kib; /* n_samples x n_vm (allocation at sample end) */
+    uint64_t *alloc_kib; /* n_samples x n_vm (pages held at sample end) */
 };
 
-/* Run one policy at one capacity over the whole trace.  series may be NULL. */
+/* The model's constants (MODEL.md). */
+#define BD_BENCH_MIN_KIB (128 * UINT64_C(1024)) /* per-VM min, or max */
+#define BD_BENCH_STEP_MS 1000                   /* baselines' sim step */
+
+/*
+ * The v2 host for a trace at capacity_kib: VM i is domid i + 1, named
+ * "vm<ID>", static-max = provisioned, boots at min(max, C / N), demand =
+ * the trace, a Linux guest's kernel overhead, swap = static-max, and
+ * reports in format rep.  Returns 0 or -errno.
+ */
+int bd_bench_sim_new(const struct bd_trace *t, uint64_t capacity_kib,
+                     int rep, struct bd_sim **out);
+
+/* The per-VM min of the model: min(BD_BENCH_MIN_KIB, max). */
+uint64_t bd_bench_min_kib(uint64_t max_kib);
+
+/* Run one policy at one capacity over the whole trace (or its first
+ * limit_ms of virtual time, 0 = all).  series may be NULL. */
 int bd_bench_run(const struct bd_trace *t, enum bd_bench_policy pol,
-                 uint64_t capacity_kib, struct bd_bench_result *res,
-                 struct bd_bench_series *series);
+                 uint64_t capacity_kib, uint64_t limit_ms,
+                 struct bd_bench_result *res, struct bd_bench_series *series);
+
+/* ---- baselines.c: controllers that act on a sim ---------------------- */
+struct bd_baseline;
+/* A controller for policy pol (static, squeezed or qmemman) of the VMs
+ * of t on sim; its min/max per VM are the model's.  -ENOMEM, -EINVAL. */
+int bd_baseline_new(enum bd_bench_policy pol, const struct bd_trace *t,
+                    struct bd_baseline **out);
+void bd_baseline_free(struct bd_baseline *b);
+/* Called after every sim step (now_ms = sim time), with whether a
+ * watched report key changed since the last call.  0 or -errno. */
+int bd_baseline_tick(struct bd_baseline *b, struct bd_sim *sim,
+                     uint64_t now_ms, bool reports_changed);
+
+/* ---- run.c: what every simulated run shares --------------------------- */
+struct bd_bench_obs {
+    const struct bd_trace *t;
+    struct bd_bench_series *series; /* or NULL */
+    uint64_t violations;            /* targets outside [min, max] seen */
+};
+/* Look at sim now (call at least once per trace sample, after the
+ * step): records the series at sample ends, checks every target. */
+void bd_bench_observe(struct bd_bench_obs *o, const struct bd_sim *sim);
+/* The metrics of a finished run from the sim's per-guest counters. */
+void bd_bench_collect(const struct bd_sim *sim, const struct bd_bench_obs *o,
+                      struct bd_bench_result *res);
+
+/* ---- run_balloond.c --------------------------------------------------- */
+/* The real daemon (bd_cycle() via bd_simrun) on sim (owned) until end_ms
+ * of virtual time, default configuration but reserve = 0; fills res. */
+int bd_bench_run_balloond(struct bd_sim *sim, struct bd_bench_obs *o,
+                          uint64_t end_ms, struct bd_bench_result *res);
+
+/* ---- cost.c ----------------------------------------------------------- */
+/* Time the daemon's whole cycle and count host reads/writes at 50, 1,000
+ * and 4,096 domains; prints a table and writes DIR/cost.csv. */
+int bd_bench_cost(const char *out_dir);
 
 #endif /* BD_BENCH_H */

@@ -1,11 +1,12 @@
 # bench/plot.gp - plots for `make bench` (gnuplot -e "out='DIR'" plot.gp)
 #  shortfall.png: shortfall (% of demand) against host capacity, per policy
-#  series.png:    demand and balloond's allocation of the four VMs with the
-#                 biggest peaks, first three days, at the series capacity
+#  series.png:    demand and balloond's allocation (pages held) of the four
+#                 VMs with the biggest peaks, first three days, at the
+#                 series capacity
 set terminal pngcairo size 1000,600 noenhanced font ",11"
 
 set output out."/shortfall.png"
-set title "Memory shortfall against host capacity (50 VMs, 30 days, 5 s ticks)"
+set title "Memory shortfall against host capacity (v2 model: the daemon on the simulated host)"
 set xlabel "host capacity for guests (GiB)"
 set ylabel "shortfall, % of total demand (log scale; 0 drawn at the floor)"
 set logscale y
@@ -14,11 +15,11 @@ set xrange [20:125]
 set key top right
 set grid
 f(x) = x > 0.00005 ? x : 0.00005
-# the two bounds dashed
+# the bound (oracle-min) dashed
 plot for [c=2:5] out."/shortfall.dat" using 1:(f(column(c))) \
      with linespoints lw 2 pt 7 title columnheader(c), \
-     for [c=6:7] out."/shortfall.dat" using 1:(f(column(c))) \
-     with linespoints lw 2 pt 6 dt 2 title columnheader(c)
+     out."/shortfall.dat" using 1:(f(column(6))) \
+     with linespoints lw 2 pt 6 dt 2 title columnheader(6)
 
 unset logscale y
 set autoscale y

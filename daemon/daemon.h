@@ -201,6 +201,9 @@ void bd_daemon_dispose(struct bd_daemon *d);
 struct bd_domain *bd_domain_find(struct bd_daemon *d, uint32_t domid);
 /* By exact name; NULL when no domain has it. */
 struct bd_domain *bd_domain_by_name(struct bd_daemon *d, const char *name);
+/* Watch for domains coming and going (@introduceDomain, @releaseDomain).
+ * 0 or -errno. */
+int bd_daemon_watch_domains(struct bd_daemon *d);
 /* List domains and physinfo from the host; add/remove/watch domains. */
 int bd_domains_scan(struct bd_daemon *d, uint64_t now_ms);
 /* Recompute every domain's limits (after a reload or override change). */

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "common/limits.h"
+#include "common/xskeys.h"
 #include "common/size.h"
 #include "daemon/daemon.h"
 
@@ -71,8 +72,8 @@ int bd_daemon_init(struct bd_daemon *d, struct bd_config *cfg,
  * report.
  */
 static const char *const watched_keys[] = {
-    "memory/target", "memory/static-max", "memory/meminfo",
-    "data/balloon/seq", "data/meminfo_total", "data/meminfo_free",
+    BD_XS_TARGET,    BD_XS_STATIC_MAX,       BD_XS_QUBES_MEMINFO,
+    BD_XS_AGENT_SEQ, BD_XS_XE_MEMINFO_TOTAL, BD_XS_XE_MEMINFO_FREE,
 };
 #define N_WATCHED (sizeof(watched_keys) / sizeof(watched_keys[0]))
 
@@ -255,7 +256,7 @@ int bd_domain_read_memory(struct bd_daemon *d, struct bd_domain *dom,
 
     bool synth = false;
 
-    rc = read_num_key(d, dom->domid, "memory/target", &target);
+    rc = read_num_key(d, dom->domid, BD_XS_TARGET, &target);
     if (rc == -ENOENT && dom->domid == 0) {
         /* Dom0's target appears only once libxl first writes it. */
         target = dom->current_kib;
@@ -264,7 +265,7 @@ int bd_domain_read_memory(struct bd_daemon *d, struct bd_domain *dom,
     }
     if (rc < 0)
         goto unusable;
-    rc = read_num_key(d, dom->domid, "memory/static-max", &smax);
+    rc = read_num_key(d, dom->domid, BD_XS_STATIC_MAX, &smax);
     if (rc == -ENOENT && dom->domid == 0 && dom->hv_max_kib) {
         smax = dom->hv_max_kib;
         rc = 0;
@@ -432,6 +433,15 @@ static void domain_name(struct bd_daemon *d, struct bd_domain *dom)
     }
 }
 
+int bd_daemon_watch_domains(struct bd_daemon *d)
+{
+    int rc = d->host->ops->watch(d->host, BD_XS_INTRODUCE, "intro");
+
+    if (rc == 0)
+        rc = d->host->ops->watch(d->host, BD_XS_RELEASE, "release");
+    return rc;
+}
+
 int bd_domains_scan(struct bd_daemon *d, uint64_t now_ms)
 {
     struct bd_host_dom *list = NULL;
@@ -535,8 +545,8 @@ void bd_domains_event(struct bd_daemon *d, const struct bd_host_event *ev,
     const char *rel;
     uint32_t domid;
 
-    if (strcmp(ev->path, "@introduceDomain") == 0 ||
-        strcmp(ev->path, "@releaseDomain") == 0) {
+    if (strcmp(ev->path, BD_XS_INTRODUCE) == 0 ||
+        strcmp(ev->path, BD_XS_RELEASE) == 0) {
         d->rescan_needed = true;
         *kick = true;
         return;
@@ -546,19 +556,20 @@ void bd_domains_event(struct bd_daemon *d, const struct bd_host_event *ev,
     dom = bd_domain_find(d, domid);
     if (!dom)
         return;
-    if (strcmp(rel, "memory/target") == 0 ||
-        strcmp(rel, "memory/static-max") == 0 || strcmp(rel, "memory") == 0) {
+    if (strcmp(rel, BD_XS_TARGET) == 0 ||
+        strcmp(rel, BD_XS_STATIC_MAX) == 0 || strcmp(rel, BD_XS_MEMORY) == 0) {
         uint64_t old_hold = dom->hold_kib;
         if (bd_domain_read_memory(d, dom, now_ms) == -ENOENT &&
-            strcmp(rel, "memory") != 0)
+            strcmp(rel, BD_XS_MEMORY) != 0)
             d->rescan_needed = true;
         if (dom->hold_kib != old_hold)
             *kick = true;
-        if (strcmp(rel, "memory") == 0)
+        if (strcmp(rel, BD_XS_MEMORY) == 0)
             dom->stats_dirty = true;
         return;
     }
-    if (strncmp(rel, "data", 4) == 0 || strcmp(rel, "memory/meminfo") == 0)
+    if (strncmp(rel, BD_XS_DATA, strlen(BD_XS_DATA)) == 0 ||
+        strcmp(rel, BD_XS_QUBES_MEMINFO) == 0)
         dom->stats_dirty = true;
 }
 

@@ -15,22 +15,23 @@
 #include <string.h>
 
 #include "common/size.h"
+#include "common/xskeys.h"
 #include "daemon/guest_stats.h"
 
 const char *const bd_stat_key_path[BD_SK_N] = {
-    [BD_SK_MEM_TOTAL] = "data/balloon/mem-total",
-    [BD_SK_MEM_AVAIL] = "data/balloon/mem-available",
-    [BD_SK_SWAP_TOTAL] = "data/balloon/swap-total",
-    [BD_SK_SWAP_FREE] = "data/balloon/swap-free",
-    [BD_SK_SWAPIN] = "data/balloon/swapin-rate",
-    [BD_SK_SWAPOUT] = "data/balloon/swapout-rate",
-    [BD_SK_MAJFLT] = "data/balloon/majflt-rate",
-    [BD_SK_PSI_SOME] = "data/balloon/psi-some",
-    [BD_SK_PSI_FULL] = "data/balloon/psi-full",
-    [BD_SK_SEQ] = "data/balloon/seq",
-    [BD_SK_XS_TOTAL] = "data/meminfo_total",
-    [BD_SK_XS_FREE] = "data/meminfo_free",
-    [BD_SK_QUBES] = "memory/meminfo",
+    [BD_SK_MEM_TOTAL] = BD_XS_AGENT_MEM_TOTAL,
+    [BD_SK_MEM_AVAIL] = BD_XS_AGENT_MEM_AVAILABLE,
+    [BD_SK_SWAP_TOTAL] = BD_XS_AGENT_SWAP_TOTAL,
+    [BD_SK_SWAP_FREE] = BD_XS_AGENT_SWAP_FREE,
+    [BD_SK_SWAPIN] = BD_XS_AGENT_SWAPIN_RATE,
+    [BD_SK_SWAPOUT] = BD_XS_AGENT_SWAPOUT_RATE,
+    [BD_SK_MAJFLT] = BD_XS_AGENT_MAJFLT_RATE,
+    [BD_SK_PSI_SOME] = BD_XS_AGENT_PSI_SOME,
+    [BD_SK_PSI_FULL] = BD_XS_AGENT_PSI_FULL,
+    [BD_SK_SEQ] = BD_XS_AGENT_SEQ,
+    [BD_SK_XS_TOTAL] = BD_XS_XE_MEMINFO_TOTAL,
+    [BD_SK_XS_FREE] = BD_XS_XE_MEMINFO_FREE,
+    [BD_SK_QUBES] = BD_XS_QUBES_MEMINFO,
 };
 
 /* A rate above this (per second) is not something a real guest reports. */

@@ -1,14 +1,19 @@
 /*
- * host_sim.c - the simulated host (--host=sim:SCENARIO).
+ * host_sim.c - the simulated host (--host=sim:SCENARIO, and the benchmark).
  *
- * Design: the deterministic model of sim/sim.h, stepped in real time: the
- * daemon's loop calls step(now) every step_ms and the model advances by
- * the wall time that passed.  The model has no watches, so this file makes
- * them: after each step it compares what it saw before (domain set, each
- * guest's report keys, each target) and queues the events xenstored would
- * have sent for the paths the daemon watches (a watch fires once when it is
- * registered, as in xenstore).  The whole daemon, the control socket and
- * balloonctl thus run unchanged on a machine without Xen.
+ * Design: the deterministic model of sim/sim.h, stepped in the daemon's
+ * time: the loop calls step(now) every step_ms and the model advances by
+ * the time that passed.  The model logs every key its guests write, every
+ * target written and every domain created or destroyed (bd_sim_changes());
+ * this file turns that log into the watch events xenstored would send for
+ * the paths the daemon watches, so the cost of a step is the number of
+ * changes, not the number of domains.  Watches on a domain's keys are kept
+ * per domid as a bit mask of the model's keys (a watch on a subtree such
+ * as memory/ covers every key below it); other watches (@introduceDomain,
+ * @releaseDomain, paths the model does not know) in a short list.  A
+ * watch fires once when it is registered, as in xenstore.  The whole
+ * daemon, the control socket and balloonctl thus run unchanged on a
+ * machine without Xen.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,37 +21,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/xskeys.h"
 #include "daemon/daemon.h"
 #include "sim/sim.h"
 
-#define SIM_MAX_WATCHES 4096
-#define SIM_QUEUE 1024
-#define SIM_MAX_SHADOW 1024
+#define SIM_DOMID_SLOTS 0x7ff0  /* highest domid + 1 */
+#define SIM_MAX_TOKENS 8
+#define SIM_MAX_OTHER 256       /* watches outside the per-domain table */
+#define SIM_QUEUE_MAX (1u << 20) /* events queued before a forced rescan */
+#define SIM_LIT_MAX 8192
 
 struct sim_watch {
     char path[BD_HOST_PATH_MAX];
     char token[32];
 };
 
-struct sim_shadow {
+/* One queued event: a model key of a domain (key >= 0) or a special. */
+struct sim_qev {
     uint32_t domid;
-    uint64_t target_kib;
-    uint64_t static_max_kib;
-    char seq[32];  /* data/balloon/seq as read, or "" */
-    char total[32];
+    int32_t key; /* enum bd_sim_xkey, or BD_SIM_CH_INTRODUCE / _RELEASE */
+    uint8_t tok;
 };
 
 struct sim_priv {
     struct bd_sim *sim;
-    uint64_t base_ms; /* daemon clock at virtual time 0 */
-    struct sim_watch *watches;
-    size_t n_watches;
-    struct bd_host_event queue[SIM_QUEUE];
-    size_t q_head, q_len;
-    bool overflow;    /* queue overflowed: report a rescan */
-    struct sim_shadow shadow[SIM_MAX_SHADOW];
-    size_t n_shadow;
-    struct sim_shadow next[SIM_MAX_SHADOW]; /* diff()'s scratch */
+    uint64_t base_ms;  /* daemon clock at virtual time 0 */
+    uint32_t *mask;    /* [domid]: bit k = key k is watched */
+    uint8_t *tok;      /* [domid]: token index of those watches */
+    char tokens[SIM_MAX_TOKENS][32];
+    size_t n_tokens;
+    struct sim_watch other[SIM_MAX_OTHER];
+    size_t n_other;
+    struct sim_qev *q; /* ring of model events */
+    size_t q_cap, q_head, q_len;
+    struct bd_host_event *lit; /* ring of registration events */
+    size_t lit_head, lit_len;
+    bool overflow;     /* an event was lost: report a rescan */
 };
 
 static struct sim_priv *P(struct bd_host *h)
@@ -54,100 +64,120 @@ static struct sim_priv *P(struct bd_host *h)
     return h->priv;
 }
 
-static bool watched(const struct sim_priv *p, const char *path,
-                    const char **token)
+/* Keys of the model at or below rel ("" = all). */
+static uint32_t keys_below(const char *rel)
 {
-    for (size_t i = 0; i < p->n_watches; i++) {
-        size_t l = strlen(p->watches[i].path);
-        if (strncmp(path, p->watches[i].path, l) == 0 &&
-            (path[l] == '\0' || path[l] == '/')) {
-            *token = p->watches[i].token;
-            return true;
-        }
+    size_t l = strlen(rel);
+    uint32_t m = 0;
+
+    for (int k = 0; k < BD_SIM_XK_N; k++) {
+        const char *p = bd_sim_xkey_path[k];
+        if (l == 0 || (strncmp(p, rel, l) == 0 &&
+                       (p[l] == '\0' || p[l] == '/')))
+            m |= 1u << k;
     }
-    return false;
+    return m;
 }
 
-static void queue_event(struct sim_priv *p, const char *path)
+static const struct sim_watch *other_match(const struct sim_priv *p,
+                                           const char *path)
 {
-    const char *token;
+    for (size_t i = 0; i < p->n_other; i++) {
+        size_t l = strlen(p->other[i].path);
+        if (strncmp(path, p->other[i].path, l) == 0 &&
+            (path[l] == '\0' || path[l] == '/'))
+            return &p->other[i];
+    }
+    return NULL;
+}
+
+static void queue_lit(struct sim_priv *p, const char *path, const char *token)
+{
     struct bd_host_event *ev;
 
-    if (!watched(p, path, &token))
-        return;
-    if (p->q_len == SIM_QUEUE) {
+    if (p->lit_len == SIM_LIT_MAX) {
         p->overflow = true;
         return;
     }
-    ev = &p->queue[(p->q_head + p->q_len) % SIM_QUEUE];
+    ev = &p->lit[(p->lit_head + p->lit_len) % SIM_LIT_MAX];
     snprintf(ev->path, sizeof(ev->path), "%s", path);
     snprintf(ev->token, sizeof(ev->token), "%s", token);
+    p->lit_len++;
+}
+
+static void queue_qev(struct sim_priv *p, uint32_t domid, int key, uint8_t tok)
+{
+    struct sim_qev *e;
+
+    if (p->q_len == p->q_cap) {
+        size_t ncap = p->q_cap ? p->q_cap * 2 : 1024;
+        struct sim_qev *n;
+
+        if (ncap > SIM_QUEUE_MAX || !(n = malloc(ncap * sizeof(*n)))) {
+            p->overflow = true;
+            return;
+        }
+        for (size_t i = 0; i < p->q_len; i++)
+            n[i] = p->q[(p->q_head + i) % p->q_cap];
+        free(p->q);
+        p->q = n;
+        p->q_cap = ncap;
+        p->q_head = 0;
+    }
+    e = &p->q[(p->q_head + p->q_len) % p->q_cap];
+    e->domid = domid;
+    e->key = key;
+    e->tok = tok;
     p->q_len++;
 }
 
-static void read_str(const struct bd_sim *sim, uint32_t domid,
-                     const char *key, char *buf, size_t len)
+/* The event of one change, if anybody watches it. */
+static void queue_change(struct sim_priv *p, uint32_t domid, int key)
 {
-    if (bd_sim_xs_read(sim, domid, key, buf, len) < 0)
-        buf[0] = '\0';
-}
-
-/* Compare the model with what was seen last and queue watch events. */
-static void diff(struct sim_priv *p)
-{
-    struct sim_shadow *next = p->next;
-    size_t n = bd_sim_count(p->sim), nn = 0;
-    bool introduced = false, released = false;
+    const struct sim_watch *w;
     char path[BD_HOST_PATH_MAX];
 
-    for (size_t i = 0; i < n && nn < SIM_MAX_SHADOW; i++) {
-        struct bd_sim_dominfo di;
-        struct sim_shadow *s = &next[nn], *old = NULL;
+    if (key >= 0) {
+        if (domid < SIM_DOMID_SLOTS && (p->mask[domid] & (1u << key))) {
+            queue_qev(p, domid, key, p->tok[domid]);
+            return;
+        }
+        if (p->n_other == 0)
+            return;
+        snprintf(path, sizeof(path), BD_XS_DOMAIN_PREFIX "%" PRIu32 "/%s",
+                 domid, bd_sim_xkey_path[key]);
+    } else {
+        snprintf(path, sizeof(path), "%s",
+                 key == BD_SIM_CH_INTRODUCE ? BD_XS_INTRODUCE : BD_XS_RELEASE);
+    }
+    w = other_match(p, path);
+    if (w)
+        queue_lit(p, path, w->token);
+}
 
-        if (bd_sim_dominfo_at(p->sim, i, &di) < 0)
-            continue;
-        memset(s, 0, sizeof(*s));
-        s->domid = di.domid;
-        s->target_kib = di.target_kib;
-        s->static_max_kib = di.static_max_kib;
-        read_str(p->sim, di.domid, "data/balloon/seq", s->seq,
-                 sizeof(s->seq));
-        read_str(p->sim, di.domid, "data/balloon/mem-total", s->total,
-                 sizeof(s->total));
-        nn++;
-        for (size_t j = 0; j < p->n_shadow; j++)
-            if (p->shadow[j].domid == di.domid)
-                old = &p->shadow[j];
-        if (!old) {
-            introduced = true;
-            continue;
-        }
-        if (old->target_kib != s->target_kib) {
-            snprintf(path, sizeof(path),
-                     "/local/domain/%" PRIu32 "/memory/target", di.domid);
-            queue_event(p, path);
-        }
-        if (strcmp(old->seq, s->seq) != 0 ||
-            strcmp(old->total, s->total) != 0) {
-            snprintf(path, sizeof(path),
-                     "/local/domain/%" PRIu32 "/data/balloon/seq", di.domid);
-            queue_event(p, path);
-        }
+/* Turn the model's change log into watch events. */
+static void drain_model(struct sim_priv *p)
+{
+    const struct bd_sim_change *ch;
+    bool overflow, intro = false, rel = false;
+    size_t n = bd_sim_changes(p->sim, &ch, &overflow);
+
+    for (size_t i = 0; i < n; i++) {
+        /* xenstored fires once per domain; the daemon rescans for all */
+        if (ch[i].key == BD_SIM_CH_INTRODUCE)
+            intro = true;
+        else if (ch[i].key == BD_SIM_CH_RELEASE)
+            rel = true;
+        else
+            queue_change(p, ch[i].domid, ch[i].key);
     }
-    for (size_t j = 0; j < p->n_shadow; j++) {
-        bool found = false;
-        for (size_t i = 0; i < nn; i++)
-            if (next[i].domid == p->shadow[j].domid)
-                found = true;
-        if (!found)
-            released = true;
-    }
-    memcpy(p->shadow, next, nn * sizeof(*next));
-    p->n_shadow = nn;
-    if (introduced)
-        queue_event(p, "@introduceDomain");
-    if (released)
-        queue_event(p, "@releaseDomain");
+    if (intro)
+        queue_change(p, 0, BD_SIM_CH_INTRODUCE);
+    if (rel || overflow)
+        queue_change(p, 0, BD_SIM_CH_RELEASE);
+    if (overflow)
+        p->overflow = true;
+    bd_sim_changes_clear(p->sim);
 }
 
 static int sim_step(struct bd_host *h, uint64_t now_ms)
@@ -164,7 +194,7 @@ static int sim_step(struct bd_host *h, uint64_t now_ms)
         bd_err("simulator: %s", bd_sim_error(p->sim));
         return rc;
     }
-    diff(p);
+    drain_model(p);
     return 0;
 }
 
@@ -236,42 +266,68 @@ static int sim_set_target(struct bd_host *h, uint32_t domid,
     int rc = bd_sim_set_target(p->sim, domid, target_kib);
 
     if (rc == 0)
-        diff(p);
+        drain_model(p);
     return rc;
+}
+
+static int token_index(struct sim_priv *p, const char *token)
+{
+    for (size_t i = 0; i < p->n_tokens; i++)
+        if (strcmp(p->tokens[i], token) == 0)
+            return (int)i;
+    if (p->n_tokens == SIM_MAX_TOKENS)
+        return -1;
+    snprintf(p->tokens[p->n_tokens], sizeof(p->tokens[0]), "%s", token);
+    return (int)p->n_tokens++;
 }
 
 static int sim_watch(struct bd_host *h, const char *path, const char *token)
 {
     struct sim_priv *p = P(h);
-    struct sim_watch *nw;
+    const char *rel;
+    uint32_t domid, m = 0;
+    int t = -1;
 
     if (strlen(path) >= BD_HOST_PATH_MAX || strlen(token) >= 32)
         return -EINVAL;
-    if (p->n_watches >= SIM_MAX_WATCHES)
-        return -E2BIG;
-    nw = realloc(p->watches, (p->n_watches + 1) * sizeof(*nw));
-    if (!nw)
-        return -ENOMEM;
-    p->watches = nw;
-    snprintf(nw[p->n_watches].path, BD_HOST_PATH_MAX, "%s", path);
-    snprintf(nw[p->n_watches].token, 32, "%s", token);
-    p->n_watches++;
+    if (bd_host_split_path(path, &domid, &rel) == 0 &&
+        domid < SIM_DOMID_SLOTS && (m = keys_below(rel)) != 0 &&
+        (t = token_index(p, token)) >= 0 &&
+        (!p->mask[domid] || p->tok[domid] == (uint8_t)t)) {
+        p->mask[domid] |= m;
+        p->tok[domid] = (uint8_t)t;
+    } else {
+        if (p->n_other >= SIM_MAX_OTHER)
+            return -E2BIG;
+        snprintf(p->other[p->n_other].path, BD_HOST_PATH_MAX, "%s", path);
+        snprintf(p->other[p->n_other].token, 32, "%s", token);
+        p->n_other++;
+    }
     /* xenstored fires a new watch once, with its own path. */
-    queue_event(p, path);
+    queue_lit(p, path, token);
     return 0;
 }
 
 static int sim_unwatch(struct bd_host *h, const char *path, const char *token)
 {
     struct sim_priv *p = P(h);
+    const char *rel;
+    uint32_t domid, m;
+    int t;
 
-    for (size_t i = 0; i < p->n_watches; i++)
-        if (strcmp(p->watches[i].path, path) == 0 &&
-            strcmp(p->watches[i].token, token) == 0) {
-            p->watches[i] = p->watches[--p->n_watches];
+    for (size_t i = 0; i < p->n_other; i++)
+        if (strcmp(p->other[i].path, path) == 0 &&
+            strcmp(p->other[i].token, token) == 0) {
+            p->other[i] = p->other[--p->n_other];
             return 0;
         }
-    return -ENOENT;
+    if (bd_host_split_path(path, &domid, &rel) < 0 ||
+        domid >= SIM_DOMID_SLOTS || (m = keys_below(rel)) == 0 ||
+        (t = token_index(p, token)) < 0 || p->tok[domid] != (uint8_t)t ||
+        !(p->mask[domid] & m))
+        return -ENOENT;
+    p->mask[domid] &= ~m;
+    return 0;
 }
 
 static int sim_fd(struct bd_host *h)
@@ -283,17 +339,27 @@ static int sim_fd(struct bd_host *h)
 static int sim_next_event(struct bd_host *h, struct bd_host_event *ev)
 {
     struct sim_priv *p = P(h);
+    struct sim_qev *e;
 
     if (p->overflow) {
         p->overflow = false;
-        snprintf(ev->path, sizeof(ev->path), "@releaseDomain");
+        snprintf(ev->path, sizeof(ev->path), BD_XS_RELEASE);
         snprintf(ev->token, sizeof(ev->token), "overflow");
+        return 0;
+    }
+    if (p->lit_len) {
+        *ev = p->lit[p->lit_head];
+        p->lit_head = (p->lit_head + 1) % SIM_LIT_MAX;
+        p->lit_len--;
         return 0;
     }
     if (p->q_len == 0)
         return -EAGAIN;
-    *ev = p->queue[p->q_head];
-    p->q_head = (p->q_head + 1) % SIM_QUEUE;
+    e = &p->q[p->q_head];
+    snprintf(ev->path, sizeof(ev->path), BD_XS_DOMAIN_PREFIX "%" PRIu32 "/%s",
+             e->domid, bd_sim_xkey_path[e->key]);
+    snprintf(ev->token, sizeof(ev->token), "%s", p->tokens[e->tok]);
+    p->q_head = (p->q_head + 1) % p->q_cap;
     p->q_len--;
     return 0;
 }
@@ -312,7 +378,10 @@ static void sim_destroy(struct bd_host *h)
 
     if (p) {
         bd_sim_free(p->sim);
-        free(p->watches);
+        free(p->mask);
+        free(p->tok);
+        free(p->q);
+        free(p->lit);
         free(p);
     }
     free(h);
@@ -340,7 +409,13 @@ int bd_host_sim_wrap(struct bd_sim *sim, uint64_t now_ms,
     struct bd_host *h = calloc(1, sizeof(*h));
     struct sim_priv *p = calloc(1, sizeof(*p));
 
-    if (!h || !p) {
+    if (!h || !p || !(p->mask = calloc(SIM_DOMID_SLOTS, sizeof(*p->mask))) ||
+        !(p->tok = calloc(SIM_DOMID_SLOTS, sizeof(*p->tok))) ||
+        !(p->lit = calloc(SIM_LIT_MAX, sizeof(*p->lit)))) {
+        if (p) {
+            free(p->mask);
+            free(p->tok);
+        }
         free(p);
         free(h);
         bd_sim_free(sim);
@@ -353,7 +428,8 @@ int bd_host_sim_wrap(struct bd_sim *sim, uint64_t now_ms,
     h->ops = &sim_ops;
     h->priv = p;
     h->step_ms = 100;
-    diff(p);
+    /* what existed before anybody watched fires nothing */
+    bd_sim_changes_clear(sim);
     *out = h;
     return 0;
 }

@@ -310,9 +310,7 @@ int bd_loop_init(struct bd_loop *l, struct bd_daemon *d, const char *host_spec)
         if (r < 0)
             return r;
     }
-    r = h->ops->watch(h, "@introduceDomain", "intro");
-    if (r >= 0)
-        r = h->ops->watch(h, "@releaseDomain", "release");
+    r = bd_daemon_watch_domains(d);
     if (r < 0) {
         bd_err("cannot watch for domains coming and going: %s",
                strerror(-r));

@@ -51,7 +51,8 @@
  *    there is no band: fairness decides.
  *
  * 4. Hysteresis: grows smaller than hysteresis_kib are dropped, unless the
- *    guest is under pressure or uses more than its target; then shrinks
+ *    guest is under pressure or uses more than its target (then only grows
+ *    smaller than progress_kib are, as slivers); then shrinks
  *    smaller than that are dropped while the budget still closes.  A
  *    target outside the domain's limits is always corrected.
  *
@@ -834,11 +835,15 @@ static void plan_hysteresis(struct planner *pl)
     for (i = 0; i < pl->n; i++) {
         struct work *x = &pl->w[i];
         uint64_t tin = capk(pl->doms[i].target_kib);
+        bool urgent = x->press != BD_PRESS_NONE ||
+                      (x->stats && x->used > tin);
         /* a guest under pressure or using more than its target is not
-         * kept waiting for the threshold */
+         * kept waiting for the threshold, but a grow smaller than what
+         * counts as progress is a sliver (rounding after a shrink), not
+         * help: never worth a write */
         if (x->cls == CLS_AUTO && !x->stuck && x->target > tin &&
-            tin >= x->lo && tin <= x->hi && x->target - tin < hyst &&
-            x->press == BD_PRESS_NONE && (!x->stats || x->used <= tin))
+            tin >= x->lo && tin <= x->hi &&
+            x->target - tin < (urgent ? pl->p->progress_kib : hyst))
             x->target = tin;
     }
     sum_commit = sum_committed(pl);

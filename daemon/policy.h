@@ -138,7 +138,8 @@ struct bd_plan {
     struct bd_decision *dec; /* caller's array, one per input domain */
     size_t *order;           /* caller's array of n: indices of writes, */
     size_t n_order;          /* shrinks first, then grows */
-    uint64_t free_after_kib; /* host free once every write completes */
+    uint64_t free_after_kib; /* host free less claims once every write
+                                completes (see bd_policy_plan()) */
     uint64_t want_total_kib; /* sum of wants (for status/metrics) */
 };
 

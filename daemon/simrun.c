@@ -64,10 +64,7 @@ int bd_simrun_init(struct bd_simrun *r, struct bd_sim *sim,
     r->d.start_ms = r->now_ms;
     r->tick_at_ms = r->now_ms;
     /* As loop.c: domains coming and going are watched from the start. */
-    rc = r->host->ops->watch(r->host, "@introduceDomain", "intro");
-    if (rc == 0)
-        rc = r->host->ops->watch(r->host, "@releaseDomain", "release");
-    return rc;
+    return bd_daemon_watch_domains(&r->d);
 }
 
 static uint64_t earliest(uint64_t a, uint64_t b)

@@ -3,7 +3,7 @@
 # the smoke test on the simulated host, the man page and the systemd unit.
 # The e2e testbed takes the binary from $(BUILDDIR)/daemon/balloond.
 # sim.mk is included after this file, so its SIM_SRCS is not set yet here.
-DAEMON_SIM_SRCS := sim/sim.c sim/scenario.c
+DAEMON_SIM_SRCS := sim/sim.c sim/scenario.c sim/report.c agent/report.c
 DAEMON_CORE_SRCS := daemon/log.c daemon/guest_stats.c daemon/domains.c \
                     daemon/actuate.c daemon/decide.c daemon/reserve.c \
                     daemon/cycle.c daemon/state.c daemon/atomic.c daemon/metrics.c \

@@ -1,7 +1,7 @@
 # sim/: the deterministic host/guest model (sim/sim.h).
 # The daemon links $(SIM_SRCS) for --host=sim:SCENARIO; the simulator tests
 # link it with the real policy.
-SIM_SRCS := sim/sim.c sim/scenario.c
+SIM_SRCS := sim/sim.c sim/scenario.c sim/report.c agent/report.c
 SIM_OBJS := $(call obj,$(SIM_SRCS))
 
 .PHONY: sim

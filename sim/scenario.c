@@ -292,10 +292,10 @@ static int sc_overhead(struct bd_sim *sim)
 {
     static const struct {
         const char *name;
-        uint64_t smax, boot, oh;
+        uint64_t smax, boot;
     } g[] = {
-        {"vm-big", 16 * GIB, 2 * GIB, 16 * GIB / 64 + 16 * MIB},
-        {"vm-burst", 4 * GIB, 2 * GIB, 4 * GIB / 64 + 16 * MIB},
+        {"vm-big", 16 * GIB, 2 * GIB},
+        {"vm-burst", 4 * GIB, 2 * GIB},
     };
     struct bd_sim_demand d[2] = {
         dconst(1536 * MIB),
@@ -307,7 +307,7 @@ static int sc_overhead(struct bd_sim *sim)
 
         cfg_of(&c, (uint32_t)i + 1, g[i].name, g[i].smax, g[i].boot,
                BD_SIM_COOPERATIVE, &d[i]);
-        c.overhead_kib = g[i].oh;
+        c.overhead_kib = bd_sim_linux_overhead_kib(g[i].smax);
         rc = add_cfg(sim, &c);
         if (rc)
             return rc;

@@ -21,15 +21,21 @@
 
 #define MIB 1024ULL
 #define DEFAULT_SPEED_KIB_S (200 * MIB)
-#define DEFAULT_REPORT_MS 5000
 #define NOISE_BUCKET_MS 60000
-#define SWAP_TOTAL_KIB (1024 * MIB)
+/* A guest whose kernel holds memory outside MemTotal keeps at least this
+ * much MemTotal: its balloon driver fails to take the last pages (the
+ * kernel's own free reserve) rather than leave it nothing. */
+#define KERNEL_FREE_KIB (16 * MIB)
+
+uint64_t bd_sim_linux_overhead_kib(uint64_t static_max_kib)
+{
+    return static_max_kib / 64 + 16 * MIB;
+}
 
 void bd_sim_guest_cfg_init(struct bd_sim_guest_cfg *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->speed_kib_s = DEFAULT_SPEED_KIB_S;
-    cfg->report_ms = DEFAULT_REPORT_MS;
     cfg->has_psi = true;
     cfg->behaviour = BD_SIM_COOPERATIVE;
     cfg->demand.pattern = BD_SIM_CONST;
@@ -68,10 +74,11 @@ void bd_sim_free(struct bd_sim *sim)
         guest_dispose(&sim->g[i]);
     free(sim->g);
     free(sim->sched_state);
+    free(sim->log);
     free(sim);
 }
 
-static struct bd_sim_guest *find(const struct bd_sim *sim, uint32_t domid)
+struct bd_sim_guest *bd_sim_find(const struct bd_sim *sim, uint32_t domid)
 {
     size_t lo = 0, hi = sim->n;
 
@@ -194,7 +201,7 @@ int bd_sim_add(struct bd_sim *sim, const struct bd_sim_guest_cfg *cfg)
     domid = cfg->domid == BD_SIM_DOMID_AUTO ? sim->next_domid : cfg->domid;
     if (domid > BD_DOMID_MAX)
         return -EINVAL;
-    if (find(sim, domid))
+    if (bd_sim_find(sim, domid))
         return -EEXIST;
     avail = free_kib(sim);
     avail = avail > sim->outstanding_kib ? avail - sim->outstanding_kib : 0;
@@ -211,7 +218,7 @@ int bd_sim_add(struct bd_sim *sim, const struct bd_sim_guest_cfg *cfg)
     if (!g.cfg.speed_kib_s)
         g.cfg.speed_kib_s = DEFAULT_SPEED_KIB_S;
     if (!g.cfg.report_ms)
-        g.cfg.report_ms = DEFAULT_REPORT_MS;
+        g.cfg.report_ms = bd_sim_reporter_default_ms(g.cfg.reporter);
     if (cfg->demand.pattern == BD_SIM_TRACE) {
         g.trace = malloc(cfg->demand.trace_len * sizeof(*g.trace));
         if (!g.trace) {
@@ -242,12 +249,13 @@ int bd_sim_add(struct bd_sim *sim, const struct bd_sim_guest_cfg *cfg)
     sim->n++;
     if (domid >= sim->next_domid)
         sim->next_domid = domid + 1;
+    bd_sim_log(sim, domid, BD_SIM_CH_INTRODUCE);
     return (int)domid;
 }
 
 int bd_sim_remove(struct bd_sim *sim, uint32_t domid)
 {
-    struct bd_sim_guest *g = sim ? find(sim, domid) : NULL;
+    struct bd_sim_guest *g = sim ? bd_sim_find(sim, domid) : NULL;
     size_t pos;
 
     if (!g)
@@ -257,12 +265,13 @@ int bd_sim_remove(struct bd_sim *sim, uint32_t domid)
     memmove(&sim->g[pos], &sim->g[pos + 1],
             (sim->n - pos - 1) * sizeof(*sim->g));
     sim->n--;
+    bd_sim_log(sim, domid, BD_SIM_CH_RELEASE);
     return 0;
 }
 
 int bd_sim_set_target(struct bd_sim *sim, uint32_t domid, uint64_t kib)
 {
-    struct bd_sim_guest *g = sim ? find(sim, domid) : NULL;
+    struct bd_sim_guest *g = sim ? bd_sim_find(sim, domid) : NULL;
 
     if (!g)
         return -ENOENT;
@@ -272,6 +281,8 @@ int bd_sim_set_target(struct bd_sim *sim, uint32_t domid, uint64_t kib)
     if (kib != g->target_kib)
         g->stats.target_changes++;
     g->target_kib = kib;
+    /* xenstored fires the watch on every write, changed or not */
+    bd_sim_log(sim, domid, BD_SIM_XK_TARGET);
     return 0;
 }
 
@@ -297,49 +308,6 @@ static uint64_t usable_kib(const struct bd_sim_guest *g)
     return g->current_kib > g->cfg.overhead_kib
                ? g->current_kib - g->cfg.overhead_kib
                : 0;
-}
-
-static void write_report(struct bd_sim *sim, struct bd_sim_guest *g)
-{
-    struct bd_sim_report *r = &g->report;
-    uint64_t cur = usable_kib(g), dem = g->demand_kib;
-    uint64_t used = dem < cur ? dem : cur;
-    uint64_t short_kib = dem > cur ? dem - cur : 0;
-
-    memset(r, 0, sizeof(*r));
-    r->seq = ++g->seq;
-    r->time_ms = sim->now_ms;
-    r->mem_total_kib = cur;
-    r->mem_available_kib = cur - used;
-    r->swap_total_kib = SWAP_TOTAL_KIB;
-    r->swap_free_kib =
-        short_kib >= SWAP_TOTAL_KIB ? 0 : SWAP_TOTAL_KIB - short_kib;
-    r->has_psi = g->cfg.has_psi;
-    if (short_kib) {
-        /* a working set that does not fit pages in ~5% of the shortfall
-         * every second; stalls grow with the fraction that is swapped */
-        uint64_t rate = short_kib / 4 / 20 + 1;
-        uint64_t psi = dem ? short_kib * 20000 / dem : 0;
-        r->swapin_rate = (uint32_t)(rate > 1000000 ? 1000000 : rate);
-        r->swapout_rate = r->swapin_rate / 2;
-        r->majflt_rate = r->swapin_rate + 10;
-        if (r->has_psi) {
-            r->psi_some_x100 = (uint32_t)(psi > 10000 ? 10000 : psi);
-            r->psi_full_x100 = r->psi_some_x100 / 2;
-        }
-    }
-    if (g->cfg.behaviour == BD_SIM_HOSTILE) {
-        r->mem_total_kib = g->cfg.static_max_kib;
-        r->mem_available_kib = 0;
-        r->swap_free_kib = 0;
-        r->swapin_rate = 50000;
-        r->swapout_rate = 50000;
-        r->majflt_rate = 80000;
-        r->has_psi = true;
-        r->psi_some_x100 = 9900;
-        r->psi_full_x100 = 9000;
-    }
-    g->has_report = true;
 }
 
 static int check_invariants(struct bd_sim *sim)
@@ -394,6 +362,9 @@ int bd_sim_step(struct bd_sim *sim, uint64_t dt_ms)
             continue;
         if (g->cfg.behaviour == BD_SIM_REFUSE_FLOOR && lb < g->cfg.floor_kib)
             lb = g->cfg.floor_kib;
+        /* the balloon cannot take what the kernel holds for itself */
+        if (g->cfg.overhead_kib && lb < g->cfg.overhead_kib + KERNEL_FREE_KIB)
+            lb = g->cfg.overhead_kib + KERNEL_FREE_KIB;
         if (g->current_kib <= lb)
             continue;
         mv = speed_kib(g, dt_ms);
@@ -432,11 +403,12 @@ int bd_sim_step(struct bd_sim *sim, uint64_t dt_ms)
 
         g->stats.shortfall_kib_ms += sh * dt_ms;
         g->stats.demand_kib_ms += g->demand_kib * dt_ms;
-        if (g->cfg.behaviour != BD_SIM_SILENT &&
-            sim->now_ms >= g->next_report_ms) {
-            write_report(sim, g);
-            g->next_report_ms = sim->now_ms + g->cfg.report_ms;
-        }
+        if (sh)
+            g->stats.short_ms += dt_ms;
+        else
+            g->stats.idle_kib_ms += (use - g->demand_kib) * dt_ms;
+        if (g->cfg.behaviour != BD_SIM_SILENT)
+            bd_sim_reporter_run(sim, g);
     }
     rc = check_invariants(sim);
     return rc;
@@ -487,7 +459,7 @@ int bd_sim_dominfo_at(const struct bd_sim *sim, size_t idx,
 int bd_sim_dominfo(const struct bd_sim *sim, uint32_t domid,
                    struct bd_sim_dominfo *out)
 {
-    const struct bd_sim_guest *g = find(sim, domid);
+    const struct bd_sim_guest *g = bd_sim_find(sim, domid);
 
     if (!g)
         return -ENOENT;
@@ -498,7 +470,7 @@ int bd_sim_dominfo(const struct bd_sim *sim, uint32_t domid,
 int bd_sim_report(const struct bd_sim *sim, uint32_t domid,
                   struct bd_sim_report *out)
 {
-    const struct bd_sim_guest *g = find(sim, domid);
+    const struct bd_sim_guest *g = bd_sim_find(sim, domid);
 
     if (!g || !g->has_report)
         return -ENOENT;
@@ -511,7 +483,7 @@ int bd_sim_report(const struct bd_sim *sim, uint32_t domid,
 int bd_sim_dom_stats(const struct bd_sim *sim, uint32_t domid,
                      struct bd_sim_stats *out)
 {
-    const struct bd_sim_guest *g = find(sim, domid);
+    const struct bd_sim_guest *g = bd_sim_find(sim, domid);
 
     if (!g)
         return -ENOENT;
@@ -519,110 +491,38 @@ int bd_sim_dom_stats(const struct bd_sim *sim, uint32_t domid,
     return 0;
 }
 
-/* Garbage a hostile guest might write; rotates with each report. */
-static const char *garbage_value(uint64_t seq, unsigned key, char *tmp,
-                                 size_t tmplen)
+void bd_sim_log(struct bd_sim *sim, uint32_t domid, int key)
 {
-    static const char *const junk[] = {
-        "-5",   "12abc", "99999999999999999999999", "",
-        " 42",  "0x10",  "18446744073709551615",    "1e9",
-        "42\n", "NaN",
-    };
-    unsigned k = (unsigned)((seq + key) % 11);
+    if (sim->n_log == sim->cap_log) {
+        size_t ncap = sim->cap_log ? sim->cap_log * 2 : 256;
+        struct bd_sim_change *n;
 
-    if (k < 10)
-        return junk[k];
-    /* a very long value */
-    memset(tmp, '7', tmplen - 1);
-    tmp[tmplen - 1] = '\0';
-    return tmp;
+        if (ncap > BD_SIM_LOG_MAX)
+            ncap = BD_SIM_LOG_MAX;
+        n = ncap > sim->cap_log ? realloc(sim->log, ncap * sizeof(*n)) : NULL;
+        if (!n) {
+            sim->log_overflow = true;
+            return;
+        }
+        sim->log = n;
+        sim->cap_log = ncap;
+    }
+    sim->log[sim->n_log].domid = domid;
+    sim->log[sim->n_log].key = key;
+    sim->n_log++;
 }
 
-int bd_sim_xs_read(const struct bd_sim *sim, uint32_t domid, const char *path,
-                   char *buf, size_t len)
+size_t bd_sim_changes(const struct bd_sim *sim,
+                      const struct bd_sim_change **list, bool *overflow)
 {
-    static const char *const stat_keys[] = {
-        "data/balloon/mem-total",   "data/balloon/mem-available",
-        "data/balloon/swap-total",  "data/balloon/swap-free",
-        "data/balloon/swapin-rate", "data/balloon/swapout-rate",
-        "data/balloon/majflt-rate", "data/balloon/psi-some",
-        "data/balloon/psi-full",    "data/balloon/seq",
-        "data/meminfo_total",       "data/meminfo_free",
-    };
-    const struct bd_sim_guest *g = sim ? find(sim, domid) : NULL;
-    const struct bd_sim_report *r;
-    char val[64], big[5001];
-    const char *v = val;
-    unsigned k;
-    size_t n;
+    *list = sim->log;
+    if (overflow)
+        *overflow = sim->log_overflow;
+    return sim->n_log;
+}
 
-    if (!buf || len == 0)
-        return -EINVAL;
-    if (!g || !path)
-        return -ENOENT;
-    r = &g->report;
-    if (!strcmp(path, "memory/target")) {
-        snprintf(val, sizeof(val), "%" PRIu64, g->target_kib);
-    } else if (!strcmp(path, "memory/static-max")) {
-        snprintf(val, sizeof(val), "%" PRIu64, g->cfg.static_max_kib);
-    } else if (!strcmp(path, "control/feature-balloon")) {
-        if (g->cfg.behaviour == BD_SIM_SILENT)
-            return -ENOENT;
-        snprintf(val, sizeof(val), "1");
-    } else {
-        for (k = 0; k < sizeof(stat_keys) / sizeof(stat_keys[0]); k++)
-            if (!strcmp(path, stat_keys[k]))
-                break;
-        if (k == sizeof(stat_keys) / sizeof(stat_keys[0]) || !g->has_report)
-            return -ENOENT;
-        if ((k == 7 || k == 8) && !r->has_psi)
-            return -ENOENT;
-        if (g->cfg.behaviour == BD_SIM_GARBAGE && k != 9) {
-            v = garbage_value(r->seq, k, big, sizeof(big));
-        } else {
-            uint64_t x = 0;
-            switch (k) {
-            case 0:
-                x = r->mem_total_kib;
-                break;
-            case 1:
-                x = r->mem_available_kib;
-                break;
-            case 2:
-                x = r->swap_total_kib;
-                break;
-            case 3:
-                x = r->swap_free_kib;
-                break;
-            case 4:
-                x = r->swapin_rate;
-                break;
-            case 5:
-                x = r->swapout_rate;
-                break;
-            case 6:
-                x = r->majflt_rate;
-                break;
-            case 7:
-                x = r->psi_some_x100;
-                break;
-            case 8:
-                x = r->psi_full_x100;
-                break;
-            case 9:
-                x = r->seq;
-                break;
-            case 10:
-                x = r->mem_total_kib;
-                break;
-            case 11:
-                x = r->mem_available_kib;
-                break;
-            }
-            snprintf(val, sizeof(val), "%" PRIu64, x);
-        }
-    }
-    n = strlen(v);
-    snprintf(buf, len, "%s", v);
-    return n > 0x7fffffff ? 0x7fffffff : (int)n;
+void bd_sim_changes_clear(struct bd_sim *sim)
+{
+    sim->n_log = 0;
+    sim->log_overflow = false;
 }

@@ -22,9 +22,16 @@
  *    more than static_max_kib.
  *  - its demand (memory it actively uses) comes from a pattern or a trace,
  *    with optional noise that changes every minute;
- *    it reports used = min(demand, current), available = current - used and,
- *    when demand > current, swap-in, major faults and PSI that grow with the
- *    shortfall, like balloon-agent would.
+ *  - what it sees of itself: MemTotal = current - overhead (its kernel
+ *    keeps the rest), in use min(demand, MemTotal), MemAvailable the rest;
+ *    demand above MemTotal is swapped out (swap in use) and, while it
+ *    lasts, swap-in, major faults and PSI grow with the shortfall;
+ *  - it reports through xenstore keys (common/xskeys.h), in the format and
+ *    at the moments of its reporter (enum bd_sim_reporter): it samples
+ *    itself every report_ms and writes only when its reporter would.  The
+ *    keys live in the model (bd_sim_xs_read()), and every write, every
+ *    target change and every domain created or destroyed is logged
+ *    (bd_sim_changes()), which is what watches are made from;
  *  - behaviour: see enum bd_sim_behaviour.
  *
  * Built-in scenarios (bd_sim_scenario_new()); every host has a Domain-0
@@ -72,8 +79,23 @@ enum bd_sim_behaviour {
     BD_SIM_CLIP_BOOT,       /* cannot grow above boot_kib (no hot-plug) */
     BD_SIM_REFUSE_FLOOR,    /* will not shrink below floor_kib */
     BD_SIM_HOSTILE,         /* lies: claims to use static-max, swaps hard */
-    BD_SIM_GARBAGE,         /* writes garbage into its report keys */
+    BD_SIM_GARBAGE,         /* writes garbage into its report keys, at
+                               every sample */
     BD_SIM_SILENT,          /* reports nothing (no agent) */
+};
+
+/* How a guest reports (the three conventions of daemon/guest_stats.h). */
+enum bd_sim_reporter {
+    BD_SIM_REP_AGENT = 0, /* balloon-agent: the keys below data/balloon, written when
+                             agent/report.c's bd_report_decide() says so
+                             (2 % change, pressure on/off, 60 s / 5 s
+                             heartbeat); samples every 1 s */
+    BD_SIM_REP_XENSERVER, /* xe-daemon: data/meminfo_total, then (one
+                             step later) data/meminfo_free, each only
+                             when its value changed; samples every 120 s */
+    BD_SIM_REP_QUBES,     /* meminfo-writer: memory/meminfo = used KiB
+                             (in RAM + swapped), only after a move of
+                             30000 KiB; samples every 1 s */
 };
 
 enum bd_sim_pattern {
@@ -109,16 +131,25 @@ struct bd_sim_guest_cfg {
     uint64_t boot_kib;    /* current and target at creation */
     uint64_t speed_kib_s; /* balloon speed; 0 = 200 MiB/s */
     uint64_t floor_kib;   /* BD_SIM_REFUSE_FLOOR */
-    uint64_t report_ms;   /* report interval; 0 = 5 s */
+    enum bd_sim_reporter reporter; /* default BD_SIM_REP_AGENT */
+    uint64_t report_ms;   /* the reporter samples every report_ms;
+                             0 = its own default (see the enum) */
+    uint64_t swap_kib;    /* swap space; 0 = 1 GiB */
     bool has_psi;         /* reports PSI (default true via _cfg_init) */
     uint64_t overhead_kib; /* held by the guest's kernel outside MemTotal
                               (memmap, image): MemTotal = current - this,
-                              and only MemTotal can hold its demand */
+                              and only MemTotal can hold its demand; its
+                              balloon never shrinks it below this + 16 MiB */
     enum bd_sim_behaviour behaviour;
     struct bd_sim_demand demand;
 };
 
-/* Fill a cfg with the defaults (cooperative, 200 MiB/s, 5 s reports, PSI). */
+/* What a Linux guest's kernel holds outside MemTotal (memmap, image), as
+ * measured on real Xen: 1/64 of static-max + 16 MiB. */
+uint64_t bd_sim_linux_overhead_kib(uint64_t static_max_kib);
+
+/* Fill a cfg with the defaults (cooperative, 200 MiB/s, balloon-agent
+ * reports, PSI). */
 void bd_sim_guest_cfg_init(struct bd_sim_guest_cfg *cfg);
 
 /* A new empty host; guests need capacity_kib in all (dom0 included).
@@ -190,7 +221,8 @@ int bd_sim_dominfo(const struct bd_sim *sim, uint32_t domid,
                    struct bd_sim_dominfo *out); /* -ENOENT */
 
 /*
- * The guest's last report as numbers (what a correct parser would get).
+ * The sample the guest's reporter last wrote, as numbers (in the agent's
+ * format, what a correct parser gets; the other formats carry less of it).
  * -ENOENT: unknown domain or no report yet (SILENT guests never report);
  * -EBADMSG: the keys hold garbage (BD_SIM_GARBAGE).
  */
@@ -212,18 +244,61 @@ int bd_sim_report(const struct bd_sim *sim, uint32_t domid,
                   struct bd_sim_report *out);
 
 /*
- * Read a key below /local/domain/DOMID as xenstore would return it:
- * "memory/target", "memory/static-max", "control/feature-balloon",
- * "data/balloon/{mem-total,mem-available,swap-total,swap-free,swapin-rate,
- * swapout-rate,majflt-rate,psi-some,psi-full,seq}", "data/meminfo_total",
- * "data/meminfo_free".  Garbage guests return garbage strings (signs,
- * junk, 20+ digit numbers, very long values).  Writes a NUL-terminated
- * value into buf (truncated to len - 1) and returns its full length, or
- * -ENOENT (no such domain or key) / -EINVAL (len == 0).
- * Positive return value: the value's length.
+ * The keys of a domain the model knows (bd_sim_xkey_path[]), below
+ * /local/domain/N.  Report keys exist only once the guest's reporter wrote
+ * them, and only those of its own format.
+ */
+enum bd_sim_xkey {
+    BD_SIM_XK_TARGET = 0,
+    BD_SIM_XK_STATIC_MAX,
+    BD_SIM_XK_FEATURE_BALLOON,
+    BD_SIM_XK_AGENT_MEM_TOTAL, /* the agent's keys, in its write order */
+    BD_SIM_XK_AGENT_MEM_AVAILABLE,
+    BD_SIM_XK_AGENT_SWAP_TOTAL,
+    BD_SIM_XK_AGENT_SWAP_FREE,
+    BD_SIM_XK_AGENT_SWAPIN_RATE,
+    BD_SIM_XK_AGENT_SWAPOUT_RATE,
+    BD_SIM_XK_AGENT_MAJFLT_RATE,
+    BD_SIM_XK_AGENT_PSI_SOME,
+    BD_SIM_XK_AGENT_PSI_FULL,
+    BD_SIM_XK_XE_MEMINFO_TOTAL,
+    BD_SIM_XK_XE_MEMINFO_FREE,
+    BD_SIM_XK_AGENT_SEQ,
+    BD_SIM_XK_XE_UPDATED,
+    BD_SIM_XK_QUBES_MEMINFO,
+    BD_SIM_XK_N
+};
+extern const char *const bd_sim_xkey_path[BD_SIM_XK_N];
+
+/*
+ * Read a key below /local/domain/DOMID as xenstore would return it (any
+ * path of bd_sim_xkey_path[]).  Garbage guests return garbage strings in
+ * their report keys (signs, junk, 20+ digit numbers, very long values).
+ * Writes a NUL-terminated value into buf (truncated to len - 1) and
+ * returns its full length, or -ENOENT (no such domain or key) / -EINVAL
+ * (len == 0).  Positive return value: the value's length.
  */
 int bd_sim_xs_read(const struct bd_sim *sim, uint32_t domid, const char *path,
                    char *buf, size_t len);
+
+/*
+ * The change log: what xenstored would fire watches for, in order.
+ * key is an enum bd_sim_xkey, or BD_SIM_CH_INTRODUCE / BD_SIM_CH_RELEASE
+ * (a domain created / destroyed).  Every write is logged, changed or not,
+ * as xenstore fires a watch on every write.  The log grows until
+ * bd_sim_changes_clear(); past BD_SIM_LOG_MAX entries it stops growing and
+ * *overflow is set (the reader must then re-read everything).
+ */
+#define BD_SIM_CH_INTRODUCE (-1)
+#define BD_SIM_CH_RELEASE (-2)
+#define BD_SIM_LOG_MAX 65536
+struct bd_sim_change {
+    uint32_t domid;
+    int key;
+};
+size_t bd_sim_changes(const struct bd_sim *sim,
+                      const struct bd_sim_change **list, bool *overflow);
+void bd_sim_changes_clear(struct bd_sim *sim);
 
 /* Accumulated since creation, per domain: sum of max(0, demand - usable)
  * x time, in KiB*ms (usable = current - overhead), and number of target
@@ -232,6 +307,10 @@ struct bd_sim_stats {
     uint64_t shortfall_kib_ms;
     uint64_t demand_kib_ms;
     uint64_t target_changes;
+    uint64_t short_ms;     /* time with demand above usable */
+    uint64_t idle_kib_ms;  /* max(0, usable - demand) x time */
+    uint64_t reports;      /* reports written (any format) */
+    uint64_t key_writes;   /* report keys written */
 };
 int bd_sim_dom_stats(const struct bd_sim *sim, uint32_t domid,
                      struct bd_sim_stats *out);

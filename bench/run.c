@@ -1,0 +1,236 @@
+/*
+ * run.c - one policy at one capacity on the v2 host (bench/MODEL.md).
+ *
+ * Design: the host is the simulator (sim/sim.h) with one guest per trace
+ * VM; nothing here moves memory or decides anything.  A run steps the
+ * model in virtual time and lets the policy act on it: the baselines
+ * after every BD_BENCH_STEP_MS step (baselines.c), balloond through the
+ * daemon's own cycle (run_balloond.c).  Every figure comes from the
+ * model's own per-guest counters (shortfall, demand, time short, idle
+ * memory, target changes), so all policies are measured alike.
+ * oracle-min is not simulated: it is the bound computed per sample.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/bench.h"
+#include "sim/sim.h"
+
+#define KIB_MS_PER_GIB_H (1024.0 * 1024.0 * 3600.0 * 1000.0)
+
+const char *const bd_bench_policy_name[BP_COUNT] = {
+    "balloond", "static", "squeezed", "qmemman", "oracle-min",
+};
+
+uint64_t bd_bench_min_kib(uint64_t max_kib)
+{
+    return max_kib < BD_BENCH_MIN_KIB ? max_kib : BD_BENCH_MIN_KIB;
+}
+
+int bd_bench_sim_new(const struct bd_trace *t, uint64_t capacity_kib,
+                     int rep, struct bd_sim **out)
+{
+    struct bd_sim *sim;
+    uint64_t *col;
+    int rc;
+
+    col = malloc(t->n_samples * sizeof(*col));
+    if (!col)
+        return -ENOMEM;
+    rc = bd_sim_new(capacity_kib, 1, &sim);
+    for (size_t i = 0; rc == 0 && i < t->n_vm; i++) {
+        struct bd_sim_guest_cfg c;
+        uint64_t share = capacity_kib / t->n_vm;
+        char name[32];
+
+        for (size_t k = 0; k < t->n_samples; k++)
+            col[k] = t->use_kib[k * t->n_vm + i];
+        snprintf(name, sizeof(name), "vm%" PRIu32, t->vm_id[i]);
+        bd_sim_guest_cfg_init(&c);
+        c.domid = (uint32_t)i + 1;
+        c.name = name;
+        c.static_max_kib = t->max_kib[i];
+        c.boot_kib = share < t->max_kib[i] ? share : t->max_kib[i];
+        c.overhead_kib = bd_sim_linux_overhead_kib(t->max_kib[i]);
+        c.swap_kib = t->max_kib[i];
+        c.reporter = (enum bd_sim_reporter)rep;
+        c.demand.pattern = BD_SIM_TRACE;
+        c.demand.trace_kib = col;
+        c.demand.trace_len = t->n_samples;
+        c.demand.trace_step_ms = t->step_s * 1000;
+        rc = bd_sim_add(sim, &c);
+        rc = rc > 0 ? 0 : rc ? rc : -EINVAL;
+    }
+    free(col);
+    if (rc) {
+        bd_sim_free(sim);
+        return rc;
+    }
+    *out = sim;
+    return 0;
+}
+
+void bd_bench_observe(struct bd_bench_obs *o, const struct bd_sim *sim)
+{
+    const struct bd_trace *t = o->t;
+    uint64_t now = bd_sim_now_ms(sim), step_ms = t->step_s * 1000;
+
+    for (size_t i = 0; i < t->n_vm; i++) {
+        struct bd_sim_dominfo di;
+
+        if (bd_sim_dominfo(sim, (uint32_t)i + 1, &di) < 0) {
+            o->violations++;
+            continue;
+        }
+        if (di.target_kib < bd_bench_min_kib(t->max_kib[i]) ||
+            di.target_kib > t->max_kib[i])
+            o->violations++;
+        if (o->series && now % step_ms == 0 && now / step_ms >= 1 &&
+            now / step_ms <= t->n_samples)
+            for (size_t j = 0; j < o->series->n_vm; j++)
+                if (o->series->vm_idx[j] == i)
+                    o->series->alloc_kib[(now / step_ms - 1) *
+                                             o->series->n_vm +
+                                         j] = di.current_kib;
+    }
+}
+
+void bd_bench_collect(const struct bd_sim *sim, const struct bd_bench_obs *o,
+                      struct bd_bench_result *res)
+{
+    double sf = 0, dem = 0, short_ms = 0, idle = 0, changes = 0;
+    double vm_ms = (double)bd_sim_now_ms(sim) * (double)o->t->n_vm;
+
+    for (size_t i = 0; i < o->t->n_vm; i++) {
+        struct bd_sim_stats st;
+
+        if (bd_sim_dom_stats(sim, (uint32_t)i + 1, &st) < 0)
+            continue;
+        sf += (double)st.shortfall_kib_ms;
+        dem += (double)st.demand_kib_ms;
+        short_ms += (double)st.short_ms;
+        idle += (double)st.idle_kib_ms;
+        changes += (double)st.target_changes;
+    }
+    res->shortfall_gib_h = sf / KIB_MS_PER_GIB_H;
+    res->demand_gib_h = dem / KIB_MS_PER_GIB_H;
+    res->shortfall_pct = dem > 0 ? 100.0 * sf / dem : 0;
+    res->pressured_pct = vm_ms > 0 ? 100.0 * short_ms / vm_ms : 0;
+    res->churn_per_vm_h = vm_ms > 0 ? changes / (vm_ms / 3600000.0) : 0;
+    res->idle_gib = bd_sim_now_ms(sim)
+                        ? idle / (double)bd_sim_now_ms(sim) / 1048576.0
+                        : 0;
+    res->violations = o->violations;
+}
+
+/*
+ * oracle-min: per sample, VM i needs x_i = clamp(d_i + overhead_i, min_i,
+ * max_i) pages to hold its demand; the least shortfall any policy that
+ * keeps every VM at or above its min can have is
+ * max(0, sum x_i - C) + sum max(0, d_i + overhead_i - max_i).
+ */
+static void oracle_min(const struct bd_trace *t, uint64_t cap_kib,
+                       uint64_t limit_ms, struct bd_bench_result *res)
+{
+    double sf = 0, dem = 0, step = (double)t->step_s * 1000.0;
+    size_t n_s = t->n_samples;
+
+    if (limit_ms && limit_ms / (t->step_s * 1000) < n_s)
+        n_s = limit_ms / (t->step_s * 1000);
+    for (size_t s = 0; s < n_s; s++) {
+        uint64_t sum = 0, over = 0;
+        for (size_t i = 0; i < t->n_vm; i++) {
+            uint64_t m = t->max_kib[i], lo = bd_bench_min_kib(m);
+            uint64_t need = t->use_kib[s * t->n_vm + i] +
+                            bd_sim_linux_overhead_kib(m);
+            uint64_t x = need < lo ? lo : need > m ? m : need;
+            sum += x;
+            over += need > m ? need - m : 0;
+            dem += (double)t->use_kib[s * t->n_vm + i] * step;
+        }
+        sf += (double)((sum > cap_kib ? sum - cap_kib : 0) + over) * step;
+    }
+    res->shortfall_gib_h = sf / KIB_MS_PER_GIB_H;
+    res->demand_gib_h = dem / KIB_MS_PER_GIB_H;
+    res->shortfall_pct = dem > 0 ? 100.0 * sf / dem : 0;
+    res->pressured_pct = -1;
+    res->churn_per_vm_h = -1;
+    res->idle_gib = -1;
+}
+
+/* Which report format each policy's guests use (MODEL.md). */
+static int reporter_of(enum bd_bench_policy pol)
+{
+    switch (pol) {
+    case BP_QMEMMAN:
+        return BD_SIM_REP_QUBES;
+    case BP_SQUEEZED:
+        return BD_SIM_REP_XENSERVER;
+    default:
+        return BD_SIM_REP_AGENT;
+    }
+}
+
+static int run_baseline(struct bd_sim *sim, enum bd_bench_policy pol,
+                        struct bd_bench_obs *o, uint64_t end_ms)
+{
+    struct bd_baseline *b;
+    uint64_t sample_ms = o->t->step_s * 1000;
+    int rc = bd_baseline_new(pol, o->t, &b);
+
+    while (rc == 0 && bd_sim_now_ms(sim) < end_ms) {
+        const struct bd_sim_change *ch;
+        bool changed = false;
+        size_t n;
+
+        rc = bd_sim_step(sim, BD_BENCH_STEP_MS);
+        if (rc)
+            break;
+        n = bd_sim_changes(sim, &ch, NULL);
+        for (size_t i = 0; i < n && !changed; i++)
+            changed = ch[i].key == BD_SIM_XK_QUBES_MEMINFO ||
+                      ch[i].key == BD_SIM_XK_XE_MEMINFO_FREE;
+        bd_sim_changes_clear(sim);
+        rc = bd_baseline_tick(b, sim, bd_sim_now_ms(sim), changed);
+        if (rc == 0 && (bd_sim_now_ms(sim) % sample_ms == 0 ||
+                        bd_sim_now_ms(sim) % 5000 == 0))
+            bd_bench_observe(o, sim);
+    }
+    bd_baseline_free(b);
+    return rc;
+}
+
+int bd_bench_run(const struct bd_trace *t, enum bd_bench_policy pol,
+                 uint64_t capacity_kib, uint64_t limit_ms,
+                 struct bd_bench_result *res, struct bd_bench_series *series)
+{
+    struct bd_bench_obs o = {.t = t, .series = series};
+    uint64_t end_ms = t->n_samples * t->step_s * 1000;
+    struct bd_sim *sim;
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    res->policy = pol;
+    res->capacity_kib = capacity_kib;
+    if (limit_ms && limit_ms < end_ms)
+        end_ms = limit_ms;
+    if (pol == BP_ORACLE_MIN) {
+        oracle_min(t, capacity_kib, end_ms, res);
+        return 0;
+    }
+    rc = bd_bench_sim_new(t, capacity_kib, reporter_of(pol), &sim);
+    if (rc)
+        return rc;
+    if (pol == BP_BALLOOND)
+        return bd_bench_run_balloond(sim, &o, end_ms, res);
+    rc = run_baseline(sim, pol, &o, end_ms);
+    if (rc == -EPROTO)
+        fprintf(stderr, "bench: %s\n", bd_sim_error(sim));
+    if (rc == 0)
+        bd_bench_collect(sim, &o, res);
+    bd_sim_free(sim);
+    return rc;
+}

@@ -1,0 +1,114 @@
+/*
+ * run_balloond.c - balloond in the benchmark: the real daemon, nothing
+ * else.
+ *
+ * Design: the model goes to bd_simrun (daemon/simrun.h), which runs the
+ * daemon's one cycle, bd_cycle(), on the simulated host in virtual time
+ * exactly as its event loop would (ticks, kicks on reports, deferred
+ * report reads).  The configuration is the default one except reserve =
+ * 0, as capacity C is what the guests may have.  The model is stepped in
+ * BD_BENCH_STEP_MS steps, as for the baselines.  Here we only advance
+ * time sample by sample and look.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bench/bench.h"
+#include "daemon/simrun.h"
+
+#define LOOK_MS 5000
+
+/* BENCH_DEBUG=1: every 5 minutes, each guest short of its demand, what
+ * the daemon saw of it and why it got its target (stderr). */
+static void debug_short(struct bd_simrun *r)
+{
+    struct bd_sim_physinfo pi;
+
+    bd_sim_physinfo(r->sim, &pi);
+    for (size_t i = 0; i < r->d.n_doms; i++) {
+        const struct bd_domain *dom = r->d.doms[i];
+        struct bd_sim_dominfo di;
+
+        if (bd_sim_dominfo(r->sim, dom->domid, &di) < 0 ||
+            di.demand_kib + 64 * 1024 < di.current_kib)
+            continue;
+        fprintf(stderr,
+                "t=%" PRIu64 "s lastcyc=%" PRIu64 " free=%" PRIu64 "M dom%" PRIu32 " d=%" PRIu64
+                "M cur=%" PRIu64 "M tgt=%" PRIu64 "M used=%" PRIu64
+                "M swap=%" PRIu64 "M psi=%u rep@%" PRIu64 "s chg@%" PRIu64
+                "s est=%" PRIu64 "M %s\n",
+                r->now_ms / 1000, r->last_cycle_ms, pi.free_kib >> 10, dom->domid,
+                di.demand_kib >> 10, di.current_kib >> 10, di.target_kib >> 10,
+                dom->stats.used_kib >> 10, dom->stats.swap_used_kib >> 10,
+                dom->stats.psi_some_x100, dom->stats.time_ms / 1000,
+                dom->track.last_change_ms / 1000, dom->track.est_need_kib >> 10,
+                dom->dec.reason);
+    }
+}
+
+/* BENCH_DEBUG=2: the host's total shortfall against oracle-min's. */
+static void debug_total(struct bd_simrun *r)
+{
+    struct bd_sim_physinfo pi;
+    uint64_t sf = 0, need = 0, held = 0, idle = 0;
+
+    bd_sim_physinfo(r->sim, &pi);
+    for (size_t i = 0; i < bd_sim_count(r->sim); i++) {
+        struct bd_sim_dominfo di;
+        uint64_t oh, use, nd, lo;
+
+        bd_sim_dominfo_at(r->sim, i, &di);
+        oh = bd_sim_linux_overhead_kib(di.static_max_kib);
+        use = di.current_kib > oh ? di.current_kib - oh : 0;
+        lo = bd_bench_min_kib(di.static_max_kib);
+        nd = di.demand_kib + oh;
+        nd = nd < lo ? lo : nd > di.static_max_kib ? di.static_max_kib : nd;
+        need += nd;
+        held += di.current_kib;
+        sf += di.demand_kib > use ? di.demand_kib - use : 0;
+        idle += di.current_kib > nd ? di.current_kib - nd : 0;
+    }
+    fprintf(stderr, "t=%" PRIu64 " short=%" PRIu64 "M bound=%" PRIu64
+            "M free=%" PRIu64 "M idle=%" PRIu64 "M\n",
+            r->now_ms / 1000, sf >> 10,
+            need > pi.total_kib ? (need - pi.total_kib) >> 10 : 0,
+            pi.free_kib >> 10, idle >> 10);
+}
+
+static const char bench_config[] = "[host]\nreserve = 0\n";
+
+int bd_bench_run_balloond(struct bd_sim *sim, struct bd_bench_obs *o,
+                          uint64_t end_ms, struct bd_bench_result *res)
+{
+    struct bd_simrun r;
+    int rc;
+
+    bd_log_level = 3; /* a 30-day run logs thousands of lines */
+    rc = bd_simrun_init(&r, sim, bench_config);
+    if (rc < 0) {
+        bd_simrun_dispose(&r);
+        return rc;
+    }
+    r.step_ms = BD_BENCH_STEP_MS;
+    bool debug = getenv("BENCH_DEBUG") != NULL;
+    while (rc == 0 && bd_sim_now_ms(r.sim) < end_ms) {
+        uint64_t left = end_ms - bd_sim_now_ms(r.sim);
+
+        rc = bd_simrun_advance(&r, left < LOOK_MS ? left : LOOK_MS);
+        if (rc == 0)
+            bd_bench_observe(o, r.sim);
+        if (debug && (bd_sim_now_ms(r.sim) % 300000 == 60000 ||
+                      getenv("BENCH_DEBUG_ALL")))
+            debug_short(&r);
+        if (getenv("BENCH_DEBUG2"))
+            debug_total(&r);
+    }
+    if (rc == -EPROTO)
+        fprintf(stderr, "bench: %s\n", bd_sim_error(r.sim));
+    if (rc == 0)
+        bd_bench_collect(r.sim, o, res);
+    bd_simrun_dispose(&r);
+    return rc;
+}
