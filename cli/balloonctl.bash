@@ -25,7 +25,7 @@ _balloonctl()
         case "${words[i]}" in
         --socket) sock="${words[i + 1]}"; ((i++)) ;;
         --socket=*) sock="${words[i]#--socket=}" ;;
-        --min | --max | --weight | --mode | --timeout | --delay | --iterations) ((i++)) ;;
+        --min | --max | --weight | --mode | --timeout | --delay | --iterations | --sort) ((i++)) ;;
         -*) ;;
         *)
             if [[ -z $cmd ]]; then cmd="${words[i]}"; else ((nargs++)); fi
@@ -44,6 +44,10 @@ _balloonctl()
         ;;
     --mode)
         COMPREPLY=($(compgen -W "auto fixed ignore" -- "$cur"))
+        return
+        ;;
+    --sort)
+        COMPREPLY=($(compgen -W "id name current target used state" -- "$cur"))
         return
         ;;
     --min | --max | --weight | --timeout | --delay | --iterations)
@@ -70,11 +74,12 @@ _balloonctl()
     if [[ $cur == -* ]]; then
         local opts="--socket"
         case "$cmd" in
-        status | show | list | auto | release | reload | explain) opts+=" --json" ;;
+        status | auto | release | reload | explain) opts+=" --json" ;;
+        show | list) opts+=" --json --wide --sort" ;;
         set) opts+=" --json --force" ;;
         limits) opts+=" --json --min --max --weight --mode --reset --force" ;;
         reserve) opts+=" --json --timeout --quiet" ;;
-        top) opts+=" --delay --iterations" ;;
+        top) opts+=" --delay --iterations --sort" ;;
         esac
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
         return

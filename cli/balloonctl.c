@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/client.h"
 #include "cli/top.h"
@@ -29,6 +30,8 @@ enum {
     O_QUIET = 1u << 3,
     O_TOP = 1u << 4,     /* --delay --iterations */
     O_FORCE = 1u << 5,
+    O_WIDE = 1u << 6,
+    O_SORT = 1u << 7,
 };
 
 enum {
@@ -44,7 +47,8 @@ struct opts {
     const char *socket;
     unsigned given;          /* O_* of the options seen */
     const char *given_name[8]; /* per O_* bit: as typed, for messages */
-    bool json, quiet, force;
+    bool json, quiet, force, wide;
+    const char *sort;
     const char *min, *max, *weight, *mode;
     bool reset;
     const char *timeout, *delay, *iterations;
@@ -195,9 +199,22 @@ static int cmd_status(const struct opts *o, char **argv, int argc)
                   print_status);
 }
 
+/* How show prints its table (set by cmd_show before the request). */
+static struct bctl_table_opts show_table;
+
 static void print_show(yajl_val r)
 {
-    bctl_print_domains(stdout, bctl_get(r, "domains"), 0);
+    bctl_print_domains(stdout, bctl_get(r, "domains"), &show_table);
+}
+
+static int parse_sort(const char *cmd, const struct opts *o,
+                      enum bctl_sort *out)
+{
+    *out = BCTL_SORT_ID;
+    if (o->sort && bctl_sort_parse(o->sort, out))
+        return usage_err(cmd, "--sort '%s' must be id, name, current, "
+                         "target, used or state", o->sort);
+    return 0;
 }
 
 static int cmd_show(const struct opts *o, char **argv, int argc)
@@ -208,6 +225,14 @@ static int cmd_show(const struct opts *o, char **argv, int argc)
     if (argc > BD_PROTO_MAX_DOMAINS)
         return usage_err("show", "at most %d domains at once (give none "
                          "for all)", BD_PROTO_MAX_DOMAINS);
+    if ((rc = parse_sort("show", o, &show_table.sort)))
+        return rc;
+    /* 80 columns unless --wide, or the terminal's width; a terminal wide
+     * enough gets every column */
+    show_table.width = bctl_term_cols(STDOUT_FILENO);
+    show_table.wide = o->wide || show_table.width >= BCTL_WIDE_COLS;
+    if (!show_table.width)
+        show_table.width = o->wide ? 0 : 80;
     g = begin(BD_CTL_SHOW);
     if (argc) {
         bd_gen_key(g, "domains");
@@ -510,9 +535,12 @@ static int cmd_top(const struct opts *o, char **argv, int argc)
 {
     struct bctl_top_opts t = {.socket = o->socket, .delay_ms = 2000};
     const char *why = "";
+    int rc;
 
     (void)argv;
     (void)argc;
+    if ((rc = parse_sort("top", o, &t.sort)))
+        return rc;
     if (o->delay && (bd_parse_duration_ms(o->delay, &t.delay_ms, &why) ||
                      t.delay_ms < 100 || t.delay_ms > 3600 * 1000))
         return usage_err("top", "--delay '%s' must be a duration from 100ms "
@@ -568,11 +596,12 @@ static int cmd_help(const struct opts *o, char **argv, int argc);
 static const struct cmd cmds[] = {
     {"status", "", "daemon, host memory and last rebalance", 0, 0, O_JSON,
      cmd_status, false},
-    {"show", "[DOMAIN...]", "domains as a table (or --json)", 0, -1, O_JSON,
+    {"show", "[--wide] [--sort KEY] [DOMAIN...]",
+     "domains as a table (or --json)", 0, -1, O_JSON | O_WIDE | O_SORT,
      cmd_show, false},
     /* as in xl */
-    {"list", "[DOMAIN...]", "the same as show", 0, -1, O_JSON, cmd_show,
-     true},
+    {"list", "[--wide] [--sort KEY] [DOMAIN...]", "the same as show", 0, -1,
+     O_JSON | O_WIDE | O_SORT, cmd_show, true},
     {"set", "DOMAIN SIZE [--force]", "pin a domain's target until 'auto'",
      2, 2, O_JSON | O_FORCE, cmd_set, false},
     {"auto", "DOMAIN", "release a pin or an external hold", 1, 1, O_JSON,
@@ -591,8 +620,8 @@ static const struct cmd cmds[] = {
      false},
     {"explain", "DOMAIN", "why a domain's target is where it is", 1, 1,
      O_JSON, cmd_explain, false},
-    {"top", "[--delay T] [--iterations N]", "live view (q quits)", 0, 0,
-     O_TOP, cmd_top, false},
+    {"top", "[--delay T] [--iterations N] [--sort KEY]",
+     "live view (q quits)", 0, 0, O_TOP | O_SORT, cmd_top, false},
     {"help", "[COMMAND]", "this help", 0, 1, 0, cmd_help, false},
     {"complete", "domains|commands", "", 1, 1, 0, cmd_complete, true},
 };
@@ -627,6 +656,10 @@ static void usage(FILE *f)
                "                  errors too, as {\"ok\":false,...} on "
                "stdout\n"
                "  -f, --force     set, limits: below what the guest uses\n"
+               "  -w, --wide      show: every column (default: 80 columns, "
+               "or the terminal's width)\n"
+               "  -s, --sort KEY  show, top: id, name, current, target, "
+               "used or state\n"
                "  -h, --help      this help; -V, --version  the version\n\n"
                "SIZE: 512M, 2G, 1.32G, 64K, 1P (binary units, a unit is "
                "required).  DOMAIN: a name or a domid.\n"
@@ -661,6 +694,8 @@ static const struct option longopts[] = {
     {"mode", required_argument, NULL, OPT_MODE},
     {"reset", no_argument, NULL, OPT_RESET},
     {"force", no_argument, NULL, 'f'},
+    {"wide", no_argument, NULL, 'w'},
+    {"sort", required_argument, NULL, 's'},
     {"timeout", required_argument, NULL, 't'},
     {"quiet", no_argument, NULL, 'q'},
     {"delay", required_argument, NULL, 'd'},
@@ -687,7 +722,7 @@ int main(int argc, char **argv)
     int opt, nargs;
 
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":jt:qd:n:hVf", longopts, NULL)) !=
+    while ((opt = getopt_long(argc, argv, ":jt:qd:n:hVfws:", longopts, NULL)) !=
            -1) {
         switch (opt) {
         case OPT_SOCKET:
@@ -716,6 +751,14 @@ int main(int argc, char **argv)
         case OPT_RESET:
             o.reset = true;
             saw(&o, O_LIMITS, "--reset");
+            break;
+        case 'w':
+            o.wide = true;
+            saw(&o, O_WIDE, "--wide");
+            break;
+        case 's':
+            o.sort = optarg;
+            saw(&o, O_SORT, "--sort");
             break;
         case 'f':
             o.force = true;

@@ -600,6 +600,17 @@ int bd_proto_gen_status(yajl_gen g, const struct bd_ctl_status_info *s)
         rc = gen_rc(yajl_gen_string(g, (const unsigned char *)s->warnings[i],
                                     strlen(s->warnings[i])));
     if (!rc) rc = gen_rc(yajl_gen_array_close(g));
+    if (!rc) rc = bd_gen_key(g, "reservation_list");
+    if (!rc) rc = gen_rc(yajl_gen_array_open(g));
+    for (size_t i = 0; !rc && i < s->n_res; i++) {
+        rc = gen_rc(yajl_gen_map_open(g));
+        if (!rc) rc = bd_gen_u64(g, "id", s->res[i].id);
+        if (!rc) rc = bd_gen_u64(g, "kib", s->res[i].kib);
+        if (!rc) rc = bd_gen_bool(g, "granted", s->res[i].granted);
+        if (!rc) rc = bd_gen_u64(g, "left_ms", s->res[i].left_ms);
+        if (!rc) rc = gen_rc(yajl_gen_map_close(g));
+    }
+    if (!rc) rc = gen_rc(yajl_gen_array_close(g));
     return rc;
 }
 

@@ -164,6 +164,14 @@ struct bd_ctl_dom_info {
 /* Writes one complete domain object {"domid":..,...} (an array element). */
 int bd_proto_gen_domain(yajl_gen g, const struct bd_ctl_dom_info *d);
 
+/* One reservation as `status` lists it. */
+struct bd_ctl_res_info {
+    uint64_t id;
+    uint64_t kib;
+    bool granted;     /* free and held; else still being freed */
+    uint64_t left_ms; /* until it is given up (waiting) or expires (held) */
+};
+
 /* What `status` reports. */
 struct bd_ctl_status_info {
     const char *daemon_version;
@@ -187,6 +195,8 @@ struct bd_ctl_status_info {
     const char *last_error;         /* e.g. a failed reload; NULL = none */
     const char *const *warnings;    /* active warnings, one line each */
     size_t n_warnings;
+    const struct bd_ctl_res_info *res; /* "reservation_list" */
+    size_t n_res;
 };
 /* Writes the status keys into the open reply map. */
 int bd_proto_gen_status(yajl_gen g, const struct bd_ctl_status_info *s);

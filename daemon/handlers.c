@@ -159,6 +159,7 @@ static int h_status(struct bd_ctl_call *call)
     uint64_t now = bd_daemon_now_ms(d);
     uint32_t managed = 0;
     const char *warn[BD_WARN_MAX];
+    struct bd_ctl_res_info res[BD_MAX_RESERVATIONS];
 
     bd_policy_params_now(d, &p);
     for (size_t i = 0; i < d->n_doms; i++)
@@ -190,6 +191,14 @@ static int h_status(struct bd_ctl_call *call)
         warn[i] = d->warnings.w[i].text;
     s.warnings = warn;
     s.n_warnings = d->warnings.n;
+    for (size_t i = 0; i < d->n_res; i++) {
+        res[i].id = d->res[i].id;
+        res[i].kib = d->res[i].kib;
+        res[i].granted = d->res[i].granted;
+        res[i].left_ms = bd_sub0(d->res[i].expires_ms, now);
+    }
+    s.res = res;
+    s.n_res = d->n_res;
     return bd_proto_gen_status(call->g, &s);
 }
 

@@ -44,6 +44,11 @@ CHECKS += tests/test_daemon_sim.sh
 # the shipped alert rules and Grafana dashboard (contrib/).
 EXTRA_DEB_DEPS += prometheus prometheus-node-exporter curl
 CHECKS += tests/promcheck.sh
+
+# The manual pages: an .Os value, 80 columns, every simulator scenario and
+# every balloonctl command described.
+EXTRA_DEB_DEPS += bsdextrautils
+CHECKS += tests/man-check.sh
 .PHONY: promcheck
 promcheck: $(BUILDDIR)/daemon/balloond $(BUILDDIR)/cli/balloonctl
 	@BUILDDIR=$(BUILDDIR) sh tests/promcheck.sh

@@ -16,10 +16,21 @@ has "$out" '"host_total_kib":8388608'
 hasnt "$out" '"ok"'
 
 expect 0 ctl show
-has "$out" "^NAME  *ID  *CURRENT  *TARGET  *MIN  *MAX"
+has "$out" "^NAME  *ID  *CURRENT  *TARGET  *USED  *STATE  *REASON"
 has "$out" "^vm-a  *1 "
-has "$out" "^Domain-0  *0 .* ignore "
+has "$out" "^Domain-0  *0 .* ignored "
 [ "$(printf '%s\n' "$out" | wc -l)" -eq 5 ] || fail "show: expected 5 lines"
+# like xl list: 80 columns unless --wide
+printf '%s\n' "$out" | awk 'length > 80 { exit 1 }' || fail "show is wider than 80 columns"
+expect 0 ctl show --wide
+has "$out" "^NAME  *ID  *CURRENT  *TARGET  *MIN  *MAX  *USED  *AVAIL  *WEIGHT  *MODE"
+has "$out" "^Domain-0  *0 .* ignore "
+expect 0 ctl show --sort name
+[ "$(printf '%s\n' "$out" | sed -n 2p | cut -d' ' -f1)" = Domain-0 ] || fail "--sort name"
+expect 0 ctl show --sort id
+[ "$(printf '%s\n' "$out" | sed -n 2p | cut -d' ' -f1)" = Domain-0 ] || fail "--sort id"
+expect 2 ctl show --sort weight
+has "$err" "--sort 'weight' must be id, name"
 expect 0 ctl list
 [ "$(printf '%s\n' "$out" | wc -l)" -eq 5 ] || fail "list: expected 5 lines"
 expect 0 ctl show vm-b 3
@@ -117,6 +128,10 @@ has "$out" "^reservation [0-9]*: 1.00G free and held"
 id=$(printf '%s\n' "$out" | sed -n 's/^reservation \([0-9]*\):.*/\1/p')
 expect 0 ctl status
 has "$out" "reserved 1.00G (1 reservation)"
+has "$out" "^reservation: $id, 1.00G held, [0-9]*s left"
+expect 0 ctl status --json
+has "$out" '"reservation_list":\[{"id":'"$id"',"kib":1048576,"granted":true,"left_ms":'
+
 expect 0 ctl release "$id"
 has "$out" "released reservation $id (1.00G)"
 expect 1 ctl release "$id"
