@@ -76,7 +76,7 @@ _balloonctl()
         case "$cmd" in
         status | auto | release | reload | explain) opts+=" --json" ;;
         show | list) opts+=" --json --wide --sort" ;;
-        set) opts+=" --json --force" ;;
+        set) opts+=" --json --force --timeout" ;;
         limits) opts+=" --json --min --max --weight --mode --reset --force" ;;
         reserve) opts+=" --json --timeout --quiet" ;;
         top) opts+=" --delay --iterations --sort" ;;

@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/client.h"
@@ -142,15 +143,12 @@ static int op_failed(const struct opts *o, const char *cmd, yajl_val reply)
     return BCTL_EXIT_FAILED;
 }
 
-/* Send a request; print JSON or call print() for the ok reply. */
-static int simple(const struct opts *o, const char *cmd, yajl_gen g,
-                  uint64_t timeout_ms, void (*print)(yajl_val reply))
+/* Print what a request's reply (rc, reply, err as bctl_call() left them)
+ * says, the way every command does; frees reply.  Returns the exit code. */
+static int finish(const struct opts *o, const char *cmd, int rc,
+                  yajl_val reply, const char *err,
+                  void (*print)(yajl_val reply))
 {
-    yajl_val reply = NULL;
-    char err[512] = "";
-    int rc = bctl_call(o->socket, g, timeout_ms, &reply, err, sizeof(err));
-
-    yajl_gen_free(g);
     if (rc == BCTL_EXIT_UNREACHABLE) {
         json_error(o, NULL, err);
         bctl_err("%s", err);
@@ -171,6 +169,18 @@ static int simple(const struct opts *o, const char *cmd, yajl_gen g,
         rc = BCTL_EXIT_FAILED;
     }
     return rc;
+}
+
+/* Send a request; print JSON or call print() for the ok reply. */
+static int simple(const struct opts *o, const char *cmd, yajl_gen g,
+                  uint64_t timeout_ms, void (*print)(yajl_val reply))
+{
+    yajl_val reply = NULL;
+    char err[512] = "";
+    int rc = bctl_call(o->socket, g, timeout_ms, &reply, err, sizeof(err));
+
+    yajl_gen_free(g);
+    return finish(o, cmd, rc, reply, err, print);
 }
 
 static yajl_gen begin(enum bd_ctl_cmd c)
@@ -251,9 +261,8 @@ static int cmd_show(const struct opts *o, char **argv, int argc)
     return simple(o, "show", g, BCTL_REPLY_TIMEOUT_MS, print_show);
 }
 
-static void print_domain_line(yajl_val r, const char *what)
+static void print_domain_obj(yajl_val d, const char *what)
 {
-    yajl_val d = bctl_get(r, "domain");
     char name[160], t[16], mn[16], mx[16];
     const char *nm = bctl_get_str(d, "name");
     const char *mode = bctl_get_str(d, "mode");
@@ -272,6 +281,13 @@ static void print_domain_line(yajl_val r, const char *what)
            bctl_size(d, "min_kib", mn, sizeof(mn)),
            bctl_size(d, "max_kib", mx, sizeof(mx)), w, mode ? mode : "?",
            state ? state : "?");
+}
+
+static void print_domain_line(yajl_val r, const char *what)
+{
+    char name[160];
+
+    print_domain_obj(bctl_get(r, "domain"), what);
     /* In force now, lost on a restart: say so where it is seen. */
     if (bctl_get_str(r, "not_saved"))
         bctl_err("%s, but %s", what,
@@ -279,19 +295,130 @@ static void print_domain_line(yajl_val r, const char *what)
                             sizeof(name)));
 }
 
+static const char *set_what(yajl_val dom, char *buf, size_t len)
+{
+    char pin[16];
+
+    snprintf(buf, len, "pinned at %s until 'balloonctl auto'",
+             bctl_size(dom, "pin_kib", pin, sizeof(pin)));
+    return buf;
+}
+
 static void print_set(yajl_val r)
 {
-    char pin[16], what[64];
+    char what[64];
 
-    snprintf(what, sizeof(what), "pinned at %s until 'balloonctl auto'",
-             bctl_size(bctl_get(r, "domain"), "pin_kib", pin, sizeof(pin)));
-    print_domain_line(r, what);
+    print_domain_line(r, set_what(bctl_get(r, "domain"), what,
+                                  sizeof(what)));
+}
+
+static yajl_gen set_request_gen(const struct opts *o,
+                                const struct bd_ctl_domref *d, uint64_t kib)
+{
+    yajl_gen g = begin(BD_CTL_SET);
+
+    bd_gen_domref(g, "domain", d);
+    bd_gen_u64(g, "target_kib", kib);
+    if (o->force)
+        bd_gen_bool(g, "force", true);
+    return g;
+}
+
+/* The domain as show gives it (the caller frees *reply), or NULL. */
+static yajl_val show_one(const struct opts *o, const struct bd_ctl_domref *d,
+                         yajl_val *reply)
+{
+    yajl_val doms;
+    yajl_gen g = begin(BD_CTL_SHOW);
+    int rc;
+
+    *reply = NULL;
+    bd_gen_key(g, "domains");
+    yajl_gen_array_open(g);
+    bd_gen_domref(g, NULL, d);
+    yajl_gen_array_close(g);
+    rc = bctl_call(o->socket, g, BCTL_REPLY_TIMEOUT_MS, reply, NULL, 0);
+    yajl_gen_free(g);
+    doms = bctl_get(*reply, "domains");
+    if (rc != BCTL_EXIT_OK || !YAJL_IS_ARRAY(doms) || doms->u.array.len != 1)
+        return NULL;
+    return doms->u.array.values[0];
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * set answered that the pin is in force but waits for memory that
+ * balloond frees from other domains within their limits (as it does for
+ * `reserve`).  Wait, like reserve, until the target reaches the pin or
+ * timeout_ms has passed; then say which.  Exit code 0, or 1 on a timeout
+ * (the pin stays and keeps growing as memory frees).
+ */
+static int set_wait(const struct opts *o, const struct bd_ctl_domref *d,
+                    uint64_t kib, uint64_t timeout_ms)
+{
+    uint64_t end = mono_ms() + timeout_ms, tgt = 0;
+    yajl_val r = NULL, dom = NULL;
+    char a[16], b[16], name[160];
+    const char *nm;
+    int rc = BCTL_EXIT_FAILED;
+
+    for (;;) {
+        yajl_tree_free(r);
+        dom = show_one(o, d, &r);
+        if (!dom || !bctl_get_u64(dom, "target_kib", &tgt))
+            break; /* gone: say what is known */
+        if (tgt >= kib) {
+            rc = BCTL_EXIT_OK;
+            break;
+        }
+        if (mono_ms() >= end)
+            break;
+        usleep(250 * 1000);
+    }
+    if (o->json && dom) {
+        yajl_gen g = yajl_gen_alloc(NULL);
+        const unsigned char *buf;
+        size_t len;
+
+        if (g && !yajl_gen_map_open(g) && !bd_gen_key(g, "domain") &&
+            !bctl_gen_value(g, dom) &&
+            !bd_gen_u64(g, "waiting_kib", tgt < kib ? kib - tgt : 0) &&
+            !yajl_gen_map_close(g) &&
+            yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+            printf("%.*s\n", (int)len, (const char *)buf);
+        yajl_gen_free(g);
+    }
+    nm = dom ? bctl_get_str(dom, "name") : NULL;
+    bctl_clean(nm ? nm : "the domain", name, sizeof(name));
+    if (rc == BCTL_EXIT_OK && !o->json) {
+        char what[64];
+        print_domain_obj(dom, set_what(dom, what, sizeof(what)));
+    } else if (rc != BCTL_EXIT_OK) {
+        bctl_err("set: timed out: %s's target reached %s of the %s pin; the "
+                 "pin stays and grows as memory frees ('balloonctl auto %s' "
+                 "undoes it)",
+                 name, bd_format_kib(tgt, a, sizeof(a)),
+                 bd_format_kib(kib, b, sizeof(b)), name);
+    }
+    yajl_tree_free(r);
+    fflush(stdout);
+    return rc;
 }
 
 static int cmd_set(const struct opts *o, char **argv, int argc)
 {
     struct bd_ctl_domref d;
-    uint64_t kib;
+    uint64_t kib, timeout_ms = BD_PROTO_DEFAULT_TIMEOUT_MS, waiting = 0;
+    yajl_val reply = NULL;
+    const char *why = "";
+    char err[512] = "";
     yajl_gen g;
     int rc;
 
@@ -303,12 +430,25 @@ static int cmd_set(const struct opts *o, char **argv, int argc)
         return rc;
     if (kib == 0)
         return usage_err("set", "SIZE must be more than 0");
-    g = begin(BD_CTL_SET);
-    bd_gen_domref(g, "domain", &d);
-    bd_gen_u64(g, "target_kib", kib);
-    if (o->force)
-        bd_gen_bool(g, "force", true);
-    return simple(o, "set", g, BCTL_REPLY_TIMEOUT_MS, print_set);
+    if (o->timeout &&
+        (bd_parse_duration_ms(o->timeout, &timeout_ms, &why) ||
+         timeout_ms > BD_PROTO_MAX_TIMEOUT_MS))
+        return usage_err("set", "--timeout '%s' is not a duration up to 1h "
+                         "(e.g. 30s, 2min)", o->timeout);
+    g = set_request_gen(o, &d, kib);
+    rc = bctl_call(o->socket, g, BCTL_REPLY_TIMEOUT_MS, &reply, err,
+                   sizeof(err));
+    yajl_gen_free(g);
+    /* Pinned, but memory is still being freed for it: wait as reserve
+     * does (the not-saved warning, if any, is printed first). */
+    if (rc == BCTL_EXIT_OK && bctl_get_u64(reply, "waiting_kib", &waiting) &&
+        waiting > 0) {
+        if (bctl_get_str(reply, "not_saved"))
+            bctl_err("set: pinned, but %s", bctl_get_str(reply, "not_saved"));
+        yajl_tree_free(reply);
+        return set_wait(o, &d, kib, timeout_ms);
+    }
+    return finish(o, "set", rc, reply, err, print_set);
 }
 
 static void print_auto(yajl_val r)
@@ -602,8 +742,9 @@ static const struct cmd cmds[] = {
     /* as in xl */
     {"list", "[--wide] [--sort KEY] [DOMAIN...]", "the same as show", 0, -1,
      O_JSON | O_WIDE | O_SORT, cmd_show, true},
-    {"set", "DOMAIN SIZE [--force]", "pin a domain's target until 'auto'",
-     2, 2, O_JSON | O_FORCE, cmd_set, false},
+    {"set", "DOMAIN SIZE [--force] [--timeout T]",
+     "pin a domain's target until 'auto'", 2, 2,
+     O_JSON | O_FORCE | O_TIMEOUT, cmd_set, false},
     {"auto", "DOMAIN", "release a pin or an external hold", 1, 1, O_JSON,
      cmd_auto, false},
     {"limits",

@@ -58,6 +58,9 @@ char *bctl_clean(const char *s, char *buf, size_t len);
 /* Human size ("1.50G"), "-" for a missing value. */
 const char *bctl_size(yajl_val obj, const char *key, char *buf, size_t len);
 
+/* Write v into g as it is.  0 or -EIO. */
+int bctl_gen_value(yajl_gen g, yajl_val v);
+
 /* Print v as JSON on one line; when strip_head, without the top-level
  * "version" and "ok" keys.  Returns 0 or -EIO. */
 int bctl_print_json(FILE *f, yajl_val v, bool strip_head);

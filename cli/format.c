@@ -393,6 +393,11 @@ static int gen_value(yajl_gen g, yajl_val v, bool strip_head)
     return st == yajl_gen_status_ok ? 0 : -EIO;
 }
 
+int bctl_gen_value(yajl_gen g, yajl_val v)
+{
+    return gen_value(g, v, false) ? -EIO : 0;
+}
+
 int bctl_print_json(FILE *f, yajl_val v, bool strip_head)
 {
     yajl_gen g = yajl_gen_alloc(NULL);

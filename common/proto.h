@@ -57,6 +57,9 @@
 /* Largest reserve timeout: 1 hour. */
 #define BD_PROTO_MAX_TIMEOUT_MS (UINT64_C(3600) * 1000)
 #define BD_PROTO_DEFAULT_TIMEOUT_MS (UINT64_C(30) * 1000)
+/* The words of set's refusal when the host is short of free memory;
+ * balloonctl set then reserves what it lacks and sets again. */
+#define BD_PROTO_MSG_SHORT "more than is free"
 /* Largest domid a request may name. */
 #define BD_PROTO_MAX_DOMID BD_DOMID_MAX
 /* Weight range, as in the config file. */

@@ -111,6 +111,8 @@ struct act {
     uint64_t now_ms;
     uint64_t keep_free_kib; /* reserve + reservations in force */
     bool host_short;        /* free (after claims) below keep_free now */
+    bool asked;             /* a pin above its target or a reservation
+                               waits for memory */
     bool budget_known;
     uint64_t budget_kib;    /* growth budget left in this call */
     size_t writes;
@@ -149,6 +151,7 @@ static bool defer_shrink(const struct act *a, const struct bd_domain *dom,
         .start_ms = a->d->start_ms,
         .shrink_delay_ms = a->p.shrink_delay_ms,
         .host_short = a->host_short,
+        .asked = a->asked,
         .target_in_range = dom->target_kib >= range.lo_kib &&
                            dom->target_kib <= range.hi_kib,
         .pinned = dom->pin_kib != 0,
@@ -221,8 +224,14 @@ int bd_actuate(struct bd_daemon *d, struct bd_domain **doms, size_t n,
     a.host_short = bd_free_unclaimed_kib(d->phys.free_kib,
                                          d->phys.outstanding_kib) <
                    a.keep_free_kib;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         doms[i]->act_note[0] = '\0';
+        if (doms[i]->pin_kib > doms[i]->target_kib)
+            a.asked = true;
+    }
+    for (size_t i = 0; i < d->n_res; i++)
+        if (!d->res[i].granted)
+            a.asked = true;
     /* Two passes (shrinks and retries, then grows) even if a plan's order
      * mixed them: growth must never get ahead of the memory that funds
      * it.  The kind is judged against the target now, not the plan. */

@@ -291,7 +291,15 @@ int bd_daemon_reload(struct bd_daemon *d, char **errors);
 uint64_t bd_reserved_kib(const struct bd_daemon *d);
 /* The same minus outstanding claims, which are reservations in use. */
 uint64_t bd_reserved_effective_kib(const struct bd_daemon *d);
-/* A new domain took kib that granted reservations were holding for it. */
+/* What could be freed at best: free memory plus every automatically
+ * managed domain's memory above its min (except's excepted; NULL: none).
+ * What reserve, and set for a grow, may ask for. */
+uint64_t bd_res_freeable_kib(const struct bd_daemon *d,
+                             const struct bd_domain *except);
+/* What granted reservations hold (free and kept for their taker). */
+uint64_t bd_res_granted_kib(const struct bd_daemon *d);
+/* A new domain, or a pin (balloonctl set), took kib that granted
+ * reservations were holding for it. */
 void bd_res_consume(struct bd_daemon *d, uint64_t kib);
 /* Ask for kib of free memory within timeout_ms; the reply goes to
  * hooks->reserve_done(waiter) when granted or timed out.  0; -EBUSY (too

@@ -248,16 +248,48 @@ static int changeable(struct bd_ctl_call *call, struct bd_domain *dom)
 }
 
 /* Memory a pin may take now: free (after claims) less growth promised
- * to others, less the host reserve and reservations. */
+ * to others, less the host reserve and the reservations still being
+ * freed.  Granted reservations are held free for whoever takes them: a
+ * pin may (balloonctl set reserves what it lacks first); *held_kib says
+ * how much of the result they hold. */
 static uint64_t set_available_kib(struct bd_daemon *d,
-                                  const struct bd_domain *dom)
+                                  const struct bd_domain *dom,
+                                  uint64_t *held_kib)
 {
     struct bd_policy_params p;
+    uint64_t granted = bd_res_granted_kib(d), avail;
 
     bd_policy_params_now(d, &p);
-    return bd_growth_budget(
+    avail = bd_growth_budget(
         bd_free_unclaimed_kib(d->phys.free_kib, d->phys.outstanding_kib),
-        bd_pending_growth_kib(d, dom), p.reserve_kib + bd_reserved_kib(d));
+        bd_pending_growth_kib(d, dom),
+        p.reserve_kib + bd_reserved_kib(d) - granted);
+    *held_kib = granted < avail ? granted : avail;
+    return avail;
+}
+
+/* A grow the free memory does not cover: can freeing other domains down
+ * to their minimums cover it, as for `reserve` (bd_admit_reserve())?
+ * 0 when it can (the caller pins and the plan frees it), otherwise the
+ * refusal. */
+static int set_freeable(struct bd_ctl_call *call, const struct bd_domain *dom,
+                        uint64_t grow_kib)
+{
+    struct bd_daemon *d = D(call);
+    struct bd_policy_params p;
+    uint64_t can;
+    char a[32], b[32];
+
+    bd_policy_params_now(d, &p);
+    if (bd_admit_reserve(grow_kib, bd_res_freeable_kib(d, dom),
+                         p.reserve_kib + bd_reserved_kib(d), &can) == 0)
+        return 0;
+    return bd_ctl_fail(call, -ENOSPC,
+                       "%s needs %s " BD_PROTO_MSG_SHORT " above the host "
+                       "reserve, and at most %s can be freed without going "
+                       "below domain minimums; pick a smaller size",
+                       dom->name, bd_format_kib(grow_kib, a, sizeof(a)),
+                       bd_format_kib(can, b, sizeof(b)));
 }
 
 static int h_set(struct bd_ctl_call *call, const struct bd_ctl_domref *ref,
@@ -266,7 +298,7 @@ static int h_set(struct bd_ctl_call *call, const struct bd_ctl_domref *ref,
     struct bd_daemon *d = D(call);
     struct bd_domain *dom;
     struct bd_range range;
-    uint64_t short_kib;
+    uint64_t short_kib, avail, held, grow, waiting;
     char a[32], b[32], c[32];
     int rc;
 
@@ -283,8 +315,9 @@ static int h_set(struct bd_ctl_call *call, const struct bd_ctl_domref *ref,
     if ((rc = below_use(call, dom, "target", target_kib, force)) < 0)
         return rc;
     range = bd_domain_range(dom);
-    rc = bd_admit_set(target_kib, dom->current_kib, range,
-                      set_available_kib(d, dom), &short_kib);
+    avail = set_available_kib(d, dom, &held);
+    rc = bd_admit_set(target_kib, dom->current_kib, range, avail,
+                      &short_kib);
     if (rc == -ERANGE)
         return bd_ctl_fail(call, rc,
                            "%s is outside %s's limits [%s, %s]; change them "
@@ -292,21 +325,37 @@ static int h_set(struct bd_ctl_call *call, const struct bd_ctl_domref *ref,
                            bd_format_kib(target_kib, a, sizeof(a)), dom->name,
                            bd_format_kib(range.lo_kib, b, sizeof(b)),
                            bd_format_kib(range.hi_kib, c, sizeof(c)));
-    if (rc == -ENOSPC)
-        return bd_ctl_fail(call, rc,
-                           "%s needs %s more than is free above the host "
-                           "reserve; free memory first (balloonctl reserve) "
-                           "or pick a smaller size",
-                           dom->name, bd_format_kib(short_kib, a, sizeof(a)));
+    grow = bd_sub0(target_kib, dom->current_kib);
+    waiting = 0;
+    if (rc == -ENOSPC) {
+        /* Short now but freeable: pinned at once, and the plan frees the
+         * rest from other domains within their limits as it would for
+         * `reserve`; the pin grows as memory frees (balloonctl set waits
+         * for it, with reserve's timeout).  Reservations are not used. */
+        if ((rc = set_freeable(call, dom, grow)) < 0)
+            return rc;
+        waiting = short_kib;
+    }
+    /* The part of the grow only held reservations cover is theirs. */
+    if (!waiting && grow > avail - held) {
+        bd_res_consume(d, grow - (avail - held));
+        bd_info("domain %s (%" PRIu32 "): %s of held reservations used "
+                "for its pin", dom->name, dom->domid,
+                bd_format_kib(grow - (avail - held), a, sizeof(a)));
+    }
     dom->pin_kib = target_kib;
     dom->hold_kib = 0;
     dom->hold_until_ms = 0;
     dom->hold_until_wall = 0;
     d->state_dirty = true;
-    bd_info("domain %s (%" PRIu32 "): pinned at %s by uid %u", dom->name,
+    bd_info("domain %s (%" PRIu32 "): pinned at %s by uid %u%s", dom->name,
             dom->domid, bd_format_kib(target_kib, a, sizeof(a)),
-            (unsigned)call->uid);
-    return apply_now(call, dom->domid);
+            (unsigned)call->uid,
+            waiting ? "; freeing memory from other domains for it" : "");
+    rc = apply_now(call, dom->domid);
+    if (rc == 0)
+        rc = bd_gen_u64(call->g, "waiting_kib", waiting);
+    return rc;
 }
 
 static int h_auto(struct bd_ctl_call *call, const struct bd_ctl_domref *ref)

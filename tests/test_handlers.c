@@ -197,9 +197,12 @@ static void test_set_admission(void **state)
     struct bd_ctl_domref ref = by_id(2);
     struct bd_ctl_call *call = call_new(c);
 
-    /* 2G free, 256M reserve: b (1G) cannot take 3G more. */
+    /* 2G free, 256M reserve, a pinned at what it holds (nothing to free
+     * there): b (1G) cannot take 3G more, not even by freeing memory. */
+    bd_domain_find(&c->d, 1)->pin_kib = 2 * G;
     assert_int_equal(bd_handlers.set(call, &ref, 4 * G, false), -ENOSPC);
     assert_non_null(strstr(call->error, "more than is free"));
+    assert_non_null(strstr(call->error, "at most 1.75G can be freed"));
     call_free(call);
     call = call_new(c);
     assert_int_equal(bd_handlers.set(call, &ref, 5 * G, false), -ERANGE);
@@ -394,6 +397,57 @@ static void test_dry_run_shows_would(void **state)
     call_free(call);
 }
 
+/* Right after a granted reservation, set may take its memory: the
+ * reservation is used up, not counted against the pin. */
+static void test_set_uses_held_reservation(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_domref ref = by_id(2);
+    struct bd_ctl_call *call = call_new(c);
+    int waiter;
+
+    /* 2G free, 256M reserve: reserve 1.5G, granted at the next cycle */
+    assert_int_equal(bd_handlers.reserve(call, 1536 * M, 10000,
+                                         (struct bd_ctl_pending *)&waiter),
+                     0);
+    call_free(call);
+    c->now_ms += 1000;
+    assert_int_equal(bd_cycle(&c->d, c->now_ms, NULL), 0);
+    assert_true(c->res.ok);
+    assert_int_equal(bd_res_granted_kib(&c->d), 1536 * M);
+    /* b (1G) to 2.5G: 1.5G more, of which only 256M is free outside the
+     * reservation (2G free - 256M reserve - 1.5G held): refused before */
+    call = call_new(c);
+    assert_int_equal(bd_handlers.set(call, &ref, 2560 * M, false), 0);
+    assert_int_equal(bd_domain_find(&c->d, 2)->pin_kib, 2560 * M);
+    /* the pin took the unreserved 256M and 1.25G of the reservation */
+    assert_int_equal(bd_reserved_kib(&c->d), 256 * M);
+    call_free(call);
+}
+
+/* set frees memory as reserve does: short now but freeable from a (2G,
+ * min 128M), b is pinned at once and the reply says how much still waits
+ * for memory; the plan then shrinks a and b grows as memory frees. */
+static void test_set_frees_memory(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_domref ref = by_id(2);
+    struct bd_ctl_call *call = call_new(c);
+
+    c->fh->writes_take_effect = true;
+    assert_int_equal(bd_handlers.set(call, &ref, 4 * G, false), 0);
+    assert_int_equal(bd_domain_find(&c->d, 2)->pin_kib, 4 * G);
+    /* 3G more, 1.75G free above the reserve */
+    assert_non_null(strstr(reply_text(call), "\"waiting_kib\":1310720"));
+    call_free(call);
+    for (int i = 0; i < 20; i++) {
+        c->now_ms += 1000;
+        assert_int_equal(bd_cycle(&c->d, c->now_ms, NULL), 0);
+    }
+    assert_int_equal(bd_domain_find(&c->d, 2)->target_kib, 4 * G);
+    assert_true(bd_domain_find(&c->d, 1)->target_kib < 2 * G);
+}
+
 static void test_history_ring_bounded(void **state)
 {
     struct ctx *c = *state;
@@ -435,6 +489,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_ring_bounded, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_dry_run_shows_would, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_set_uses_held_reservation, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_set_frees_memory, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
