@@ -176,6 +176,9 @@ static void act_one(struct act *a, struct bd_domain *dom,
                    "outside its limits", dom->name, dom->domid,
                    bd_format_kib(target, x, sizeof(x)));
         dom->last_err = -ERANGE;
+        snprintf(dom->act_note, sizeof(dom->act_note),
+                 "not written: %s is outside its limits",
+                 bd_format_kib(target, x, sizeof(x)));
         return;
     }
     if (kind == BD_WRITE_SHRINK && defer_shrink(a, dom, range)) {
@@ -190,8 +193,12 @@ static void act_one(struct act *a, struct bd_domain *dom,
     rc = bd_domain_read_memory(d, dom, a->now_ms);
     if (rc == -ENOENT)
         d->rescan_needed = true;
-    if (rc < 0 || dom->target_kib != planned_from || dom->hold_kib)
+    if (rc < 0 || dom->target_kib != planned_from || dom->hold_kib) {
+        snprintf(dom->act_note, sizeof(dom->act_note), "not written: %s",
+                 rc < 0 ? "the domain could not be read"
+                        : "another tool changed the target");
         return;
+    }
     if (kind == BD_WRITE_GROW) {
         target = bd_grow_target(dom->target_kib, target, grow_budget(a),
                                 a->p.hysteresis_kib, range.lo_kib);

@@ -448,6 +448,33 @@ static void test_set_frees_memory(void **state)
     assert_true(bd_domain_find(&c->d, 1)->target_kib < 2 * G);
 }
 
+/* A planned write that did not happen says so, and why, before the
+ * plan's reason: here a shrink right after start. */
+static void test_reason_says_deferred(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_domref ref = by_id(1);
+    struct bd_ctl_call *call;
+    bool kick = false;
+    uint64_t next = 0;
+
+    /* a uses 200M of 2G, and has for longer than shrink-delay: the plan
+     * shrinks it; but balloond (re)started a second ago */
+    c->cfg->policy.share_spare = false; /* no spare memory to share */
+    fake_report(c->fh, 1, 1900 * M, 1700 * M, 1);
+    c->now_ms += c->cfg->policy.shrink_delay_ms + 30 * 60 * 1000;
+    c->d.start_ms = c->now_ms - 1000;
+    assert_int_equal(bd_daemon_drain(&c->d, c->now_ms, &kick, &next), 0);
+    assert_int_equal(bd_cycle(&c->d, c->now_ms, NULL), 0);
+    assert_int_equal(c->fh->n_writes, 0);
+    call = call_new(c);
+    assert_int_equal(bd_handlers.show(call, &ref, 1), 0);
+    assert_non_null(strstr(reply_text(call), "\"reason\":\"deferred: no "
+                                             "shrink in the first "
+                                             "shrink-delay (shrink"));
+    call_free(call);
+}
+
 static void test_history_ring_bounded(void **state)
 {
     struct ctx *c = *state;
@@ -493,6 +520,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_set_uses_held_reservation, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_set_frees_memory, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reason_says_deferred, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
