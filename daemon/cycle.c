@@ -103,6 +103,16 @@ bool bd_daemon_guard(struct bd_daemon *d, const struct bd_config *cfg,
     return bd_warnings_fatal(out, NULL);
 }
 
+/* The same warning as before, even if its figures moved (what unmanaged
+ * domains hold changes the sum of the minimums): logged once. */
+static bool same_warning(const struct bd_warning *a, const struct bd_warning *b)
+{
+    if (a->kind != b->kind || a->line != b->line)
+        return false;
+    /* one per domain: told apart by their text */
+    return a->kind != BD_WARN_MIN_ABOVE_MAX || !strcmp(a->text, b->text);
+}
+
 /* The cycle's guard: the list status and metrics show; new ones logged. */
 static void guard(struct bd_daemon *d)
 {
@@ -112,7 +122,7 @@ static void guard(struct bd_daemon *d)
     for (size_t i = 0; i < w.n; i++) {
         bool known = false;
         for (size_t k = 0; k < d->warnings.n && !known; k++)
-            known = !strcmp(d->warnings.w[k].text, w.w[i].text);
+            known = same_warning(&d->warnings.w[k], &w.w[i]);
         if (!known)
             bd_warn("%s", w.w[i].text);
     }
