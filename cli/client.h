@@ -44,6 +44,17 @@ void bctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int bctl_call(const char *path, yajl_gen g, uint64_t timeout_ms,
               yajl_val *reply, char *errbuf, size_t errlen);
 
+/* Deepest reply accepted (balloond's are 3 deep: object, array, object). */
+#define BCTL_MAX_REPLY_DEPTH 32
+
+/*
+ * Parse one reply line (len bytes without its '\n'; line[len] must be
+ * writable and is set to NUL) and check its envelope.  Size and nesting
+ * depth are bounded before any tree is built.  Returns as bctl_call().
+ */
+int bctl_parse_reply(char *line, size_t len, yajl_val *reply, char *errbuf,
+                     size_t errlen);
+
 /* Reply fields: NULL / false when absent or of another type. */
 yajl_val bctl_get(yajl_val obj, const char *key);
 const char *bctl_get_str(yajl_val obj, const char *key);

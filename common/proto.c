@@ -61,6 +61,98 @@ bool bd_ctl_cmd_readonly(enum bd_ctl_cmd c)
            c == BD_CTL_EXPLAIN;
 }
 
+/* ---- quoting untrusted bytes ---------------------------------------- */
+
+/*
+ * Length of the well-formed UTF-8 character at s (len bytes available):
+ * 1..4, or 0 for a stray continuation byte, an overlong form, a surrogate,
+ * a code point above U+10FFFF or a sequence cut short (RFC 3629, table 3-7
+ * of the Unicode standard).  yajl's own check lets the middle three through.
+ */
+static size_t utf8_char_len(const unsigned char *s, size_t len)
+{
+    unsigned char c = s[0];
+    unsigned char lo = 0x80, hi = 0xbf;
+    size_t n;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    if (c == 0xe0)
+        lo = 0xa0; /* overlong */
+    else if (c == 0xed)
+        hi = 0x9f; /* surrogates */
+    else if (c == 0xf0)
+        lo = 0x90; /* overlong */
+    else if (c == 0xf4)
+        hi = 0x8f; /* above U+10FFFF */
+    if (len < n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+bool bd_proto_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_char_len(p + i, len - i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+char *bd_proto_quote(char *out, size_t outlen, const char *s,
+                     size_t max_bytes)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strnlen(s, max_bytes), o = 0;
+
+    if (outlen == 0)
+        return out;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_char_len(p + i, len - i);
+
+        if (n == 0) {
+            /* A character cut by max_bytes is left out, not replaced. */
+            if (len == max_bytes && s[len] != '\0' &&
+                utf8_char_len(p + i, strnlen(s + i, 4)) > len - i)
+                break;
+            n = 1;
+            if (o + 1 >= outlen)
+                break;
+            out[o++] = '?';
+        } else if (n == 1) {
+            if (o + 1 >= outlen)
+                break;
+            out[o++] = (p[i] < 0x20 || p[i] == 0x7f) ? ' ' : (char)p[i];
+        } else {
+            if (o + n >= outlen)
+                break;
+            memcpy(out + o, p + i, n);
+            o += n;
+        }
+        i += n;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* A request's bytes quoted in an error message: at most this many. */
+#define QUOTE_MAX 40
+
 static int fail(char *err, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -182,6 +274,8 @@ static int check_name(const char *s, const char *key, char *err)
             return fail(err, -EINVAL,
                         "'%s' must not contain control characters", key);
     }
+    if (!bd_proto_utf8_valid(s, n))
+        return fail(err, -EINVAL, "'%s' is not valid UTF-8", key);
     return 0;
 }
 
@@ -403,8 +497,10 @@ int bd_proto_parse_request(const char *line, size_t len,
     root = yajl_tree_parse(text, yerr, sizeof(yerr));
     if (!root) {
         /* yajl's message spans several lines (it draws an arrow). */
+        char q[sizeof(yerr)];
         yerr[strcspn(yerr, "\n")] = '\0';
-        rc = fail(err, -EINVAL, "not valid JSON (%s)", yerr);
+        rc = fail(err, -EINVAL, "not valid JSON (%s)",
+                  bd_proto_quote(q, sizeof(q), yerr, sizeof(yerr)));
         goto out;
     }
     if (!YAJL_IS_OBJECT(root)) {
@@ -414,8 +510,10 @@ int bd_proto_parse_request(const char *line, size_t len,
     for (size_t i = 0; i < root->u.object.len; i++) {
         for (size_t j = 0; j < i; j++) {
             if (!strcmp(root->u.object.keys[i], root->u.object.keys[j])) {
-                rc = fail(err, -EINVAL, "field '%.40s' given twice",
-                          root->u.object.keys[i]);
+                char q[QUOTE_MAX + 1];
+                rc = fail(err, -EINVAL, "field '%s' given twice",
+                          bd_proto_quote(q, sizeof(q),
+                                         root->u.object.keys[i], QUOTE_MAX));
                 goto out;
             }
         }
@@ -453,14 +551,19 @@ int bd_proto_parse_request(const char *line, size_t len,
         }
     }
     if (rc) {
-        rc = fail(err, -EINVAL, "unknown command '%.40s'", v->u.string);
+        char q[QUOTE_MAX + 1];
+        rc = fail(err, -EINVAL, "unknown command '%s'",
+                  bd_proto_quote(q, sizeof(q), v->u.string, QUOTE_MAX));
         goto out;
     }
 
     for (size_t i = 0; i < root->u.object.len; i++) {
         if (!field_allowed(req->cmd, root->u.object.keys[i])) {
-            rc = fail(err, -EINVAL, "unknown field '%.40s' for '%s'",
-                      root->u.object.keys[i], cmd_names[req->cmd]);
+            char q[QUOTE_MAX + 1];
+            rc = fail(err, -EINVAL, "unknown field '%s' for '%s'",
+                      bd_proto_quote(q, sizeof(q), root->u.object.keys[i],
+                                     QUOTE_MAX),
+                      cmd_names[req->cmd]);
             goto out;
         }
     }
@@ -474,10 +577,13 @@ out:
     }
     yajl_tree_free(root);
     free(text);
-    /* The message must be one line whatever yajl or a key contained. */
-    for (char *p = err; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = ' ';
+    /* The message must be one line of valid UTF-8 whatever yajl or a key
+     * contained, even where fail() cut it short. */
+    {
+        char q[BD_PROTO_ERR_MAX];
+        bd_proto_quote(q, sizeof(q), err, BD_PROTO_ERR_MAX);
+        memcpy(err, q, sizeof(q));
+    }
     return rc;
 }
 
@@ -488,10 +594,37 @@ static int gen_rc(yajl_gen_status st)
     return st == yajl_gen_status_ok ? 0 : -EINVAL;
 }
 
+/* Every string in a reply is valid UTF-8, whatever it quotes (a guest's
+ * or a client's bytes, a cut message): invalid bytes become '?'. */
+static int gen_text(yajl_gen g, const char *s)
+{
+    size_t len = strlen(s);
+    char *copy;
+    int rc;
+
+    if (bd_proto_utf8_valid(s, len))
+        return gen_rc(yajl_gen_string(g, (const unsigned char *)s, len));
+    copy = malloc(len + 1);
+    if (!copy)
+        return -ENOMEM;
+    /* Control characters are kept: yajl escapes them. */
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_char_len((const unsigned char *)s + i, len - i);
+        if (n == 0) {
+            copy[i++] = '?';
+            continue;
+        }
+        memcpy(copy + i, s + i, n);
+        i += n;
+    }
+    rc = gen_rc(yajl_gen_string(g, (const unsigned char *)copy, len));
+    free(copy);
+    return rc;
+}
+
 int bd_gen_key(yajl_gen g, const char *key)
 {
-    return gen_rc(yajl_gen_string(g, (const unsigned char *)key,
-                                  strlen(key)));
+    return gen_text(g, key);
 }
 
 int bd_gen_str(yajl_gen g, const char *key, const char *val)
@@ -502,8 +635,7 @@ int bd_gen_str(yajl_gen g, const char *key, const char *val)
         return rc;
     if (!val)
         return gen_rc(yajl_gen_null(g));
-    return gen_rc(yajl_gen_string(g, (const unsigned char *)val,
-                                  strlen(val)));
+    return gen_text(g, val);
 }
 
 int bd_gen_u64(yajl_gen g, const char *key, uint64_t val)
@@ -664,10 +796,8 @@ static int gen_error_str(yajl_gen g, const char *msg)
 {
     char buf[BD_PROTO_ERR_MAX];
 
-    snprintf(buf, sizeof(buf), "%s", msg && *msg ? msg : "failed");
-    for (char *p = buf; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = ' ';
+    bd_proto_quote(buf, sizeof(buf), msg && *msg ? msg : "failed",
+                   BD_PROTO_ERR_MAX - 1);
     return bd_gen_str(g, "error", buf);
 }
 

@@ -28,6 +28,9 @@
  * the helpers below write the structured ones so that the key names live
  * here, next to the client code that reads them (cli/).
  *
+ * Every string a reply holds is valid UTF-8, whatever it quotes: the
+ * bd_gen_*() helpers replace malformed bytes with '?'.
+ *
  * Replies are not limited to 4096 bytes (show/metrics of a big host), but
  * clients cap what they accept at BD_PROTO_MAX_REPLY.
  */
@@ -132,6 +135,23 @@ struct bd_ctl_request {
  */
 int bd_proto_parse_request(const char *line, size_t len,
                            struct bd_ctl_request *req, char *err);
+
+/* ---- quoting untrusted bytes ------------------------------------------ */
+
+/* Whether s[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms,
+ * surrogates, code points above U+10FFFF or cut sequences). */
+bool bd_proto_utf8_valid(const char *s, size_t len);
+
+/*
+ * Quote untrusted bytes (a client's request, a guest's or a config's
+ * text) for a message: copies at most max_bytes of s (up to its NUL) into
+ * out (outlen bytes, always NUL-terminated) as one line of valid UTF-8.
+ * A byte that is not part of a well-formed character becomes '?', a
+ * control character ' ', and a character is never cut: one that does not
+ * fit in max_bytes or in out is left out whole.  Returns out.
+ */
+char *bd_proto_quote(char *out, size_t outlen, const char *s,
+                     size_t max_bytes);
 
 /* ---- reply writing (daemon side) --------------------------------------- */
 
@@ -244,7 +264,8 @@ int bd_proto_gen_reserve_reply(yajl_gen g,
                                const struct bd_ctl_reserve_result *r);
 
 /* Writes a complete {"version":1,"ok":false,"error":msg} object into a
- * fresh generator (no '\n').  Control characters in msg become spaces. */
+ * fresh generator (no '\n').  msg goes through bd_proto_quote() (at most
+ * BD_PROTO_ERR_MAX - 1 bytes). */
 int bd_proto_gen_error(yajl_gen g, const char *msg);
 
 /* ---- request writing and reply reading (client side) -------------------- */

@@ -75,6 +75,10 @@ int bd_config_load(const char *path, struct bd_config **out, char **errors);
 /* The same from a string (tests); name is used in messages. */
 int bd_config_load_string(const char *name, const char *text,
                           struct bd_config **out, char **errors);
+/* The same from len bytes, which may hold NUL bytes (an error, with its
+ * line number, as in a file). */
+int bd_config_load_mem(const char *name, const char *buf, size_t len,
+                       struct bd_config **out, char **errors);
 void bd_config_free(struct bd_config *c);
 
 /* The first rule whose glob matches name, or NULL. */

@@ -21,7 +21,12 @@
  * allow_readonly, anyone may connect (the socket is then mode 0666) and run
  * the read-only commands (status, show, metrics); otherwise the socket is
  * mode 0660 root:group (0600-ish root:root without a group) and others are
- * refused.
+ * refused.  Connection slots are shared out per uid (BD_CTL_MAX_PER_UID,
+ * BD_CTL_ROOT_SLOTS) so that root can always connect.
+ *
+ * A request longer than the cap gets its error reply, then EOF; what the
+ * client still sends is read and dropped (bounded) until it closes, so the
+ * reply is never lost to a connection reset.
  */
 #ifndef BD_CONTROL_H
 #define BD_CONTROL_H
@@ -40,6 +45,11 @@
 #define BD_CTL_IDLE_TIMEOUT_MS 30000
 /* More simultaneous connections than this are refused with an error. */
 #define BD_CTL_MAX_CONNECTIONS 64
+/* Of them, this many are only for root (uid 0): other users together get
+ * the rest, each uid at most BD_CTL_MAX_PER_UID, so that no user can lock
+ * root's balloonctl out by holding connections open. */
+#define BD_CTL_ROOT_SLOTS 4
+#define BD_CTL_MAX_PER_UID 16
 
 struct bd_ctl_server;
 struct bd_ctl_pending;
