@@ -99,7 +99,8 @@ struct bctl_table_opts {
     enum bctl_sort sort;
 };
 
-/* The `show` table (header + one row per domain of the "domains" array). */
+/* The `show` table (header + one row per domain of the "domains" array);
+ * t NULL: every column, uncut, by id. */
 void bctl_print_domains(FILE *f, yajl_val domains,
                         const struct bctl_table_opts *t);
 

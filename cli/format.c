@@ -174,8 +174,10 @@ static void put_row(FILE *f, const struct bctl_table_opts *t, int w,
 }
 
 void bctl_print_domains(FILE *f, yajl_val domains,
-                        const struct bctl_table_opts *t)
+                        const struct bctl_table_opts *topt)
 {
+    static const struct bctl_table_opts defaults = {.wide = true};
+    const struct bctl_table_opts *t = topt ? topt : &defaults;
     size_t n = YAJL_IS_ARRAY(domains) ? domains->u.array.len : 0;
     /* narrow: the name column is cut at 16, so that the figures and the
      * start of the reason fit 80 columns */
