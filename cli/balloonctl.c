@@ -757,7 +757,7 @@ static const struct cmd cmds[] = {
     {"release", "ID", "give a reservation back", 1, 1, O_JSON, cmd_release,
      false},
     {"reload", "", "re-read balloond.conf", 0, 0, O_JSON, cmd_reload, false},
-    {"metrics", "", "Prometheus/OpenMetrics text", 0, 0, 0, cmd_metrics,
+    {"metrics", "", "Prometheus text exposition", 0, 0, 0, cmd_metrics,
      false},
     {"explain", "DOMAIN", "why a domain's target is where it is", 1, 1,
      O_JSON, cmd_explain, false},

@@ -151,7 +151,7 @@ struct bd_ctl_ops {
      * May call bd_ctl_server_set_access() (not bd_ctl_server_free()). */
     int (*reload)(struct bd_ctl_call *call);
 
-    /* Keys: "text": the Prometheus/OpenMetrics exposition text. */
+    /* Keys: "text": the Prometheus exposition text (format 0.0.4). */
     int (*metrics)(struct bd_ctl_call *call);
 
     /* Optional (NULL: "not supported"): why a domain's target is where it

@@ -1,5 +1,5 @@
 /*
- * test_daemon_metrics.c - the OpenMetrics text and the status line.
+ * test_daemon_metrics.c - the Prometheus text and the status line.
  *
  * Domain names come from the toolstack and may hold quotes, backslashes
  * or newlines: label values must be escaped so that one sample stays one
