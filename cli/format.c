@@ -145,31 +145,32 @@ static void put_row(FILE *f, const struct bctl_table_opts *t, int w,
     char name[NAME_COL_MAX + 1], reason[200], line[512];
     char cur[16], tgt[16], min[16], max[16], used[16], avail[16];
     const char *nm = bctl_get_str(d, "name"), *mode = bctl_get_str(d, "mode"),
-               *state = bctl_get_str(d, "state");
+               *state = bctl_get_str(d, "state"), *c, *g, *u;
 
     bctl_clean(nm ? nm : "?", name, sizeof(name));
     if (nm && strlen(nm) > (size_t)w)
         name[w - 1] = '~';
     name[w] = '\0';
     bctl_clean(bctl_get_str(d, "reason"), reason, sizeof(reason));
-    bctl_size(d, "current_kib", cur, sizeof(cur));
-    bctl_size(d, "target_kib", tgt, sizeof(tgt));
-    bctl_size(d, "used_kib", used, sizeof(used));
+    /* bctl_size() may return a constant ("-", "0"), not the buffer */
+    c = bctl_size(d, "current_kib", cur, sizeof(cur));
+    g = bctl_size(d, "target_kib", tgt, sizeof(tgt));
+    u = bctl_size(d, "used_kib", used, sizeof(used));
+
     if (t->wide)
         snprintf(line, sizeof(line),
                  "%-*s %5" PRIu64 " %8s %8s %8s %8s %8s %8s %6" PRIu64
                  " %-6.6s %-8.8s %-4s %s",
-                 w, name, num(d, "domid"), cur, tgt,
+                 w, name, num(d, "domid"), c, g,
                  bctl_size(d, "min_kib", min, sizeof(min)),
-                 bctl_size(d, "max_kib", max, sizeof(max)), used,
+                 bctl_size(d, "max_kib", max, sizeof(max)), u,
                  bctl_size(d, "available_kib", avail, sizeof(avail)),
                  num(d, "weight"), mode ? mode : "?", state ? state : "?",
                  bctl_get_bool(d, "pressure") ? "yes" : "-", reason);
     else
         snprintf(line, sizeof(line),
                  "%-*s %4" PRIu64 " %7s %7s %7s %-8.8s %s", w, name,
-                 num(d, "domid"), cur, tgt, used, state ? state : "?",
-                 reason);
+                 num(d, "domid"), c, g, u, state ? state : "?", reason);
     put_line(f, line, t->width);
 }
 
