@@ -97,6 +97,9 @@ struct bd_dom_track {
     uint64_t clip_kib;           /* learned ceiling below target, 0 = none */
     uint64_t last_change_ms;     /* last time the planned target changed */
     uint64_t overhead_kib;       /* learned: current - guest's MemTotal */
+    uint64_t rest_ms;            /* first plan that saw current at rest at
+                                    the target (0 = moving): a report
+                                    received after it was taken at rest */
     uint64_t retry_ms;           /* last time a stuck domain was asked again */
     uint64_t decay_ms;           /* want_peak_kib decayed up to this time */
     uint64_t hist_peak_kib;      /* long-memory peak of the need (decays
@@ -145,7 +148,7 @@ struct bd_plan {
 
 /* Scratch bd_policy_plan() allocates, per domain, on 64-bit hosts (kept
  * honest by a static assertion in policy.c). */
-#define BD_POLICY_SCRATCH_PER_DOMAIN 232
+#define BD_POLICY_SCRATCH_PER_DOMAIN 240
 
 /*
  * Plan new targets for the n domains of doms (track: their memory between
@@ -166,6 +169,9 @@ struct bd_plan {
  *  - a guest's reported use (plus its kernel's overhead) is a floor for its
  *    target up to its fair share; a guest that lies gets no more than its
  *    fair share;
+ *  - an auto domain's target is never below its learned kernel overhead
+ *    plus headroom_min_kib (up to its upper bound), whatever min says; that
+ *    floor only clamps: fair shares count from min, not from it;
  *  - dec[i].write is set when target_kib differs from the target in force
  *    (changes smaller than hysteresis_kib are dropped unless a limit,
  *    pressure, use above the target or the budget needs them), and also,
