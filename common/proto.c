@@ -33,16 +33,17 @@ static const char *const cmd_names[BD_CTL__COUNT] = {
     [BD_CTL_SET] = "set",         [BD_CTL_AUTO] = "auto",
     [BD_CTL_LIMITS] = "limits",   [BD_CTL_RESERVE] = "reserve",
     [BD_CTL_RELEASE] = "release", [BD_CTL_RELOAD] = "reload",
-    [BD_CTL_METRICS] = "metrics",
+    [BD_CTL_METRICS] = "metrics", [BD_CTL_EXPLAIN] = "explain",
 };
 
 /* Fields each command accepts besides "version" and "cmd". */
-static const char *const cmd_fields[BD_CTL__COUNT][7] = {
+static const char *const cmd_fields[BD_CTL__COUNT][8] = {
     [BD_CTL_SHOW] = {"domains"},
-    [BD_CTL_SET] = {"domain", "target_kib"},
+    [BD_CTL_SET] = {"domain", "target_kib", "force"},
     [BD_CTL_AUTO] = {"domain"},
     [BD_CTL_LIMITS] = {"domain", "min_kib", "max_kib", "weight", "mode",
-                       "reset"},
+                       "reset", "force"},
+    [BD_CTL_EXPLAIN] = {"domain"},
     [BD_CTL_RESERVE] = {"kib", "timeout_ms"},
     [BD_CTL_RELEASE] = {"id"},
 };
@@ -56,7 +57,8 @@ const char *bd_ctl_cmd_name(enum bd_ctl_cmd c)
 
 bool bd_ctl_cmd_readonly(enum bd_ctl_cmd c)
 {
-    return c == BD_CTL_STATUS || c == BD_CTL_SHOW || c == BD_CTL_METRICS;
+    return c == BD_CTL_STATUS || c == BD_CTL_SHOW || c == BD_CTL_METRICS ||
+           c == BD_CTL_EXPLAIN;
 }
 
 /* ---- quoting untrusted bytes ---------------------------------------- */
@@ -306,7 +308,7 @@ static bool field_allowed(enum bd_ctl_cmd cmd, const char *key)
 {
     if (!strcmp(key, "version") || !strcmp(key, "cmd"))
         return true;
-    for (size_t i = 0; i < 7 && cmd_fields[cmd][i]; i++)
+    for (size_t i = 0; i < 8 && cmd_fields[cmd][i]; i++)
         if (!strcmp(cmd_fields[cmd][i], key))
             return true;
     return false;
@@ -350,6 +352,20 @@ static int need(yajl_val obj, const char *key, yajl_val *out, char *err)
     return 0;
 }
 
+/* An optional boolean field: absent = false. */
+static int get_flag(yajl_val obj, const char *key, bool *out, char *err)
+{
+    yajl_val v = field(obj, key);
+
+    *out = false;
+    if (!v)
+        return 0;
+    if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
+        return fail(err, -EINVAL, "'%s' must be true or false", key);
+    *out = YAJL_IS_TRUE(v);
+    return 0;
+}
+
 static int parse_limits(yajl_val obj, struct bd_ctl_limits_args *a,
                         char *err)
 {
@@ -389,11 +405,9 @@ static int parse_limits(yajl_val obj, struct bd_ctl_limits_args *a,
                         "'mode' must be \"auto\", \"fixed\" or \"ignore\"");
         a->has_mode = true;
     }
-    if ((v = field(obj, "reset"))) {
-        if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
-            return fail(err, -EINVAL, "'reset' must be true or false");
-        a->reset = YAJL_IS_TRUE(v);
-    }
+    if ((rc = get_flag(obj, "reset", &a->reset, err)) ||
+        (rc = get_flag(obj, "force", &a->force, err)))
+        return rc;
     if (a->reset && (a->has_min || a->has_max || a->has_weight || a->has_mode))
         return fail(err, -EINVAL,
                     "'reset' cannot be combined with other limits");
@@ -417,11 +431,14 @@ static int parse_fields(yajl_val obj, struct bd_ctl_request *req, char *err)
         return parse_show(obj, req, err);
     case BD_CTL_SET:
     case BD_CTL_AUTO:
+    case BD_CTL_EXPLAIN:
         rc = need(obj, "domain", &v, err);
         if (rc)
             return rc;
         rc = get_domref(v, "domain", &req->domain, err);
-        if (rc || req->cmd == BD_CTL_AUTO)
+        if (rc || req->cmd != BD_CTL_SET)
+            return rc;
+        if ((rc = get_flag(obj, "force", &req->force, err)))
             return rc;
         rc = need(obj, "target_kib", &v, err);
         if (rc)
@@ -647,6 +664,11 @@ int bd_gen_null(yajl_gen g, const char *key)
     return rc ? rc : gen_rc(yajl_gen_null(g));
 }
 
+static int gen_opt_u64(yajl_gen g, const char *key, bool have, uint64_t v)
+{
+    return have ? bd_gen_u64(g, key, v) : bd_gen_null(g, key);
+}
+
 int bd_proto_gen_domain(yajl_gen g, const struct bd_ctl_dom_info *d)
 {
     int rc = gen_rc(yajl_gen_map_open(g));
@@ -672,6 +694,8 @@ int bd_proto_gen_domain(yajl_gen g, const struct bd_ctl_dom_info *d)
     if (!rc)
         rc = d->pin_kib ? bd_gen_u64(g, "pin_kib", d->pin_kib)
                         : bd_gen_null(g, "pin_kib");
+    if (!rc)
+        rc = gen_opt_u64(g, "would_kib", d->would_kib != 0, d->would_kib);
     if (!rc) rc = gen_rc(yajl_gen_map_close(g));
     return rc;
 }
@@ -702,6 +726,60 @@ int bd_proto_gen_status(yajl_gen g, const struct bd_ctl_status_info *s)
     if (!rc) rc = bd_gen_u64(g, "target_writes", s->target_writes);
     if (!rc) rc = bd_gen_u64(g, "errors", s->errors);
     if (!rc) rc = bd_gen_str(g, "last_error", s->last_error);
+    if (!rc) rc = bd_gen_key(g, "warnings");
+    if (!rc) rc = gen_rc(yajl_gen_array_open(g));
+    for (size_t i = 0; !rc && i < s->n_warnings; i++)
+        rc = gen_rc(yajl_gen_string(g, (const unsigned char *)s->warnings[i],
+                                    strlen(s->warnings[i])));
+    if (!rc) rc = gen_rc(yajl_gen_array_close(g));
+    if (!rc) rc = bd_gen_key(g, "reservation_list");
+    if (!rc) rc = gen_rc(yajl_gen_array_open(g));
+    for (size_t i = 0; !rc && i < s->n_res; i++) {
+        rc = gen_rc(yajl_gen_map_open(g));
+        if (!rc) rc = bd_gen_u64(g, "id", s->res[i].id);
+        if (!rc) rc = bd_gen_u64(g, "kib", s->res[i].kib);
+        if (!rc) rc = bd_gen_bool(g, "granted", s->res[i].granted);
+        if (!rc) rc = bd_gen_u64(g, "left_ms", s->res[i].left_ms);
+        if (!rc) rc = gen_rc(yajl_gen_map_close(g));
+    }
+    if (!rc) rc = gen_rc(yajl_gen_array_close(g));
+    return rc;
+}
+
+int bd_proto_gen_explain(yajl_gen g, const struct bd_ctl_explain_plan *p,
+                         const struct bd_ctl_change *ch, size_t n)
+{
+    bool pl = p->has_plan, st = p->has_stats;
+    int rc = bd_gen_key(g, "plan");
+
+    if (!rc) rc = gen_rc(yajl_gen_map_open(g));
+    if (!rc) rc = gen_opt_u64(g, "reported_used_kib", st, p->reported_used_kib);
+    if (!rc) rc = gen_opt_u64(g, "overhead_kib", st, p->overhead_kib);
+    if (!rc) rc = gen_opt_u64(g, "use_kib", pl && st, p->use_kib);
+    if (!rc) rc = gen_opt_u64(g, "need_kib", pl && st, p->need_kib);
+    if (!rc) rc = gen_opt_u64(g, "want_kib", pl && st, p->want_kib);
+    if (!rc) rc = gen_opt_u64(g, "share_kib", pl && st, p->share_kib);
+    if (!rc) rc = gen_opt_u64(g, "lo_kib", pl, p->lo_kib);
+    if (!rc) rc = gen_opt_u64(g, "hi_kib", pl, p->hi_kib);
+    if (!rc) rc = gen_opt_u64(g, "planned_kib", pl, p->planned_kib);
+    if (!rc) rc = bd_gen_str(g, "pressure_signal", p->pressure_signal);
+    if (!rc)
+        rc = gen_opt_u64(g, "pressure_value", p->pressure_signal != NULL,
+                         p->pressure_value);
+    if (!rc) rc = bd_gen_str(g, "note", p->note ? p->note : "");
+    if (!rc) rc = gen_rc(yajl_gen_map_close(g));
+    if (!rc) rc = bd_gen_key(g, "history");
+    if (!rc) rc = gen_rc(yajl_gen_array_open(g));
+    for (size_t i = 0; !rc && i < n; i++) {
+        rc = gen_rc(yajl_gen_map_open(g));
+        if (!rc) rc = bd_gen_u64(g, "ago_ms", ch[i].ago_ms);
+        if (!rc) rc = bd_gen_u64(g, "from_kib", ch[i].from_kib);
+        if (!rc) rc = bd_gen_u64(g, "to_kib", ch[i].to_kib);
+        if (!rc) rc = bd_gen_bool(g, "dry_run", ch[i].dry_run);
+        if (!rc) rc = bd_gen_str(g, "reason", ch[i].reason);
+        if (!rc) rc = gen_rc(yajl_gen_map_close(g));
+    }
+    if (!rc) rc = gen_rc(yajl_gen_array_close(g));
     return rc;
 }
 

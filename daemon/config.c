@@ -837,6 +837,7 @@ void bd_config_limits(const struct bd_config *c, uint32_t domid,
     /* Never beyond what Xen allows; a min above max means max. */
     if (smax && out->max_kib > smax)
         out->max_kib = smax;
+    out->min_wanted_kib = out->min_kib;
     if (out->min_kib > out->max_kib)
         out->min_kib = out->max_kib;
 }

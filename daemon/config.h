@@ -89,6 +89,8 @@ const struct bd_domain_rule *bd_config_match(const struct bd_config *c,
  * the matching rule, the defaults, and the [host] dom0 keys (domid 0). */
 struct bd_dom_limits {
     uint64_t min_kib, max_kib;
+    uint64_t min_wanted_kib;  /* the min asked for, before it is lowered
+                                 to max (a warning when it is) */
     uint32_t weight;
     enum bd_mode mode;
     uint64_t fixed_kib;

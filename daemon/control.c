@@ -312,7 +312,7 @@ static int run_handler(struct conn *c, const struct bd_ctl_request *req,
     case BD_CTL_SHOW:
         return ops->show(call, req->domains, req->n_domains);
     case BD_CTL_SET:
-        return ops->set(call, &req->domain, req->target_kib);
+        return ops->set(call, &req->domain, req->target_kib, req->force);
     case BD_CTL_AUTO:
         return ops->auto_(call, &req->domain);
     case BD_CTL_LIMITS:
@@ -323,6 +323,10 @@ static int run_handler(struct conn *c, const struct bd_ctl_request *req,
         return ops->reload(call);
     case BD_CTL_METRICS:
         return ops->metrics(call);
+    case BD_CTL_EXPLAIN:
+        if (!ops->explain)
+            return bd_ctl_fail(call, -EOPNOTSUPP, "command not supported");
+        return ops->explain(call, &req->domain);
     default:
         return bd_ctl_fail(call, -EINVAL, "command not supported");
     }

@@ -106,10 +106,10 @@ struct bd_ctl_ops {
     /* Pin the domain's target at target_kib until `auto` (state pinned).
      * Must fail with a clear message, not clamp, when target_kib is outside
      * the domain's [min, max] or more than the host can give while keeping
-     * its reserve.  Keys: "domain": bd_proto_gen_domain() (after the
-     * change). */
+     * its reserve, and, unless force, when it is below what the guest
+     * uses.  Keys: "domain": bd_proto_gen_domain() (after the change). */
     int (*set)(struct bd_ctl_call *call, const struct bd_ctl_domref *dom,
-               uint64_t target_kib);
+               uint64_t target_kib, bool force);
 
     /* Drop a pin or an external hold.  Keys: "domain": as for set. */
     int (*auto_)(struct bd_ctl_call *call, const struct bd_ctl_domref *dom);
@@ -151,8 +151,13 @@ struct bd_ctl_ops {
      * May call bd_ctl_server_set_access() (not bd_ctl_server_free()). */
     int (*reload)(struct bd_ctl_call *call);
 
-    /* Keys: "text": the Prometheus/OpenMetrics exposition text. */
+    /* Keys: "text": the Prometheus exposition text (format 0.0.4). */
     int (*metrics)(struct bd_ctl_call *call);
+
+    /* Optional (NULL: "not supported"): why a domain's target is where it
+     * is.  Keys: "domain": bd_proto_gen_domain(), "plan": the inputs of
+     * the last plan, "history": the last target changes. */
+    int (*explain)(struct bd_ctl_call *call, const struct bd_ctl_domref *dom);
 
     /* Optional: where the server logs (priority as in syslog: LOG_ERR ...,
      * msg is one line without prefix or newline).  NULL: stderr with an

@@ -943,6 +943,16 @@ static void explain(const struct planner *pl, size_t i, struct bd_decision *dec)
     };
 
     bd_reason_write(&f, dec->reason, sizeof(dec->reason));
+    if (x->cls != CLS_AUTO)
+        return;
+    dec->use_kib = x->stats ? x->used : 0;
+    dec->need_kib = x->tier[TIER_NEED];
+    dec->want_kib = x->tier[TIER_WANT];
+    dec->share_kib = x->alloc;
+    dec->lo_kib = x->lo;
+    dec->hi_kib = x->hi;
+    dec->press = x->press;
+    dec->press_val = x->press_val;
 }
 
 /* Decision i, its reason, and the tracking of the target it sets. */

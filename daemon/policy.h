@@ -126,6 +126,15 @@ struct bd_decision {
     bool shrink;         /* write lowers the target */
     enum bd_state state;
     char reason[80];     /* one short human-readable line */
+    /* The plan's inputs and figures for this domain (balloonctl explain).
+     * Zero for held and ignored domains where they play no part. */
+    uint64_t use_kib;    /* reported use plus learned kernel overhead */
+    uint64_t need_kib;   /* use plus headroom (or a pressure boost) */
+    uint64_t want_kib;   /* the need's peak, held for shrink-delay */
+    uint64_t share_kib;  /* what the fair division gave */
+    uint64_t lo_kib, hi_kib; /* planning bounds */
+    uint32_t press;      /* 0 none, 1 PSI, 2 swap-in, 3 major faults */
+    uint32_t press_val;  /* its value (PSI: percent * 100; others: /s) */
 };
 
 struct bd_plan {

@@ -223,9 +223,9 @@ static void test_errors_values(void **state)
 {
     (void)state;
     BAD("[host]\nreserve = 12\n",
-        "t.conf:2: reserve: size needs a unit: K, M, G or T: \"12\"\n");
+        "t.conf:2: reserve: size needs a unit: K, M, G, T or P: \"12\"\n");
     BAD("[host]\nreserve = 1Q\n",
-        "t.conf:2: reserve: unknown size unit (use K, M, G or T): \"1Q\"\n");
+        "t.conf:2: reserve: unknown size unit (use K, M, G, T or P): \"1Q\"\n");
     BAD("[host]\nreserve = -1G\n", "t.conf:2: reserve: negative value: \"-1G\"\n");
     BAD("[host]\nreserve = 101%\n", "t.conf:2: reserve: percentage above 100%");
     BAD("[host]\nreserve = 99999999999G\n", "t.conf:2: reserve: value too large");

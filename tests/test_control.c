@@ -86,8 +86,9 @@ static int op_show(struct bd_ctl_call *call, const struct bd_ctl_domref *d,
 }
 
 static int op_set(struct bd_ctl_call *call, const struct bd_ctl_domref *d,
-                  uint64_t kib)
+                  uint64_t kib, bool force)
 {
+    (void)force;
     fake.n_set++;
     fake.set_kib = kib;
     fake.last_uid = call->uid;

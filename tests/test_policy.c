@@ -348,6 +348,25 @@ static void test_mild_signals_ignored(void **state)
     fx_free(f);
 }
 
+/* A guest at its max that would take more is not "steady": the reason
+ * says what holds it, with the figures of the columns beside it. */
+static void test_reason_at_max(void **state)
+{
+    struct fx *f = fx_new(1, 16 * GIB);
+    (void)state;
+
+    dom(f, 0, 2 * GIB, 2 * GIB, 2 * GIB);
+    f->d[0].stats.has_psi = true;
+    f->d[0].stats.psi_some_x100 = 1000; /* 10%: pressure */
+    fx_sync_free(f);
+    run(f);
+    assert_false(f->dec[0].write);
+    assert_null(strstr(f->dec[0].reason, "steady"));
+    assert_non_null(strstr(f->dec[0].reason, "at max 2.00G under pressure"));
+    assert_non_null(strstr(f->dec[0].reason, "counted use 2.00G"));
+    fx_free(f);
+}
+
 /* The one rule of pressure, at its thresholds (policy.h), and the plan
  * grows exactly for the reports it calls pressure. */
 static void test_guest_pressure(void **state)
@@ -834,7 +853,7 @@ static void test_clip_learned(void **state)
     /* no memory parked above the ceiling */
     assert_int_equal(f->dec[0].target_kib, 1 * GIB);
     assert_true(f->dec[0].write && f->dec[0].shrink);
-    assert_non_null(strstr(f->dec[0].reason, "clipped at 1.0G"));
+    assert_non_null(strstr(f->dec[0].reason, "clipped at 1.00G"));
     f->d[0].target_kib = f->dec[0].target_kib;
     tick(f, 5 * SEC);
     run(f);
@@ -940,7 +959,7 @@ static void test_modes(void **state)
     run(f);
     assert_int_equal(f->dec[0].target_kib, 3 * GIB);
     assert_int_equal(f->dec[0].state, BD_STATE_PINNED);
-    assert_string_equal(f->dec[0].reason, "pinned at 3.0G");
+    assert_string_equal(f->dec[0].reason, "pinned at 3.00G");
     assert_int_equal(f->dec[1].target_kib, 1 * GIB);
     assert_int_equal(f->dec[1].state, BD_STATE_FIXED);
     assert_int_equal(f->dec[2].target_kib, 2500 * MIB);
@@ -1212,6 +1231,7 @@ static void test_property_random(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reason_at_max),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_null_args),
         cmocka_unit_test(test_grow_to_use_plus_headroom),

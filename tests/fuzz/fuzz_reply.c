@@ -63,7 +63,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(bctl_get_u64(v, "version", &ver) && ver == BD_PROTO_VERSION);
     FUZZ_CHECK((rc == BCTL_EXIT_OK) == bctl_get_bool(v, "ok"));
     bctl_print_status(null, v);
-    bctl_print_domains(null, bctl_get(v, "domains"), 0);
+    {
+        struct bctl_table_opts t = {.width = 80, .sort = BCTL_SORT_NAME};
+        bctl_print_domains(null, bctl_get(v, "domains"), &t);
+        t.wide = true;
+        t.width = 0;
+        t.max_rows = 2;
+        t.sort = BCTL_SORT_USED;
+        bctl_print_domains(null, bctl_get(v, "domains"), &t);
+    }
+    bctl_print_explain(null, v);
     FUZZ_CHECK(bctl_print_json(null, v, true) == 0);
     yajl_tree_free(v);
     free(line);
