@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "daemon/policy.h"
+#include "tests/rng.h"
 
 #define MIB UINT64_C(1024)
 #define GIB (UINT64_C(1024) * 1024)
@@ -1113,14 +1114,6 @@ static void test_track_from_the_future(void **state)
 /* ---- size, determinism, properties
  * --------------------------------------------------- */
 
-static uint64_t rng(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
-}
 
 static void random_snapshot(struct fx *f, uint64_t *seed)
 {

@@ -32,6 +32,7 @@
 
 #include "daemon/simrun.h"
 #include "sim/sim.h"
+#include "tests/rng.h"
 
 #define MIB UINT64_C(1024)
 #define GIB (UINT64_C(1024) * 1024)
@@ -613,14 +614,6 @@ static void test_liar_gets_fair_share_only(void **state)
 /* ---- many domains, determinism, settling ----------------------------------
  */
 
-static uint64_t rng(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
-}
 
 static char names[MAXG][16];
 
