@@ -687,8 +687,9 @@ int bd_proto_gen_domain(yajl_gen g, const struct bd_ctl_dom_info *d)
         rc = d->has_stats ? bd_gen_u64(g, "used_kib", d->used_kib)
                           : bd_gen_null(g, "used_kib");
     if (!rc)
-        rc = d->has_stats ? bd_gen_u64(g, "available_kib", d->available_kib)
-                          : bd_gen_null(g, "available_kib");
+        rc = d->has_stats && !d->available_unknown
+                 ? bd_gen_u64(g, "available_kib", d->available_kib)
+                 : bd_gen_null(g, "available_kib");
     if (!rc) rc = bd_gen_bool(g, "pressure", d->pressure);
     if (!rc) rc = bd_gen_str(g, "reason", d->reason ? d->reason : "");
     if (!rc)

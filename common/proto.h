@@ -178,6 +178,8 @@ struct bd_ctl_dom_info {
     bool has_stats;          /* false: used/available are null */
     uint64_t used_kib;
     uint64_t available_kib;
+    bool available_unknown;  /* the report has no total (Qubes' one
+                                number): available_kib is null */
     bool pressure;
     const char *reason;      /* last decision, one line; NULL = "" */
     uint64_t pin_kib;        /* 0 = not pinned (key "pin_kib": null) */

@@ -84,6 +84,7 @@ struct bd_domain {
     uint64_t stats_read_ms;  /* last time the keys were read */
     char stats_err[96];      /* the current report's problem ("" = none) */
     uint64_t stats_warn_ms;  /* last time a bad report was logged */
+    uint64_t stats_torn_ms;  /* since when its XenServer pair is torn */
     bool stats_warned;       /* ...and not yet followed by "valid again" */
 
     /* Policy memory and the last decision. */
@@ -199,8 +200,13 @@ int bd_daemon_init(struct bd_daemon *d, struct bd_config *cfg,
                    struct bd_host *host);
 void bd_daemon_dispose(struct bd_daemon *d);
 struct bd_domain *bd_domain_find(struct bd_daemon *d, uint32_t domid);
-/* By exact name; NULL when no domain has it. */
+/* By exact name, else the one domain in transit (migration) whose final
+ * name it is; NULL when none, or several, answer to it. */
 struct bd_domain *bd_domain_by_name(struct bd_daemon *d, const char *name);
+/* The name a domain keeps after a migration: name without xl's
+ * "--incoming" / "--migratedaway" suffix (into buf, or name itself when
+ * it has none or buf is too small).  Pure. */
+const char *bd_domain_final_name(const char *name, char *buf, size_t len);
 /* Watch for domains coming and going (@introduceDomain, @releaseDomain).
  * 0 or -errno. */
 int bd_daemon_watch_domains(struct bd_daemon *d);
@@ -247,6 +253,11 @@ uint64_t bd_domains_process_dirty(struct bd_daemon *d, uint64_t now_ms,
 #define BD_STATS_MIN_GAP_MS 1000
 /* A guest's bad reports are logged at most this often. */
 #define BD_STATS_WARN_GAP_MS (10 * 60 * 1000)
+/* A XenServer pair caught between its two writes (free above total) is
+ * "being written" this long before it counts as a bad report. */
+#define BD_STATS_TORN_MS (10 * 1000)
+/* A quiet write-on-change report's keys are read again this often. */
+#define BD_STATS_RECHECK_MS (60 * 1000)
 
 /* ---- cycle.c ---- */
 struct bd_cycle_result {

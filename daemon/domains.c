@@ -74,6 +74,7 @@ int bd_daemon_init(struct bd_daemon *d, struct bd_config *cfg,
 static const char *const watched_keys[] = {
     BD_XS_TARGET,    BD_XS_STATIC_MAX,       BD_XS_QUBES_MEMINFO,
     BD_XS_AGENT_SEQ, BD_XS_XE_MEMINFO_TOTAL, BD_XS_XE_MEMINFO_FREE,
+    BD_XS_NAME, /* xl rename; a migration's NAME--incoming becoming NAME */
 };
 #define N_WATCHED (sizeof(watched_keys) / sizeof(watched_keys[0]))
 
@@ -128,12 +129,48 @@ struct bd_domain *bd_domain_find(struct bd_daemon *d, uint32_t domid)
     return NULL;
 }
 
+/* The suffixes xl gives a domain while it migrates: the receiving side
+ * builds NAME--incoming, the sending side renames itself
+ * NAME--migratedaway, and the survivor is renamed NAME at the end. */
+static const char *const transit_suffix[] = {"--incoming", "--migratedaway"};
+
+const char *bd_domain_final_name(const char *name, char *buf, size_t len)
+{
+    size_t n = strlen(name);
+
+    for (size_t i = 0; i < sizeof(transit_suffix) / sizeof(*transit_suffix);
+         i++) {
+        size_t sl = strlen(transit_suffix[i]);
+        if (n > sl && n - sl < len &&
+            strcmp(name + n - sl, transit_suffix[i]) == 0) {
+            memcpy(buf, name, n - sl);
+            buf[n - sl] = '\0';
+            return buf;
+        }
+    }
+    return name;
+}
+
 struct bd_domain *bd_domain_by_name(struct bd_daemon *d, const char *name)
 {
+    struct bd_domain *found = NULL;
+    char buf[BD_DOMAIN_NAME_MAX];
+
     for (size_t i = 0; i < d->n_doms; i++)
         if (strcmp(d->doms[i]->name, name) == 0)
             return d->doms[i];
-    return NULL;
+    /* A domain in transit answers to its final name when it is the only
+     * one that does. */
+    for (size_t i = 0; i < d->n_doms; i++) {
+        const char *fin =
+            bd_domain_final_name(d->doms[i]->name, buf, sizeof(buf));
+        if (strcmp(fin, name) != 0)
+            continue;
+        if (found)
+            return NULL;
+        found = d->doms[i];
+    }
+    return found;
 }
 
 struct bd_range bd_domain_range(const struct bd_domain *dom)
@@ -185,8 +222,12 @@ void bd_domain_apply_limits(struct bd_daemon *d, struct bd_domain *dom)
 {
     struct bd_dom_limits *l = &dom->limits;
     uint64_t smax = dom->static_max_kib;
+    char buf[BD_DOMAIN_NAME_MAX];
 
-    bd_config_limits(d->cfg, dom->domid, dom->name, smax, l);
+    /* [domain] rules match the name the domain will keep. */
+    bd_config_limits(d->cfg, dom->domid,
+                     bd_domain_final_name(dom->name, buf, sizeof(buf)), smax,
+                     l);
     if (dom->ovr.has_min)
         l->min_kib = l->min_wanted_kib = dom->ovr.min_kib;
     if (dom->ovr.has_max)
@@ -311,68 +352,136 @@ unusable:
     return rc;
 }
 
+/* Buffer size for key k: a number, or the Qubes text. */
+static size_t key_cap(int k)
+{
+    return k == BD_SK_QUBES ? BD_STAT_MEMINFO_MAX + 2 : BD_STAT_NUM_MAX + 2;
+}
+
+/* The agent writes data/balloon/seq last, in the same transaction as the
+ * rest: an unchanged one means an unchanged report, so a flood costs one
+ * read.  True when the report in hand is still the one there. */
+static bool seq_unchanged(struct bd_daemon *d, struct bd_domain *dom)
+{
+    char buf[BD_STAT_NUM_MAX + 2];
+    size_t vlen = 0;
+    uint64_t seq;
+    const char *why;
+
+    if (!dom->stats.present || !dom->stats_seq)
+        return false;
+    return d->host->ops->read_key(d->host, dom->domid,
+                                  bd_stat_key_path[BD_SK_SEQ], buf,
+                                  sizeof(buf), &vlen) == 0 &&
+           bd_stat_parse_num(buf, vlen, UINT64_MAX, &seq, &why) == 0 &&
+           seq == dom->stats_seq;
+}
+
+/* Every report key of one domain, read as one snapshot when the host can
+ * (read_keys: one transaction), into raw.  0 or -errno. */
+static int read_report(struct bd_daemon *d, struct bd_domain *dom,
+                       struct bd_stat_raw *raw)
+{
+    static char vals[BD_SK_N][BD_STAT_MEMINFO_MAX + 2];
+    struct bd_host_key keys[BD_SK_N];
+    struct bd_host *h = d->host;
+    int rc = 0;
+
+    memset(raw, 0, sizeof(*raw));
+    for (int k = 0; k < BD_SK_N; k++)
+        keys[k] = (struct bd_host_key){
+            .rel = bd_stat_key_path[k], .buf = vals[k], .len = key_cap(k)};
+    if (h->ops->read_keys)
+        rc = h->ops->read_keys(h, dom->domid, keys, BD_SK_N);
+    else
+        for (int k = 0; k < BD_SK_N && rc == 0; k++) {
+            keys[k].rc = h->ops->read_key(h, dom->domid, keys[k].rel,
+                                          vals[k], keys[k].len,
+                                          &keys[k].vlen);
+            if (keys[k].rc != -ENOENT && keys[k].rc != -E2BIG)
+                rc = keys[k].rc;
+        }
+    if (rc < 0)
+        return rc;
+    for (int k = 0; k < BD_SK_N; k++) {
+        if (keys[k].rc == -E2BIG) {
+            /* Too long to be a number: let the parser say so. */
+            raw->val[k] = vals[k];
+            raw->len[k] = keys[k].len;
+        } else if (keys[k].rc == 0) {
+            raw->val[k] = vals[k];
+            raw->len[k] = keys[k].vlen;
+        }
+    }
+    return 0;
+}
+
+/* The same figures as the report in hand (its time aside). */
+static bool same_report(const struct bd_guest_stats *a,
+                        const struct bd_guest_stats *b)
+{
+    struct bd_guest_stats x = *a, y = *b;
+
+    x.time_ms = y.time_ms = 0;
+    return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+/* A bad report: kept as the domain's problem, logged once in a while. */
+static void report_rejected(struct bd_daemon *d, struct bd_domain *dom,
+                            int bad_key, const char *why, uint64_t now_ms)
+{
+    bool was_ok = dom->stats_err[0] == '\0';
+
+    snprintf(dom->stats_err, sizeof(dom->stats_err), "%s: %s",
+             bad_key >= 0 ? bd_stat_key_path[bad_key] : "report",
+             why ? why : "invalid");
+    /* Once, and again at most every BD_STATS_WARN_GAP_MS: a guest that
+     * alternates good and bad reports must not fill the log. */
+    if (was_ok && (!dom->stats_warn_ms ||
+                   now_ms >= dom->stats_warn_ms + BD_STATS_WARN_GAP_MS)) {
+        bd_warn("domain %s (%" PRIu32 "): ignoring its memory report (%s)",
+                dom->name, dom->domid, dom->stats_err);
+        dom->stats_warn_ms = now_ms;
+        dom->stats_warned = true;
+    }
+    d->cnt.stats_rejected++;
+    memset(&dom->stats, 0, sizeof(dom->stats));
+    dom->stats_seq = 0;
+}
+
 int bd_domain_read_stats(struct bd_daemon *d, struct bd_domain *dom,
                          uint64_t now_ms)
 {
-    static char vals[BD_SK_N][BD_STAT_MEMINFO_MAX + 2];
     struct bd_stat_raw raw;
     struct bd_guest_stats st;
     uint64_t seq = 0;
     const char *why;
     int bad_key, rc;
 
-    memset(&raw, 0, sizeof(raw));
     dom->stats_dirty = false;
     dom->stats_read_ms = now_ms;
-
-    /* The sequence number first: written last by the agent, an unchanged
-     * one means an unchanged report, so a flood costs one read. */
-    for (int i = 0; i < BD_SK_N; i++) {
-        int k = i == 0 ? BD_SK_SEQ : (i == BD_SK_SEQ ? 0 : i);
-        size_t vlen = 0;
-        size_t cap = k == BD_SK_QUBES ? sizeof(vals[k]) : BD_STAT_NUM_MAX + 2;
-
-        rc = d->host->ops->read_key(d->host, dom->domid, bd_stat_key_path[k],
-                                    vals[k], cap, &vlen);
-        if (rc == -E2BIG) {
-            /* Too long to be a number: let the parser say so. */
-            raw.val[k] = vals[k];
-            raw.len[k] = cap;
-            continue;
-        }
-        if (rc == -ENOENT)
-            continue;
-        if (rc < 0)
-            return rc;
-        raw.val[k] = vals[k];
-        raw.len[k] = vlen;
-        if (k == BD_SK_SEQ && dom->stats.present && dom->stats_seq &&
-            bd_stat_parse_num(vals[k], vlen, UINT64_MAX, &seq, &why) == 0 &&
-            seq == dom->stats_seq)
-            return 0;
-    }
-
+    if (seq_unchanged(d, dom))
+        return 0;
+    rc = read_report(d, dom, &raw);
+    if (rc < 0)
+        return rc;
     rc = bd_guest_stats_parse(&raw, dom->static_max_kib, now_ms, &st, &seq,
                               &why, &bad_key);
-    if (rc == -EINVAL) {
-        bool was_ok = dom->stats_err[0] == '\0';
-
-        snprintf(dom->stats_err, sizeof(dom->stats_err), "%s: %s",
-                 bad_key >= 0 ? bd_stat_key_path[bad_key] : "report",
-                 why ? why : "invalid");
-        /* Once, and again at most every BD_STATS_WARN_GAP_MS: a guest
-         * that alternates good and bad reports must not fill the log. */
-        if (was_ok &&
-            (!dom->stats_warn_ms ||
-             now_ms >= dom->stats_warn_ms + BD_STATS_WARN_GAP_MS)) {
-            bd_warn("domain %s (%" PRIu32 "): ignoring its memory report "
-                    "(%s)", dom->name, dom->domid, dom->stats_err);
-            dom->stats_warn_ms = now_ms;
-            dom->stats_warned = true;
+    if (rc == -EAGAIN) {
+        /* XenServer's writer between its two keys: keep the report in
+         * hand and look again; only a pair that stays inconsistent for
+         * BD_STATS_TORN_MS is what the guest really says. */
+        if (!dom->stats_torn_ms)
+            dom->stats_torn_ms = now_ms ? now_ms : 1;
+        if (now_ms - dom->stats_torn_ms < BD_STATS_TORN_MS) {
+            dom->stats_dirty = true;
+            return 0;
         }
-        d->cnt.stats_rejected++;
-        memset(&dom->stats, 0, sizeof(dom->stats));
-        dom->stats_seq = 0;
+        rc = -EINVAL;
+    }
+    dom->stats_torn_ms = 0;
+    if (rc == -EINVAL) {
+        report_rejected(d, dom, bad_key, why, now_ms);
         return 0;
     }
     if (rc == -ENOENT) {
@@ -390,6 +499,12 @@ int bd_domain_read_stats(struct bd_daemon *d, struct bd_domain *dom,
         }
         dom->stats_err[0] = '\0';
     }
+    /* A write-on-change report read again unchanged is the same report:
+     * it keeps the time it arrived (the policy asks whether a report
+     * predates a target change). */
+    if (st.until_changed && dom->stats.present &&
+        same_report(&dom->stats, &st))
+        st.time_ms = dom->stats.time_ms;
     dom->stats = st;
     dom->stats_seq = seq;
     return 0;
@@ -420,17 +535,27 @@ static int watch_domain(struct bd_daemon *d, struct bd_domain *dom)
     return 0;
 }
 
-static void domain_name(struct bd_daemon *d, struct bd_domain *dom)
+/* Read the domain's name; a new one (xl rename, the end of a migration)
+ * takes over everything names decide: rules, lookups, show, the state
+ * file.  Returns whether it changed. */
+static bool domain_name(struct bd_daemon *d, struct bd_domain *dom)
 {
     char name[BD_DOMAIN_NAME_MAX];
 
-    if (d->host->ops->domain_name(d->host, dom->domid, name, sizeof(name)) ==
-            0 &&
-        name[0] != '\0') {
-        snprintf(dom->name, sizeof(dom->name), "%s", name);
-        bd_state_apply_pending(d, dom);
-        bd_domain_apply_limits(d, dom);
+    if (d->host->ops->domain_name(d->host, dom->domid, name, sizeof(name)) !=
+            0 ||
+        name[0] == '\0' || strcmp(name, dom->name) == 0)
+        return false;
+    if (dom->name[0] != '\0') {
+        bd_info("domain %s (%" PRIu32 ") renamed to %s", dom->name,
+                dom->domid, name);
+        /* the state file names its domains */
+        d->state_dirty = true;
     }
+    snprintf(dom->name, sizeof(dom->name), "%s", name);
+    bd_state_apply_pending(d, dom);
+    bd_domain_apply_limits(d, dom);
+    return true;
 }
 
 int bd_daemon_watch_domains(struct bd_daemon *d)
@@ -556,6 +681,11 @@ void bd_domains_event(struct bd_daemon *d, const struct bd_host_event *ev,
     dom = bd_domain_find(d, domid);
     if (!dom)
         return;
+    if (strcmp(rel, BD_XS_NAME) == 0) {
+        if (domain_name(d, dom))
+            *kick = true; /* its rules may have changed */
+        return;
+    }
     if (strcmp(rel, BD_XS_TARGET) == 0 ||
         strcmp(rel, BD_XS_STATIC_MAX) == 0 || strcmp(rel, BD_XS_MEMORY) == 0) {
         uint64_t old_hold = dom->hold_kib;
@@ -582,6 +712,12 @@ uint64_t bd_domains_process_dirty(struct bd_daemon *d, uint64_t now_ms,
         struct bd_domain *dom = d->doms[i];
         uint64_t due;
 
+        /* A quiet write-on-change report is looked at again now and
+         * then: keys that went without a watch event (a lost event, a
+         * toolstack that cleaned them up) end it. */
+        if (dom->stats.present && dom->stats.until_changed &&
+            now_ms >= dom->stats_read_ms + BD_STATS_RECHECK_MS)
+            dom->stats_dirty = true;
         if (!dom->stats_dirty)
             continue;
         due = dom->stats_read_ms ? dom->stats_read_ms + BD_STATS_MIN_GAP_MS

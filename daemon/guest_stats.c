@@ -7,7 +7,9 @@
  * the range of its unit and must agree with the domain's size and with
  * the other values of the same report.  The first problem found makes the
  * whole report invalid (the daemon then treats the guest as silent); the
- * caller logs it once.  No allocation, no locale, no strtoull (which
+ * caller logs it once.  Two things are not problems: an empty Qubes
+ * memory/meminfo (qubesd creates it so: no report yet) and a XenServer
+ * pair caught between its writer's two writes (-EAGAIN).  No allocation, no locale, no strtoull (which
  * accepts signs and spaces).
  */
 #include <errno.h>
@@ -185,12 +187,16 @@ static int parse_xenserver(const struct bd_stat_raw *raw, uint64_t cap,
         return -EINVAL;
     }
     if (avail > total) {
+        /* xe-daemon writes one key at a time, without a transaction: a
+         * smaller total is followed at once by its free.  Normal, not an
+         * error; the caller decides how long it may last. */
         *why = "meminfo_free above meminfo_total";
         *bad_key = BD_SK_XS_FREE;
-        return -EINVAL;
+        return -EAGAIN;
     }
     st->total_kib = total;
     st->used_kib = total - avail;
+    st->until_changed = true;
     return 0;
 }
 
@@ -228,6 +234,7 @@ static int parse_qubes(const char *s, size_t len, uint64_t cap,
             return -EINVAL;
         st->used_kib = used;
         st->total_kib = 0;
+        st->until_changed = true;
         return 0;
     }
     while (pos < len) {
@@ -311,7 +318,16 @@ static int parse_qubes(const char *s, size_t len, uint64_t cap,
     }
     st->total_kib = v[QM_TOTAL];
     st->used_kib = used;
+    st->until_changed = true;
     return 0;
+}
+
+/* qubesd creates memory/meminfo empty before the guest starts. */
+static bool qubes_empty(const struct bd_stat_raw *raw)
+{
+    size_t len = raw->len[BD_SK_QUBES];
+
+    return len == 0 || (len == 1 && raw->val[BD_SK_QUBES][0] == '\n');
 }
 
 int bd_guest_stats_parse(const struct bd_stat_raw *raw, uint64_t size_cap_kib,
@@ -336,6 +352,8 @@ int bd_guest_stats_parse(const struct bd_stat_raw *raw, uint64_t size_cap_kib,
         rc = parse_agent(raw, cap, out, seq, why, bad_key);
     else if (have(raw, BD_SK_XS_TOTAL) && have(raw, BD_SK_XS_FREE))
         rc = parse_xenserver(raw, cap, out, why, bad_key);
+    else if (have(raw, BD_SK_QUBES) && qubes_empty(raw))
+        return -ENOENT; /* no report yet */
     else if (have(raw, BD_SK_QUBES)) {
         rc = parse_qubes(raw->val[BD_SK_QUBES], raw->len[BD_SK_QUBES], cap,
                          out, why);
@@ -354,7 +372,7 @@ int bd_guest_stats_parse(const struct bd_stat_raw *raw, uint64_t size_cap_kib,
     if (rc < 0) {
         memset(out, 0, sizeof(*out));
         *seq = 0;
-        return -EINVAL;
+        return rc == -EAGAIN ? -EAGAIN : -EINVAL;
     }
     out->present = true;
     out->time_ms = now_ms;

@@ -55,10 +55,15 @@ struct bd_stat_raw {
  * Parse raw into *out (zeroed first).  size_cap_kib is the most memory the
  * domain can have (its static-max; 0 = unknown, then BD_SIZE_MAX_KIB).
  *
- * Returns 0 with out->present set; -ENOENT when no convention's keys are
- * there (a guest without an agent); -EINVAL when a value is malformed or
- * insane: *why (static) says what, *bad_key which key (or -1).
- * seq gets data/balloon/seq (0 when absent).
+ * Returns 0 with out->present set (and out->until_changed for the
+ * write-on-change formats, XenServer's and Qubes'); -ENOENT when no
+ * convention's keys are there (a guest without an agent) or Qubes'
+ * memory/meminfo is empty (no report yet); -EAGAIN when XenServer's
+ * meminfo_free is above meminfo_total, which its writer's one-key-at-a-
+ * time updates show for a moment (*why, *bad_key set: the caller keeps
+ * the previous report and reads again); -EINVAL when a value is
+ * malformed or insane: *why (static) says what, *bad_key which key (or
+ * -1).  seq gets data/balloon/seq (0 when absent).
  */
 int bd_guest_stats_parse(const struct bd_stat_raw *raw, uint64_t size_cap_kib,
                          uint64_t now_ms, struct bd_guest_stats *out,

@@ -67,6 +67,8 @@ static int gen_dom(yajl_gen g, const struct bd_daemon *d,
         info.available_kib = dom->stats.total_kib > dom->stats.used_kib
                                  ? dom->stats.total_kib - dom->stats.used_kib
                                  : 0;
+        /* Qubes' one number is the use alone: unknown, not 0 */
+        info.available_unknown = dom->stats.total_kib == 0;
     }
     info.pressure = bd_domain_pressure(dom);
     /* --dry-run: what would have been written, and was not. */

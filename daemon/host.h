@@ -49,6 +49,15 @@ struct bd_host_event {
     char token[32];
 };
 
+/* One key of a read_keys() call. */
+struct bd_host_key {
+    const char *rel; /* below /local/domain/DOMID */
+    char *buf;       /* the value, NUL-terminated */
+    size_t len;      /* size of buf */
+    size_t vlen;     /* out: the value's length */
+    int rc;          /* out: 0, -ENOENT or -E2BIG, as read_key() */
+};
+
 struct bd_host;
 
 struct bd_host_ops {
@@ -67,6 +76,15 @@ struct bd_host_ops {
      */
     int (*read_key)(struct bd_host *h, uint32_t domid, const char *rel,
                     char *buf, size_t len, size_t *vlen);
+    /*
+     * Read n keys of one domain as one snapshot: one xenstore transaction,
+     * redone while its end says EAGAIN (a writer got in between).  Each
+     * key's result is in keys[i].rc; returns 0, or -errno when no snapshot
+     * could be taken.  NULL for a host whose keys cannot change between
+     * two reads (the simulator): the caller then reads key by key.
+     */
+    int (*read_keys)(struct bd_host *h, uint32_t domid,
+                     struct bd_host_key *keys, size_t n);
     /* Set memory/target as `xl mem-set` would (maxmem follows). */
     int (*set_target)(struct bd_host *h, uint32_t domid, uint64_t target_kib);
     /* Watch a full path (or @introduceDomain, @releaseDomain). */

@@ -190,8 +190,9 @@ static int xen_domain_name(struct bd_host *h, uint32_t domid, char *buf,
     return 0;
 }
 
-static int xen_read_key(struct bd_host *h, uint32_t domid, const char *rel,
-                        char *buf, size_t len, size_t *vlen)
+/* One key, inside transaction t (XBT_NULL: none). */
+static int read_in(struct bd_host *h, xs_transaction_t t, uint32_t domid,
+                   const char *rel, char *buf, size_t len, size_t *vlen)
 {
     char path[BD_HOST_PATH_MAX];
     unsigned int l = 0;
@@ -200,7 +201,7 @@ static int xen_read_key(struct bd_host *h, uint32_t domid, const char *rel,
     if (len == 0)
         return -EINVAL;
     snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/%s", domid, rel);
-    v = xs_read(P(h)->xs, XBT_NULL, path, &l);
+    v = xs_read(P(h)->xs, t, path, &l);
     if (!v)
         return errno == ENOENT || errno == EACCES ? -ENOENT
                                                   : -(errno ? errno : EIO);
@@ -213,6 +214,46 @@ static int xen_read_key(struct bd_host *h, uint32_t domid, const char *rel,
     *vlen = l;
     free(v);
     return 0;
+}
+
+static int xen_read_key(struct bd_host *h, uint32_t domid, const char *rel,
+                        char *buf, size_t len, size_t *vlen)
+{
+    return read_in(h, XBT_NULL, domid, rel, buf, len, vlen);
+}
+
+/* A busy writer can make every transaction end in EAGAIN: give up after
+ * this many and let the caller try again later. */
+#define READ_KEYS_TRIES 8
+
+static int xen_read_keys(struct bd_host *h, uint32_t domid,
+                         struct bd_host_key *keys, size_t n)
+{
+    struct xs_handle *xs = P(h)->xs;
+
+    for (int tries = 0; tries < READ_KEYS_TRIES; tries++) {
+        xs_transaction_t t = xs_transaction_start(xs);
+        int rc = 0;
+
+        if (t == XBT_NULL)
+            return -(errno ? errno : EIO);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            keys[i].vlen = 0;
+            keys[i].rc = read_in(h, t, domid, keys[i].rel, keys[i].buf,
+                                 keys[i].len, &keys[i].vlen);
+            if (keys[i].rc != -ENOENT && keys[i].rc != -E2BIG)
+                rc = keys[i].rc; /* 0 goes on; a real error ends it */
+        }
+        /* Read-only: ending it normally is how xenstored says whether a
+         * write came in between (EAGAIN: read them all again). */
+        if (xs_transaction_end(xs, t, rc != 0))
+            return rc;
+        if (rc != 0)
+            return rc;
+        if (errno != EAGAIN)
+            return -(errno ? errno : EIO);
+    }
+    return -EAGAIN;
 }
 
 static int xen_set_target(struct bd_host *h, uint32_t domid,
@@ -318,6 +359,7 @@ static const struct bd_host_ops xen_ops = {
     .physinfo = xen_physinfo,
     .domain_name = xen_domain_name,
     .read_key = xen_read_key,
+    .read_keys = xen_read_keys,
     .set_target = xen_set_target,
     .watch = xen_watch,
     .unwatch = xen_unwatch,

@@ -253,7 +253,8 @@ static bool stats_fresh(const struct bd_policy_params *p,
 {
     if (!s->present || s->time_ms > now_ms)
         return false;
-    return p->stats_max_age_ms == 0 ||
+    /* a quiet write-on-change reporter has nothing new to say */
+    return s->until_changed || p->stats_max_age_ms == 0 ||
            now_ms - s->time_ms <= p->stats_max_age_ms;
 }
 

@@ -29,7 +29,8 @@ struct bd_policy_params {
     uint32_t shrink_pct;        /* per plan, give back this % of the excess */
     uint64_t stuck_timeout_ms;  /* no progress this long: stuck */
     uint64_t stuck_retry_ms;    /* a stuck domain is asked again after this */
-    uint64_t stats_max_age_ms;  /* an older guest report counts as none */
+    uint64_t stats_max_age_ms;  /* an older agent report counts as none
+                                   (not a write-on-change one) */
     uint64_t progress_kib;      /* movement that counts as progress */
     bool share_spare;           /* hand memory nobody wants to the guests
                                    (by their burst history) rather than
@@ -45,6 +46,11 @@ struct bd_policy_params {
 struct bd_guest_stats {
     bool present;           /* a well-formed report exists */
     uint64_t time_ms;       /* when the daemon received it */
+    bool until_changed;     /* a write-on-change format (XenServer, Qubes):
+                               valid whatever its age while the domain
+                               exists and the keys stay as they are; an
+                               agent report (it has a heartbeat) ages out
+                               after stats_max_age_ms */
     uint64_t used_kib;      /* memory the guest needs (total - available) */
     uint64_t total_kib;     /* guest's MemTotal, 0 if unknown */
     bool has_rates;

@@ -27,13 +27,15 @@ daemon: $(BUILDDIR)/daemon/balloond
 TESTS += $(BUILDDIR)/tests/test_guest_stats $(BUILDDIR)/tests/test_actuate \
          $(BUILDDIR)/tests/test_state $(BUILDDIR)/tests/test_daemon_xlconf \
          $(BUILDDIR)/tests/test_daemon_metrics $(BUILDDIR)/tests/test_decide \
-         $(BUILDDIR)/tests/test_handlers $(BUILDDIR)/tests/test_guard
+         $(BUILDDIR)/tests/test_handlers $(BUILDDIR)/tests/test_guard \
+         $(BUILDDIR)/tests/test_guests
 $(eval $(call LINK,$(BUILDDIR)/tests/test_guard,$(call obj,tests/test_guard.c daemon/guard.c daemon/config.c common/size.c $(POLICY_SRCS)),$(INIH_LIBS) $(CMOCKA_LIBS) -lm))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_decide,$(call obj,tests/test_decide.c daemon/decide.c $(POLICY_SRCS)),$(CMOCKA_LIBS)))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_handlers,$(call obj,tests/test_handlers.c tests/fake_host.c daemon/handlers.c daemon/control.c common/proto.c $(DAEMON_CORE_SRCS)),$(YAJL_LIBS) $(SYSTEMD_LIBS) $(INIH_LIBS) $(CMOCKA_LIBS) -lm))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_guest_stats,$(call obj,tests/test_guest_stats.c daemon/guest_stats.c),$(CMOCKA_LIBS)))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_actuate,$(call obj,tests/test_actuate.c tests/fake_host.c $(DAEMON_CORE_SRCS) $(DAEMON_SIMRUN_SRCS)),$(INIH_LIBS) $(CMOCKA_LIBS) -lm))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_state,$(call obj,tests/test_state.c tests/fake_host.c $(DAEMON_CORE_SRCS) $(DAEMON_SIMRUN_SRCS)),$(INIH_LIBS) $(CMOCKA_LIBS) -lm))
+$(eval $(call LINK,$(BUILDDIR)/tests/test_guests,$(call obj,tests/test_guests.c tests/fake_host.c $(DAEMON_CORE_SRCS)),$(INIH_LIBS) $(CMOCKA_LIBS) -lm))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_daemon_metrics,$(call obj,tests/test_daemon_metrics.c tests/fake_host.c $(DAEMON_CORE_SRCS)),$(INIH_LIBS) $(CMOCKA_LIBS) -lm))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_daemon_xlconf,$(call obj,tests/test_daemon_xlconf.c daemon/xlconf.c daemon/log.c),$(XLUTIL_LIBS) $(CMOCKA_LIBS)))
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/xskeys.h"
 #include "tests/fake_host.h"
 
 static struct fake_host *F(struct bd_host *h)
@@ -41,6 +42,7 @@ void fake_set_key(struct fake_host *fh, uint32_t domid, const char *rel,
 
     if (!d)
         return;
+    fh->gen++;
     if (!val) {
         k = key(d, rel, false);
         if (k)
@@ -148,7 +150,45 @@ static int f_read(struct bd_host *h, uint32_t domid, const char *rel,
         return -E2BIG;
     memcpy(buf, k->val, k->len + 1);
     *vlen = k->len;
+    if (fh->mid_read)
+        fh->mid_read(fh, domid, rel);
     return 0;
+}
+
+/* A snapshot: redone while a key changed during it (xenstored's EAGAIN). */
+static int f_read_keys(struct bd_host *h, uint32_t domid,
+                       struct bd_host_key *keys, size_t n)
+{
+    struct fake_host *fh = F(h);
+
+    fh->n_snapshots++;
+    for (int tries = 0; tries < 8; tries++) {
+        uint64_t gen = fh->gen;
+
+        for (size_t i = 0; i < n; i++) {
+            keys[i].vlen = 0;
+            keys[i].rc = f_read(h, domid, keys[i].rel, keys[i].buf,
+                                keys[i].len, &keys[i].vlen);
+        }
+        if (fh->gen == gen)
+            return 0;
+    }
+    return -EAGAIN;
+}
+
+void fake_rename(struct fake_host *fh, uint32_t domid, const char *name)
+{
+    struct fake_dom *d = fake_dom(fh, domid);
+    char path[64];
+
+    if (!d)
+        return;
+    snprintf(d->name, sizeof(d->name), "%s", name);
+    fake_set_key(fh, domid, BD_XS_NAME, name);
+    snprintf(path, sizeof(path), BD_XS_DOMAIN_PREFIX "%" PRIu32 "/" BD_XS_NAME, domid);
+    for (size_t i = 0; i < fh->n_watches; i++)
+        if (strcmp(fh->watches[i], path) == 0)
+            fake_event(fh, path);
 }
 
 static int f_set(struct bd_host *h, uint32_t domid, uint64_t kib)
@@ -178,16 +218,27 @@ static int f_set(struct bd_host *h, uint32_t domid, uint64_t kib)
 
 static int f_watch(struct bd_host *h, const char *path, const char *token)
 {
+    struct fake_host *fh = F(h);
+
     (void)token;
-    fake_event(F(h), path);
+    if (fh->n_watches < sizeof(fh->watches) / sizeof(fh->watches[0]))
+        snprintf(fh->watches[fh->n_watches++], sizeof(fh->watches[0]), "%s",
+                 path);
+    fake_event(fh, path);
     return 0;
 }
 
 static int f_unwatch(struct bd_host *h, const char *path, const char *token)
 {
-    (void)h;
-    (void)path;
+    struct fake_host *fh = F(h);
+
     (void)token;
+    for (size_t i = 0; i < fh->n_watches; i++)
+        if (strcmp(fh->watches[i], path) == 0) {
+            memcpy(fh->watches[i], fh->watches[--fh->n_watches],
+                   sizeof(fh->watches[0]));
+            break;
+        }
     return 0;
 }
 
@@ -229,6 +280,7 @@ static const struct bd_host_ops fake_ops = {
     .physinfo = f_phys,
     .domain_name = f_name,
     .read_key = f_read,
+    .read_keys = f_read_keys,
     .set_target = f_set,
     .watch = f_watch,
     .unwatch = f_unwatch,

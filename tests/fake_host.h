@@ -50,8 +50,17 @@ struct fake_host {
     bool writes_take_effect;  /* set_target moves current at once */
     struct fake_write writes[FAKE_MAX_WRITES];
     size_t n_writes;
-    size_t n_reads;           /* read_key calls */
+    size_t n_reads;           /* keys read (read_key, or in read_keys) */
+    size_t n_snapshots;       /* read_keys calls (transactions) */
+    uint64_t gen;             /* bumped by every key change */
+    /* Called after each key read: a writer that gets in between two
+     * reads.  Inside read_keys a change it makes redoes the snapshot, as
+     * xenstored's EAGAIN does. */
+    void (*mid_read)(struct fake_host *fh, uint32_t domid, const char *rel);
+    void *mid_read_ud;
     size_t n_physinfo;
+    char watches[FAKE_MAX_DOMS * 8][64]; /* paths watched now */
+    size_t n_watches;
     struct bd_host_event events[FAKE_MAX_EVENTS];
     size_t n_events;
 };
@@ -68,6 +77,9 @@ void fake_set_key(struct fake_host *fh, uint32_t domid, const char *rel,
 void fake_set_num(struct fake_host *fh, uint32_t domid, const char *rel,
                   uint64_t v);
 uint64_t fake_get_num(struct fake_host *fh, uint32_t domid, const char *rel);
+/* Rename a domain: its name key changes, and an event is queued when
+ * somebody watches that key, as xenstored would. */
+void fake_rename(struct fake_host *fh, uint32_t domid, const char *name);
 /* Queue a watch event (full path). */
 void fake_event(struct fake_host *fh, const char *path);
 /* Agent-style report: total and available, seq. */

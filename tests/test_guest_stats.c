@@ -72,6 +72,8 @@ static void test_agent_valid(void **state)
     assert_int_equal(st.psi_some_x100, 1234);
     assert_int_equal(st.swap_used_kib, 100000);
     assert_int_equal(seq, 77);
+    /* The agent has a heartbeat: its reports age. */
+    assert_false(st.until_changed);
 }
 
 static void test_agent_minimal(void **state)
@@ -206,8 +208,15 @@ static void test_xenserver(void **state)
     assert_int_equal(st.total_kib, 1017856);
     assert_false(st.has_rates);
 
+    /* A write-on-change format: valid until it changes. */
+    assert_true(st.until_changed);
+
+    /* Free above total is xe-daemon between its two writes (it writes
+     * one key at a time): not malformed, "being written". */
     set(&r, BD_SK_XS_FREE, "1017857");
-    assert_int_equal(parse(&r, &st, &why, &bad), -EINVAL);
+    assert_int_equal(parse(&r, &st, &why, &bad), -EAGAIN);
+    assert_false(st.present);
+    assert_int_equal(bad, BD_SK_XS_FREE);
     set(&r, BD_SK_XS_FREE, "-1");
     assert_int_equal(parse(&r, &st, &why, &bad), -EINVAL);
     set(&r, BD_SK_XS_FREE, "100");
@@ -285,6 +294,7 @@ static void test_qubes_number(void **state)
     assert_int_equal(parse(&r, &st, &why, &bad), 0);
     assert_int_equal(st.used_kib, 812345);
     assert_int_equal(st.total_kib, 0);
+    assert_true(st.until_changed);
     set(&r, BD_SK_QUBES, "812345\n");
     assert_int_equal(parse(&r, &st, &why, &bad), 0);
     set(&r, BD_SK_QUBES, "9999999999"); /* above static-max */
@@ -294,10 +304,27 @@ static void test_qubes_number(void **state)
     assert_int_equal(parse(&r, &st, &why, &bad), -EINVAL);
 }
 
+/* qubesd creates memory/meminfo empty: no report yet, not a bad one. */
+static void test_qubes_empty(void **state)
+{
+    struct bd_stat_raw r;
+    struct bd_guest_stats st;
+    const char *why;
+    int bad;
+
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    set(&r, BD_SK_QUBES, "");
+    assert_int_equal(parse(&r, &st, &why, &bad), -ENOENT);
+    assert_false(st.present);
+    set(&r, BD_SK_QUBES, "\n");
+    assert_int_equal(parse(&r, &st, &why, &bad), -ENOENT);
+}
+
 static void test_qubes_hostile(void **state)
 {
     static const char *const bad_texts[] = {
-        "",
+        " ",
         "MemTotal: 2000000 kB\n",                       /* no MemFree */
         "MemFree: 1000 kB\n",                           /* no MemTotal */
         "MemTotal: -2000000 kB\nMemFree: 10 kB\n",
@@ -382,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_preference),
         cmocka_unit_test(test_qubes_classic),
         cmocka_unit_test(test_qubes_number),
+        cmocka_unit_test(test_qubes_empty),
         cmocka_unit_test(test_qubes_hostile),
         cmocka_unit_test(test_overlong_meminfo),
         cmocka_unit_test(test_parse_num),

@@ -191,6 +191,64 @@ static void test_set_writes_before_reply(void **state)
     call_free(call);
 }
 
+static struct bd_ctl_domref by_name(const char *name)
+{
+    struct bd_ctl_domref r;
+
+    memset(&r, 0, sizeof(r));
+    snprintf(r.name, sizeof(r.name), "%s", name);
+    return r;
+}
+
+/* Qubes' one-number report has no total: available is unknown (null),
+ * never 0; used is there. */
+static void test_show_available_unknown(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_domref ref = by_id(1);
+    struct bd_ctl_call *call;
+    bool kick = false;
+
+    fake_set_key(c->fh, 1, "memory/meminfo", "812345");
+    bd_domain_find(&c->d, 1)->stats_dirty = true;
+    bd_domains_process_dirty(&c->d, c->now_ms + 2000, &kick);
+    call = call_new(c);
+    assert_int_equal(bd_handlers.show(call, &ref, 1), 0);
+    assert_non_null(strstr(reply_text(call), "\"used_kib\":812345"));
+    assert_non_null(strstr(reply_text(call), "\"available_kib\":null"));
+    call_free(call);
+}
+
+/* After xl rename, the new name finds the domain and the old one does
+ * not; show says the new name. */
+static void test_rename_followed(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_domref ref;
+    struct bd_ctl_call *call;
+    bool kick = false;
+    uint64_t next;
+
+    fake_rename(c->fh, 1, "a-renamed");
+    assert_int_equal(bd_daemon_drain(&c->d, c->now_ms + 1000, &kick, &next),
+                     0);
+    assert_true(kick);
+    call = call_new(c);
+    ref = by_name("a-renamed");
+    assert_int_equal(bd_handlers.set(call, &ref, 1536 * M), 0);
+    assert_int_equal(bd_domain_find(&c->d, 1)->pin_kib, 1536 * M);
+    call_free(call);
+    call = call_new(c);
+    ref = by_name("a");
+    assert_int_not_equal(bd_handlers.set(call, &ref, 1024 * M), 0);
+    call_free(call);
+    call = call_new(c);
+    ref = by_id(1);
+    assert_int_equal(bd_handlers.show(call, &ref, 1), 0);
+    assert_non_null(strstr(reply_text(call), "\"name\":\"a-renamed\""));
+    call_free(call);
+}
+
 static void test_set_admission(void **state)
 {
     struct ctx *c = *state;
@@ -501,6 +559,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_set_writes_before_reply, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_set_admission, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show_available_unknown, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_rename_followed, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_reserve_finishes_through_hook,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_below_use_needs_force,

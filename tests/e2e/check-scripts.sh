@@ -27,7 +27,13 @@ for s in "$here"/suites/*; do
     . "$s"
     [ -n "$SCENARIOS" ] || err "$s: no SCENARIOS"
     for n in $SCENARIOS; do
-        [ -f "$here/scenarios/$n.sh" ] || err "$s: scenario $n does not exist"
+        [ -f "$here/scenarios/${n%%:*}.sh" ] || err "$s: scenario ${n%%:*} does not exist"
+        # the guests a scenario is given must be the suite's
+        case $n in *:*)
+            for a in $(echo "${n#*:}" | tr , ' '); do
+                case " $GUESTS - " in *" $a "*) ;; *) err "$s: $n: $a is not in GUESTS" ;; esac
+            done ;;
+        esac
     done
     for g in $GUESTS; do
         [ -f "$here/guests/$g.cfg" ] || err "$s: guest $g has no guests/$g.cfg"

@@ -12,10 +12,11 @@
 # Usage: run.sh [--suite NAME]... [--demo] [--shell]
 # Environment:
 #   BUILDDIR       where balloond, balloonctl, balloon-agent were built (build)
-#   E2E_SUITES     suites to boot, in order (default "a b")
-#   E2E_BOOT_TIMEOUT  seconds per boot (default: a 480, b 330, others 300)
-#   E2E_BUDGET     seconds for everything, boots and retries (default 870):
-#                  `make e2e` must stay under 15 minutes
+#   E2E_SUITES     suites to boot, in order (default "a b c d e")
+#   E2E_BOOT_TIMEOUT  seconds per boot (default: the suite's BOOT_TIMEOUT,
+#                  else 300)
+#   E2E_BUDGET     seconds for everything, boots and retries (default
+#                  1740): `make e2e` must stay under 30 minutes
 #   E2E_MEM        QEMU memory in MiB (default 2048)
 #   E2E_XEN_DEBUG=1   verbose Xen logging on the serial console
 #   DEMO_FOREVER=1    with --demo: run until Ctrl-C
@@ -30,8 +31,8 @@ cache=${E2E_CACHE:-$here/cache}
 out=${E2E_OUT:-$here/out}
 build=${BUILDDIR:-build}
 case $build in /*) ;; *) build=$top/$build ;; esac
-suites=${E2E_SUITES:-a b}
-budget=${E2E_BUDGET:-870}
+suites=${E2E_SUITES:-a b c d e}
+budget=${E2E_BUDGET:-1740}
 mem=${E2E_MEM:-2048}
 mode=test
 shell=0
@@ -53,22 +54,35 @@ for t in qemu-system-x86_64 cpio timeout; do
         { echo "e2e: $t not found (run: make e2e-deps)" >&2; exit 1; }
 done
 
+# A suite with HVM=1 boots with the HVM pieces (hvm-images.sh) appended.
+needs_hvm() { grep -q '^HVM=1' "$here/suites/$1" 2>/dev/null; }
+
 t_start=$(date +%s)
 "$here/images.sh" || exit 1
+hvm=""
+for s in $suites; do needs_hvm "$s" && hvm=1; done
+if [ -n "$hvm" ]; then
+    "$here/hvm-images.sh" || exit 1
+fi
 "$here/overlay.sh" "$build" "$out" || exit 1
+if [ -n "$hvm" ]; then
+    cat "$out/dom0.cpio" "$cache/hvm.cpio" "$out/hvm-disk.cpio" > "$out/dom0-hvm.cpio" || exit 1
+fi
 echo "e2e: images ready in $(( $(date +%s) - t_start ))s"
 
 # boot SUITE LOG [extra dom0 args]: one QEMU run; returns timeout's status.
 boot() {
     suite=$1 log=$2
     shift 2
+    img=$out/dom0.cpio
+    needs_hvm "$suite" && img=$out/dom0-hvm.cpio
     xenlog=""
     [ "${E2E_XEN_DEBUG:-0}" = 1 ] && xenlog="loglvl=all guest_loglvl=all"
     timeout -k 10 "$boot_timeout" qemu-system-x86_64 \
-        -machine q35 -accel tcg -cpu qemu64 -smp 2 -m "$mem" -no-reboot \
+        -machine q35 -accel tcg -cpu qemu64,+svm,+npt -smp 2 -m "$mem" -no-reboot \
         -kernel "$cache/xen" \
         -append "dom0_mem=384M,max:384M dom0_max_vcpus=2 console=com1 com1=115200,8n1 $xenlog" \
-        -initrd "$cache/vmlinuz console=hvc0 earlyprintk=xen rdinit=/init quiet e2e.suite=$suite e2e.mode=$mode e2e.shell=$shell $*,$out/dom0.cpio" \
+        -initrd "$cache/vmlinuz console=hvc0 earlyprintk=xen rdinit=/init quiet e2e.suite=$suite e2e.mode=$mode e2e.shell=$shell $*,$img" \
         -display none -vga none -net none -monitor none -serial stdio \
         < /dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" | show_progress
 }
@@ -104,8 +118,8 @@ summary=""
 for s in $suites; do
     log="$out/serial-$s.log"
     for attempt in 1 2; do
-        case $s in a) boot_timeout=480 ;; b) boot_timeout=330 ;; *) boot_timeout=300 ;; esac
-        boot_timeout=${E2E_BOOT_TIMEOUT:-$boot_timeout}
+        boot_timeout=$(sed -n 's/^BOOT_TIMEOUT=\([0-9]*\).*/\1/p' "$here/suites/$s")
+        boot_timeout=${E2E_BOOT_TIMEOUT:-${boot_timeout:-300}}
         left=$((budget - ($(date +%s) - t_start)))
         if [ $left -lt 60 ]; then
             echo "e2e: no time left in the ${budget}s budget for suite $s"

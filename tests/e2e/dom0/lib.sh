@@ -67,8 +67,11 @@ domid() {
 }
 dom_exists() { domid "$1" >/dev/null 2>&1; }
 xs_dom() { echo "/local/domain/$(domid "$1")"; }
-# Current memory as xl list shows it (MiB).
-xl_mem_mib() { xl list "$1" 2>/dev/null | awk 'NR == 2 { print $3 }'; }
+# Current memory as xl list shows it (MiB), less the video RAM of an HVM
+# guest (memory/videoram), which is not part of its target: comparable
+# with memory/target, as balloond counts.
+video_mib() { _v=$(xenstore-read "$(xs_dom "$1")/memory/videoram" 2>/dev/null); echo $(( ${_v:-0} / 1024 )); }
+xl_mem_mib() { xl list "$1" 2>/dev/null | awk -v v="$(video_mib "$1")" 'NR == 2 { print $3 - v }'; }
 xs_target_kib() { xenstore-read "$(xs_dom "$1")/memory/target" 2>/dev/null; }
 xs_smax_kib() { xenstore-read "$(xs_dom "$1")/memory/static-max" 2>/dev/null; }
 host_free_mib() { xl info free_memory 2>/dev/null; }
@@ -84,11 +87,24 @@ hog_at_least() { [ "$(hog_have "$1")" -ge "$2" ] 2>/dev/null; }
 create_guest() { # name [cfg]: create from /e2e/guests/NAME.cfg, wait for init
     _cfg=${2:-/e2e/guests/$1.cfg}
     _t0=$(now_s)
+    # An HVM guest boots from its own copy of the disk image (the device
+    # model refuses read-only disks); its cfg names /run/e2e-disk-NAME.img.
+    if grep -q "/run/e2e-disk-$1.img" "$_cfg"; then
+        cp /guest/hvm-disk.img "/run/e2e-disk-$1.img" || return 1
+    fi
     xl create "$_cfg" >/tmp/xl-create-$1.log 2>&1 || {
         cat /tmp/xl-create-$1.log
+        # an HVM guest's device model says why it did not start
+        tail -n 20 /var/log/xen/qemu-dm-$1.log 2>/dev/null
         return 1
     }
-    wait_until 90 guest_ready "$1" || {
+    if grep -q 'e2e.quiet=qubes' "$_cfg"; then
+        # What qubesd does: memory/meminfo empty, and the guest may write it.
+        _k=$(xs_dom "$1")/memory/meminfo
+        xenstore-write "$_k" "" && xenstore-chmod "$_k" "n$(domid "$1")" ||
+            echo "cannot create $_k for the guest"
+    fi
+    wait_until 150 guest_ready "$1" || {
         echo "guest $1 did not come up; its console:"
         tail -n 20 /var/log/xen/console/guest-$1.log 2>/dev/null
         return 1
@@ -141,7 +157,7 @@ sf() {
 snap_is() { snap && [ "$(sf "$1" "$2")" = "$3" ]; }
 # xl list once, for several reads: xl_snap; xm NAME (MiB).
 xl_snap() { xl list > /tmp/xl.txt 2>/dev/null; }
-xm() { awk -v n="$1" '$1 == n { print $3 }' /tmp/xl.txt; }
+xm() { awk -v n="$1" -v v="$(video_mib "$1")" '$1 == n { print $3 - v }' /tmp/xl.txt; }
 bd_log_lines() { wc -l < "$BD_LOG" 2>/dev/null || echo 0; }
 bd_cpu_ticks() { awk '{ print $14 + $15 }' /proc/$(bd_pid)/stat 2>/dev/null; }
 # Write balloond.conf from the base with some keys replaced: KEY=VALUE...
@@ -206,7 +222,8 @@ watch_targets_stop() { for _d in "$@"; do watch_stop "tgt.$_d"; done; }
 
 # ---- suites ---------------------------------------------------------------
 # A suite file sets GUESTS (created in that order before the scenarios) and
-# SCENARIOS (names of /e2e/scenarios/NAME.sh).
+# SCENARIOS (names of /e2e/scenarios/NAME.sh, each optionally followed by
+# ":ARG,ARG..." passed to the script as its arguments: the guests to use).
 run_suite() {
     . "/e2e/suites/$1"
     _n=0
@@ -224,9 +241,12 @@ run_suite() {
         _i=$((_i + 1))
         rm -f "$E2E_SKIPFILE" /tmp/e2e-rc
         _t0=$(now_s)
-        _limit=$(sed -n 's/^# e2e-timeout: *\([0-9]*\).*/\1/p' /e2e/scenarios/$_s.sh)
+        _sh=${_s%%:*}
+        _args=""
+        case $_s in *:*) _args=$(echo "${_s#*:}" | tr , ' ') ;; esac
+        _limit=$(sed -n 's/^# e2e-timeout: *\([0-9]*\).*/\1/p' /e2e/scenarios/$_sh.sh)
         _limit=${_limit:-120}
-        if [ -n "$_setup_err" ] && grep -q '^# e2e-needs-guests' /e2e/scenarios/$_s.sh; then
+        if [ -n "$_setup_err" ] && grep -q '^# e2e-needs-guests' /e2e/scenarios/$_sh.sh; then
             echo "E2E: not ok $_i - $_s # guests failed to start:$_setup_err"
             _fail=$((_fail + 1))
             continue
@@ -235,7 +255,7 @@ run_suite() {
         # Each scenario runs in its own session, so whatever it leaves
         # behind (watchers, samplers) is killed with it; balloond escapes
         # that with its own setsid (start_balloond).
-        setsid sh /e2e/scenarios/$_s.sh > /tmp/out.$_s 2>&1 < /dev/null &
+        setsid sh /e2e/scenarios/$_sh.sh $_args > /tmp/out.$_s 2>&1 < /dev/null &
         _pid=$!
         _end=$(( $(now_int) + _limit ))
         _rc=""
@@ -253,8 +273,11 @@ run_suite() {
         kill -KILL -$_pid 2>/dev/null
         sed "s/^/# $_s: /" /tmp/out.$_s
         # A guest that crashed (on_crash = "preserve" keeps it) fails the
-        # scenario whatever the script concluded: balloond must never do that.
-        _crashed=$(xl list 2>/dev/null | awk 'NR > 1 && $5 ~ /c/ { print $1 }')
+        # scenario whatever the script concluded: balloond must never do
+        # that.  So does one that shut down: no scenario shuts a guest down,
+        # and a PVH/HVM triple fault is a reboot to xl (on_reboot =
+        # "preserve" keeps it, shut down).
+        _crashed=$(xl list 2>/dev/null | awk 'NR > 1 && $5 ~ /[cs]/ { print $1 }')
         for _c in $_crashed; do
             grep -qx "$_c" /tmp/e2e-crashed 2>/dev/null && continue
             echo "$_c" >> /tmp/e2e-crashed

@@ -5,6 +5,9 @@
 #   data/e2e/hog-margin-mib  grow only while MemAvailable stays above this
 #   data/e2e/flood           seconds of hostile writes to the stat keys
 #   data/e2e/hog-mib         MiB held now (written here)
+#   data/e2e/guest-target-kb the balloon driver's own target (written here
+#                            when it changed, at any command: dom0 pokes
+#                            data/e2e/poke to have it refreshed)
 #
 # Memory is held as 8 MiB files in a tmpfs (/hog): with no swap those pages
 # cannot be reclaimed, so the guest really uses what it is asked to.  The hog
@@ -99,6 +102,10 @@ while :; do
         rm -f /hog/c$n
         have=$((n * CHUNK))
     done
+    if read -r gt < /sys/devices/system/xen_memory/xen_memory0/target_kb 2>/dev/null &&
+       [ "$gt" != "${gt_reported:-}" ]; then
+        xenstore-write data/e2e/guest-target-kb "$gt" 2>/dev/null && gt_reported=$gt
+    fi
     if [ $have -ne $reported ]; then
         xenstore-write data/e2e/hog-mib $have 2>/dev/null && reported=$have
     fi

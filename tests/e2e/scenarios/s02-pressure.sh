@@ -2,36 +2,37 @@
 # s02-pressure: a guest under memory pressure (its hog allocates and waits
 # for memory) gets a higher target within seconds and xl list shows it grew.
 # Measures the latency from the agent's report (data/balloon/seq) to the
-# target write balloond makes in answer.
+# target write balloond makes in answer.  Argument: the guest (g1).
 # e2e-timeout: 150
 # e2e-needs-guests
 . /e2e/lib.sh
+G=${1:-g1}
 need_bins balloond balloonctl balloon-agent
 ensure_balloond
 
-stats_in() { snap && [ "$(sf g1 used_kib)" != null ] && [ -n "$(sf g1 used_kib)" ]; }
-wait_until 30 stats_in || fail "balloond shows no guest stats for g1 (used_kib=$(sf g1 used_kib))"
+stats_in() { snap && [ "$(sf $G used_kib)" != null ] && [ -n "$(sf $G used_kib)" ]; }
+wait_until 30 stats_in || fail "balloond shows no guest stats for $G (used_kib=$(sf $G used_kib))"
 xl_snap
-m0=$(xm g1)
-t_0=$(xs_target_kib g1)
-id=$(domid g1)
-note "g1 before: ${m0} MiB, target ${t_0} KiB, used $(sf g1 used_kib) KiB"
+m0=$(xm $G)
+t_0=$(xs_target_kib $G)
+id=$(domid $G)
+note "$G before: ${m0} MiB, target ${t_0} KiB, used $(sf $G used_kib) KiB"
 watch_start seq /local/domain/$id/data/balloon/seq
 watch_start tgt /local/domain/$id/memory/target
 
 grow=$((m0 * 3 / 4))
 [ $grow -ge 96 ] || grow=96
 t0=$(now_s)
-hog g1 $((m0 + grow - 60))
-grown() { [ "$(xl_mem_mib g1)" -ge $((m0 + grow / 2)) ]; }
+hog $G $((m0 + grow - 60))
+grown() { [ "$(xl_mem_mib $G)" -ge $((m0 + grow / 2)) ]; }
 if ! wait_until 100 grown; then
     snap
-    fail "g1 did not grow by $((grow / 2)) MiB in 100 s: xl list $(xl_mem_mib g1) MiB, target $(xs_target_kib g1), hog $(hog_have g1) MiB, state $(sf g1 state): $(sf g1 reason)"
+    fail "$G did not grow by $((grow / 2)) MiB in 100 s: xl list $(xl_mem_mib $G) MiB, target $(xs_target_kib $G), hog $(hog_have $G) MiB, state $(sf $G state): $(sf $G reason)"
 fi
 metric pressure_grow_ms "$(elapsed_ms "$t0")"
 watch_stop seq
 watch_stop tgt
-note "g1 after: $(xl_mem_mib g1) MiB, target $(xs_target_kib g1), hog $(hog_have g1) MiB, $(watch_count tgt) target writes"
+note "$G after: $(xl_mem_mib $G) MiB, target $(xs_target_kib $G), hog $(hog_have $G) MiB, $(watch_count tgt) target writes"
 # Latency: each target write after the hog started, against the last
 # report that preceded it.
 awk -v t0="$t0" '
@@ -50,5 +51,5 @@ read -r avg max n < /tmp/lat
 note "report -> target write: avg ${avg} ms, max ${max} ms over $n writes"
 metric report_to_target_avg_ms "$avg"
 metric report_to_target_max_ms "$max"
-hog g1 0
+hog $G 0
 exit 0

@@ -3,23 +3,29 @@
 # free memory fails to start; `balloonctl reserve` makes balloond free that
 # much (shrinking the others), and then the same `xl create` succeeds.
 # All guests are pinned while the failing attempt runs so that nothing frees
-# memory behind the test's back.
+# memory behind the test's back.  Arguments: the two guests pinned big
+# (g1 g2); every other guest is pinned where it is.
 # e2e-timeout: 200
 # e2e-needs-guests
 . /e2e/lib.sh
+B1=${1:-g1} B2=${2:-g2}
 need_bins balloond balloonctl
 ensure_balloond
 grep -q '^autoballoon="off"' /etc/xen/xl.conf || fail "xl.conf lacks autoballoon=\"off\""
 
+xl_snap
+GUESTS=$(awk 'NR > 1 && $1 != "Domain-0" { print $1 }' /tmp/xl.txt)
 cleanup() {
     xl destroy gnew 2>/dev/null
-    for d in g1 g2 g3; do bctl auto $d 2>/dev/null; done
+    for d in $GUESTS; do bctl auto $d 2>/dev/null; done
 }
-bctl set g1 448M && bctl set g2 448M || { cleanup; fail "balloonctl set failed"; }
-xl_snap
-bctl set g3 "$(xm g3)M" || { cleanup; fail "balloonctl set g3 failed"; }
-big() { xl_snap; [ "$(xm g1)" -ge 440 ] && [ "$(xm g2)" -ge 440 ]; }
-wait_until 60 big || { cleanup; fail "g1/g2 did not reach 448 MiB: $(xm g1) / $(xm g2)"; }
+bctl set $B1 448M && bctl set $B2 448M || { cleanup; fail "balloonctl set failed"; }
+for d in $GUESTS; do
+    [ $d = $B1 ] || [ $d = $B2 ] || bctl set $d "$(xm $d)M" ||
+        { cleanup; fail "balloonctl set $d failed"; }
+done
+big() { xl_snap; [ "$(xm $B1)" -ge 440 ] && [ "$(xm $B2)" -ge 440 ]; }
+wait_until 60 big || { cleanup; fail "$B1/$B2 did not reach 448 MiB: $(xm $B1) / $(xm $B2)"; }
 sleep 2
 free=$(host_free_mib)
 need=$((free + 96))
@@ -38,7 +44,7 @@ fi
 note "without a reserve: xl create failed as expected ($(grep -m1 -i -E 'error|fail' /tmp/gnew1.log))"
 dom_exists gnew && { xl destroy gnew; cleanup; fail "a failed xl create left gnew behind"; }
 
-for d in g1 g2 g3; do bctl auto $d || { cleanup; fail "balloonctl auto $d failed"; }; done
+for d in $GUESTS; do bctl auto $d || { cleanup; fail "balloonctl auto $d failed"; }; done
 t0=$(now_s)
 timeout 120 "$BALLOONCTL" reserve $((need + 32))M --timeout 90s > /tmp/reserve.out 2>&1; rc=$?
 cat /tmp/reserve.out
