@@ -235,12 +235,12 @@ static void test_rename_followed(void **state)
     assert_true(kick);
     call = call_new(c);
     ref = by_name("a-renamed");
-    assert_int_equal(bd_handlers.set(call, &ref, 1536 * M), 0);
+    assert_int_equal(bd_handlers.set(call, &ref, 1536 * M, false), 0);
     assert_int_equal(bd_domain_find(&c->d, 1)->pin_kib, 1536 * M);
     call_free(call);
     call = call_new(c);
     ref = by_name("a");
-    assert_int_not_equal(bd_handlers.set(call, &ref, 1024 * M), 0);
+    assert_int_not_equal(bd_handlers.set(call, &ref, 1024 * M, false), 0);
     call_free(call);
     call = call_new(c);
     ref = by_id(1);
