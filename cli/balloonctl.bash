@@ -19,13 +19,13 @@ _balloonctl()
         prev=${COMP_WORDS[COMP_CWORD - 1]}
     fi
 
-    local cmds="status show set auto limits reserve release reload metrics top help"
+    local cmds="status show set auto limits reserve release reload metrics explain top help"
     local sock="" cmd="" i nargs=0
     for ((i = 1; i < cword; i++)); do
         case "${words[i]}" in
         --socket) sock="${words[i + 1]}"; ((i++)) ;;
         --socket=*) sock="${words[i]#--socket=}" ;;
-        --min | --max | --weight | --mode | --timeout | --delay | --iterations) ((i++)) ;;
+        --min | --max | --weight | --mode | --timeout | --delay | --iterations | --sort) ((i++)) ;;
         -*) ;;
         *)
             if [[ -z $cmd ]]; then cmd="${words[i]}"; else ((nargs++)); fi
@@ -44,6 +44,10 @@ _balloonctl()
         ;;
     --mode)
         COMPREPLY=($(compgen -W "auto fixed ignore" -- "$cur"))
+        return
+        ;;
+    --sort)
+        COMPREPLY=($(compgen -W "id name current target used state" -- "$cur"))
         return
         ;;
     --min | --max | --weight | --timeout | --delay | --iterations)
@@ -70,10 +74,12 @@ _balloonctl()
     if [[ $cur == -* ]]; then
         local opts="--socket"
         case "$cmd" in
-        status | show | list | set | auto | release | reload) opts+=" --json" ;;
-        limits) opts+=" --json --min --max --weight --mode --reset" ;;
+        status | auto | release | reload | explain) opts+=" --json" ;;
+        show | list) opts+=" --json --wide --sort" ;;
+        set) opts+=" --json --force --timeout" ;;
+        limits) opts+=" --json --min --max --weight --mode --reset --force" ;;
         reserve) opts+=" --json --timeout --quiet" ;;
-        top) opts+=" --delay --iterations" ;;
+        top) opts+=" --delay --iterations --sort" ;;
         esac
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
         return
@@ -81,7 +87,7 @@ _balloonctl()
 
     case "$cmd" in
     show | list) _balloonctl_domains ;;
-    set | auto | limits) ((nargs == 0)) && _balloonctl_domains ;;
+    set | auto | limits | explain) ((nargs == 0)) && _balloonctl_domains ;;
     help) ((nargs == 0)) && COMPREPLY=($(compgen -W "$cmds" -- "$cur")) ;;
     esac
 } &&

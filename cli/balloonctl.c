@@ -16,6 +16,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/client.h"
 #include "cli/top.h"
@@ -28,6 +30,9 @@ enum {
     O_TIMEOUT = 1u << 2,
     O_QUIET = 1u << 3,
     O_TOP = 1u << 4,     /* --delay --iterations */
+    O_FORCE = 1u << 5,
+    O_WIDE = 1u << 6,
+    O_SORT = 1u << 7,
 };
 
 enum {
@@ -43,7 +48,8 @@ struct opts {
     const char *socket;
     unsigned given;          /* O_* of the options seen */
     const char *given_name[8]; /* per O_* bit: as typed, for messages */
-    bool json, quiet;
+    bool json, quiet, force, wide;
+    const char *sort;
     const char *min, *max, *weight, *mode;
     bool reset;
     const char *timeout, *delay, *iterations;
@@ -103,23 +109,50 @@ static int parse_size(const char *cmd, const char *what, const char *s,
     return 0;
 }
 
+/* With --json, a failure is a JSON object on stdout too (tools read
+ * stdout): {"ok":false,"error":"..."} as balloond sent it, or made here
+ * when balloond could not be reached. */
+static void json_error(const struct opts *o, yajl_val reply, const char *msg)
+{
+    yajl_gen g;
+    const unsigned char *buf;
+    size_t len;
+
+    if (!o->json)
+        return;
+    if (reply) {
+        bctl_print_json(stdout, reply, false);
+        return;
+    }
+    g = yajl_gen_alloc(NULL);
+    if (!g)
+        return;
+    if (bd_proto_gen_error(g, msg) == 0 &&
+        yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+        printf("%.*s\n", (int)len, (const char *)buf);
+    yajl_gen_free(g);
+}
+
 /* The operation failed: print balloond's message. */
-static int op_failed(const char *cmd, yajl_val reply)
+static int op_failed(const struct opts *o, const char *cmd, yajl_val reply)
 {
     const char *e = bctl_get_str(reply, "error");
 
+    json_error(o, reply, NULL);
     bctl_err("%s: %s", cmd, e ? e : "failed (no reason given)");
     return BCTL_EXIT_FAILED;
 }
 
-/* Send a request; print JSON or call print() for the ok reply. */
-static int simple(const struct opts *o, const char *cmd, yajl_gen g,
-                  uint64_t timeout_ms, void (*print)(yajl_val reply))
+/* Print what a request's reply (rc, reply, err as bctl_call() left them)
+ * says, the way every command does; frees reply.  Returns the exit code. */
+static int finish(const struct opts *o, const char *cmd, int rc,
+                  yajl_val reply, const char *err,
+                  void (*print)(yajl_val reply))
 {
-    yajl_val reply = NULL;
-    int rc = bctl_call(o->socket, g, timeout_ms, &reply, NULL, 0);
-
-    yajl_gen_free(g);
+    if (rc == BCTL_EXIT_UNREACHABLE) {
+        json_error(o, NULL, err);
+        bctl_err("%s", err);
+    }
     if (rc == BCTL_EXIT_OK) {
         if (o->json) {
             if (bctl_print_json(stdout, reply, true))
@@ -128,7 +161,7 @@ static int simple(const struct opts *o, const char *cmd, yajl_gen g,
             print(reply);
         }
     } else if (rc == BCTL_EXIT_FAILED) {
-        rc = op_failed(cmd, reply);
+        rc = op_failed(o, cmd, reply);
     }
     yajl_tree_free(reply);
     if (fflush(stdout) != 0 && rc == BCTL_EXIT_OK) {
@@ -136,6 +169,18 @@ static int simple(const struct opts *o, const char *cmd, yajl_gen g,
         rc = BCTL_EXIT_FAILED;
     }
     return rc;
+}
+
+/* Send a request; print JSON or call print() for the ok reply. */
+static int simple(const struct opts *o, const char *cmd, yajl_gen g,
+                  uint64_t timeout_ms, void (*print)(yajl_val reply))
+{
+    yajl_val reply = NULL;
+    char err[512] = "";
+    int rc = bctl_call(o->socket, g, timeout_ms, &reply, err, sizeof(err));
+
+    yajl_gen_free(g);
+    return finish(o, cmd, rc, reply, err, print);
 }
 
 static yajl_gen begin(enum bd_ctl_cmd c)
@@ -164,9 +209,22 @@ static int cmd_status(const struct opts *o, char **argv, int argc)
                   print_status);
 }
 
+/* How show prints its table (set by cmd_show before the request). */
+static struct bctl_table_opts show_table;
+
 static void print_show(yajl_val r)
 {
-    bctl_print_domains(stdout, bctl_get(r, "domains"), 0);
+    bctl_print_domains(stdout, bctl_get(r, "domains"), &show_table);
+}
+
+static int parse_sort(const char *cmd, const struct opts *o,
+                      enum bctl_sort *out)
+{
+    *out = BCTL_SORT_ID;
+    if (o->sort && bctl_sort_parse(o->sort, out))
+        return usage_err(cmd, "--sort '%s' must be id, name, current, "
+                         "target, used or state", o->sort);
+    return 0;
 }
 
 static int cmd_show(const struct opts *o, char **argv, int argc)
@@ -177,6 +235,14 @@ static int cmd_show(const struct opts *o, char **argv, int argc)
     if (argc > BD_PROTO_MAX_DOMAINS)
         return usage_err("show", "at most %d domains at once (give none "
                          "for all)", BD_PROTO_MAX_DOMAINS);
+    if ((rc = parse_sort("show", o, &show_table.sort)))
+        return rc;
+    /* 80 columns unless --wide, or the terminal's width; a terminal wide
+     * enough gets every column */
+    show_table.width = bctl_term_cols(STDOUT_FILENO);
+    show_table.wide = o->wide || show_table.width >= BCTL_WIDE_COLS;
+    if (!show_table.width)
+        show_table.width = o->wide ? 0 : 80;
     g = begin(BD_CTL_SHOW);
     if (argc) {
         bd_gen_key(g, "domains");
@@ -195,9 +261,8 @@ static int cmd_show(const struct opts *o, char **argv, int argc)
     return simple(o, "show", g, BCTL_REPLY_TIMEOUT_MS, print_show);
 }
 
-static void print_domain_line(yajl_val r, const char *what)
+static void print_domain_obj(yajl_val d, const char *what)
 {
-    yajl_val d = bctl_get(r, "domain");
     char name[160], t[16], mn[16], mx[16];
     const char *nm = bctl_get_str(d, "name");
     const char *mode = bctl_get_str(d, "mode");
@@ -218,19 +283,142 @@ static void print_domain_line(yajl_val r, const char *what)
            state ? state : "?");
 }
 
+static void print_domain_line(yajl_val r, const char *what)
+{
+    char name[160];
+
+    print_domain_obj(bctl_get(r, "domain"), what);
+    /* In force now, lost on a restart: say so where it is seen. */
+    if (bctl_get_str(r, "not_saved"))
+        bctl_err("%s, but %s", what,
+                 bctl_clean(bctl_get_str(r, "not_saved"), name,
+                            sizeof(name)));
+}
+
+static const char *set_what(yajl_val dom, char *buf, size_t len)
+{
+    char pin[16];
+
+    snprintf(buf, len, "pinned at %s until 'balloonctl auto'",
+             bctl_size(dom, "pin_kib", pin, sizeof(pin)));
+    return buf;
+}
+
 static void print_set(yajl_val r)
 {
-    char pin[16], what[64];
+    char what[64];
 
-    snprintf(what, sizeof(what), "pinned at %s until 'balloonctl auto'",
-             bctl_size(bctl_get(r, "domain"), "pin_kib", pin, sizeof(pin)));
-    print_domain_line(r, what);
+    print_domain_line(r, set_what(bctl_get(r, "domain"), what,
+                                  sizeof(what)));
+}
+
+static yajl_gen set_request_gen(const struct opts *o,
+                                const struct bd_ctl_domref *d, uint64_t kib)
+{
+    yajl_gen g = begin(BD_CTL_SET);
+
+    bd_gen_domref(g, "domain", d);
+    bd_gen_u64(g, "target_kib", kib);
+    if (o->force)
+        bd_gen_bool(g, "force", true);
+    return g;
+}
+
+/* The domain as show gives it (the caller frees *reply), or NULL. */
+static yajl_val show_one(const struct opts *o, const struct bd_ctl_domref *d,
+                         yajl_val *reply)
+{
+    yajl_val doms;
+    yajl_gen g = begin(BD_CTL_SHOW);
+    int rc;
+
+    *reply = NULL;
+    bd_gen_key(g, "domains");
+    yajl_gen_array_open(g);
+    bd_gen_domref(g, NULL, d);
+    yajl_gen_array_close(g);
+    rc = bctl_call(o->socket, g, BCTL_REPLY_TIMEOUT_MS, reply, NULL, 0);
+    yajl_gen_free(g);
+    doms = bctl_get(*reply, "domains");
+    if (rc != BCTL_EXIT_OK || !YAJL_IS_ARRAY(doms) || doms->u.array.len != 1)
+        return NULL;
+    return doms->u.array.values[0];
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * set answered that the pin is in force but waits for memory that
+ * balloond frees from other domains within their limits (as it does for
+ * `reserve`).  Wait, like reserve, until the target reaches the pin or
+ * timeout_ms has passed; then say which.  Exit code 0, or 1 on a timeout
+ * (the pin stays and keeps growing as memory frees).
+ */
+static int set_wait(const struct opts *o, const struct bd_ctl_domref *d,
+                    uint64_t kib, uint64_t timeout_ms)
+{
+    uint64_t end = mono_ms() + timeout_ms, tgt = 0;
+    yajl_val r = NULL, dom = NULL;
+    char a[16], b[16], name[160];
+    const char *nm;
+    int rc = BCTL_EXIT_FAILED;
+
+    for (;;) {
+        yajl_tree_free(r);
+        dom = show_one(o, d, &r);
+        if (!dom || !bctl_get_u64(dom, "target_kib", &tgt))
+            break; /* gone: say what is known */
+        if (tgt >= kib) {
+            rc = BCTL_EXIT_OK;
+            break;
+        }
+        if (mono_ms() >= end)
+            break;
+        usleep(250 * 1000);
+    }
+    if (o->json && dom) {
+        yajl_gen g = yajl_gen_alloc(NULL);
+        const unsigned char *buf;
+        size_t len;
+
+        if (g && !yajl_gen_map_open(g) && !bd_gen_key(g, "domain") &&
+            !bctl_gen_value(g, dom) &&
+            !bd_gen_u64(g, "waiting_kib", tgt < kib ? kib - tgt : 0) &&
+            !yajl_gen_map_close(g) &&
+            yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+            printf("%.*s\n", (int)len, (const char *)buf);
+        yajl_gen_free(g);
+    }
+    nm = dom ? bctl_get_str(dom, "name") : NULL;
+    bctl_clean(nm ? nm : "the domain", name, sizeof(name));
+    if (rc == BCTL_EXIT_OK && !o->json) {
+        char what[64];
+        print_domain_obj(dom, set_what(dom, what, sizeof(what)));
+    } else if (rc != BCTL_EXIT_OK) {
+        bctl_err("set: timed out: %s's target reached %s of the %s pin; the "
+                 "pin stays and grows as memory frees ('balloonctl auto %s' "
+                 "undoes it)",
+                 name, bd_format_kib(tgt, a, sizeof(a)),
+                 bd_format_kib(kib, b, sizeof(b)), name);
+    }
+    yajl_tree_free(r);
+    fflush(stdout);
+    return rc;
 }
 
 static int cmd_set(const struct opts *o, char **argv, int argc)
 {
     struct bd_ctl_domref d;
-    uint64_t kib;
+    uint64_t kib, timeout_ms = BD_PROTO_DEFAULT_TIMEOUT_MS, waiting = 0;
+    yajl_val reply = NULL;
+    const char *why = "";
+    char err[512] = "";
     yajl_gen g;
     int rc;
 
@@ -242,10 +430,25 @@ static int cmd_set(const struct opts *o, char **argv, int argc)
         return rc;
     if (kib == 0)
         return usage_err("set", "SIZE must be more than 0");
-    g = begin(BD_CTL_SET);
-    bd_gen_domref(g, "domain", &d);
-    bd_gen_u64(g, "target_kib", kib);
-    return simple(o, "set", g, BCTL_REPLY_TIMEOUT_MS, print_set);
+    if (o->timeout &&
+        (bd_parse_duration_ms(o->timeout, &timeout_ms, &why) ||
+         timeout_ms > BD_PROTO_MAX_TIMEOUT_MS))
+        return usage_err("set", "--timeout '%s' is not a duration up to 1h "
+                         "(e.g. 30s, 2min)", o->timeout);
+    g = set_request_gen(o, &d, kib);
+    rc = bctl_call(o->socket, g, BCTL_REPLY_TIMEOUT_MS, &reply, err,
+                   sizeof(err));
+    yajl_gen_free(g);
+    /* Pinned, but memory is still being freed for it: wait as reserve
+     * does (the not-saved warning, if any, is printed first). */
+    if (rc == BCTL_EXIT_OK && bctl_get_u64(reply, "waiting_kib", &waiting) &&
+        waiting > 0) {
+        if (bctl_get_str(reply, "not_saved"))
+            bctl_err("set: pinned, but %s", bctl_get_str(reply, "not_saved"));
+        yajl_tree_free(reply);
+        return set_wait(o, &d, kib, timeout_ms);
+    }
+    return finish(o, "set", rc, reply, err, print_set);
 }
 
 static void print_auto(yajl_val r)
@@ -322,6 +525,8 @@ static int cmd_limits(const struct opts *o, char **argv, int argc)
         bd_gen_str(g, "mode", bd_mode_name(mode));
     if (o->reset)
         bd_gen_bool(g, "reset", true);
+    if (o->force)
+        bd_gen_bool(g, "force", true);
     return simple(o, "limits", g, BCTL_REPLY_TIMEOUT_MS, print_limits);
 }
 
@@ -446,13 +651,36 @@ static int cmd_metrics(const struct opts *o, char **argv, int argc)
                   print_metrics);
 }
 
+static void print_explain(yajl_val r)
+{
+    bctl_print_explain(stdout, r);
+}
+
+static int cmd_explain(const struct opts *o, char **argv, int argc)
+{
+    struct bd_ctl_domref d;
+    yajl_gen g;
+    int rc;
+
+    (void)argc;
+    rc = parse_dom("explain", argv[0], &d);
+    if (rc)
+        return rc;
+    g = begin(BD_CTL_EXPLAIN);
+    bd_gen_domref(g, "domain", &d);
+    return simple(o, "explain", g, BCTL_REPLY_TIMEOUT_MS, print_explain);
+}
+
 static int cmd_top(const struct opts *o, char **argv, int argc)
 {
     struct bctl_top_opts t = {.socket = o->socket, .delay_ms = 2000};
     const char *why = "";
+    int rc;
 
     (void)argv;
     (void)argc;
+    if ((rc = parse_sort("top", o, &t.sort)))
+        return rc;
     if (o->delay && (bd_parse_duration_ms(o->delay, &t.delay_ms, &why) ||
                      t.delay_ms < 100 || t.delay_ms > 3600 * 1000))
         return usage_err("top", "--delay '%s' must be a duration from 100ms "
@@ -475,8 +703,9 @@ static int cmd_complete(const struct opts *o, char **argv, int argc)
     (void)argc;
     if (!strcmp(argv[0], "commands")) {
         for (const char *const *c = (const char *const[]){
-                 "status", "show", "set", "auto", "limits", "reserve",
-                 "release", "reload", "metrics", "top", "help", NULL};
+                 "status", "show", "list", "set", "auto", "limits",
+                 "reserve", "release", "reload", "metrics", "explain", "top",
+                 "help", NULL};
              *c; c++)
             printf("%s\n", *c);
         return BCTL_EXIT_OK;
@@ -507,28 +736,33 @@ static int cmd_help(const struct opts *o, char **argv, int argc);
 static const struct cmd cmds[] = {
     {"status", "", "daemon, host memory and last rebalance", 0, 0, O_JSON,
      cmd_status, false},
-    {"show", "[DOMAIN...]", "domains as a table (or --json)", 0, -1, O_JSON,
+    {"show", "[--wide] [--sort KEY] [DOMAIN...]",
+     "domains as a table (or --json)", 0, -1, O_JSON | O_WIDE | O_SORT,
      cmd_show, false},
     /* as in xl */
-    {"list", "[DOMAIN...]", "the same as show", 0, -1, O_JSON, cmd_show,
-     true},
-    {"set", "DOMAIN SIZE", "pin a domain's target until 'auto'", 2, 2, O_JSON,
-     cmd_set, false},
+    {"list", "[--wide] [--sort KEY] [DOMAIN...]", "the same as show", 0, -1,
+     O_JSON | O_WIDE | O_SORT, cmd_show, true},
+    {"set", "DOMAIN SIZE [--force] [--timeout T]",
+     "pin a domain's target until 'auto'", 2, 2,
+     O_JSON | O_FORCE | O_TIMEOUT, cmd_set, false},
     {"auto", "DOMAIN", "release a pin or an external hold", 1, 1, O_JSON,
      cmd_auto, false},
-    {"limits", "DOMAIN [--min S] [--max S] [--weight W] [--mode M] [--reset]",
-     "change a running domain's limits", 1, 1, O_JSON | O_LIMITS, cmd_limits,
-     false},
+    {"limits",
+     "DOMAIN [--min S] [--max S] [--weight W] [--mode M] [--reset] [--force]",
+     "change a running domain's limits", 1, 1, O_JSON | O_LIMITS | O_FORCE,
+     cmd_limits, false},
     {"reserve", "SIZE [--timeout T] [--quiet]",
      "free host memory for a domain about to start", 1, 1,
      O_JSON | O_TIMEOUT | O_QUIET, cmd_reserve, false},
     {"release", "ID", "give a reservation back", 1, 1, O_JSON, cmd_release,
      false},
     {"reload", "", "re-read balloond.conf", 0, 0, O_JSON, cmd_reload, false},
-    {"metrics", "", "Prometheus/OpenMetrics text", 0, 0, 0, cmd_metrics,
+    {"metrics", "", "Prometheus text exposition", 0, 0, 0, cmd_metrics,
      false},
-    {"top", "[--delay T] [--iterations N]", "live view (q quits)", 0, 0,
-     O_TOP, cmd_top, false},
+    {"explain", "DOMAIN", "why a domain's target is where it is", 1, 1,
+     O_JSON, cmd_explain, false},
+    {"top", "[--delay T] [--iterations N] [--sort KEY]",
+     "live view (q quits)", 0, 0, O_TOP | O_SORT, cmd_top, false},
     {"help", "[COMMAND]", "this help", 0, 1, 0, cmd_help, false},
     {"complete", "domains|commands", "", 1, 1, 0, cmd_complete, true},
 };
@@ -559,9 +793,16 @@ static void usage(FILE *f)
                "  --socket PATH   balloond's control socket (default "
                BCTL_DEFAULT_SOCKET ")\n"
                "  --json          print the reply as JSON (status, show, "
-               "set, auto, limits, reserve, release, reload)\n"
+               "set, auto, limits, reserve, release, reload, explain);\n"
+               "                  errors too, as {\"ok\":false,...} on "
+               "stdout\n"
+               "  -f, --force     set, limits: below what the guest uses\n"
+               "  -w, --wide      show: every column (default: 80 columns, "
+               "or the terminal's width)\n"
+               "  -s, --sort KEY  show, top: id, name, current, target, "
+               "used or state\n"
                "  -h, --help      this help; -V, --version  the version\n\n"
-               "SIZE: 512M, 2G, 1.5G, 64K (binary units, a unit is "
+               "SIZE: 512M, 2G, 1.32G, 64K, 1P (binary units, a unit is "
                "required).  DOMAIN: a name or a domid.\n"
                "exit status: 0 ok, 1 operation failed, 2 usage error, "
                "3 balloond not reachable.  See balloonctl(8).\n");
@@ -593,6 +834,9 @@ static const struct option longopts[] = {
     {"weight", required_argument, NULL, OPT_WEIGHT},
     {"mode", required_argument, NULL, OPT_MODE},
     {"reset", no_argument, NULL, OPT_RESET},
+    {"force", no_argument, NULL, 'f'},
+    {"wide", no_argument, NULL, 'w'},
+    {"sort", required_argument, NULL, 's'},
     {"timeout", required_argument, NULL, 't'},
     {"quiet", no_argument, NULL, 'q'},
     {"delay", required_argument, NULL, 'd'},
@@ -619,7 +863,7 @@ int main(int argc, char **argv)
     int opt, nargs;
 
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":jt:qd:n:hV", longopts, NULL)) !=
+    while ((opt = getopt_long(argc, argv, ":jt:qd:n:hVfws:", longopts, NULL)) !=
            -1) {
         switch (opt) {
         case OPT_SOCKET:
@@ -648,6 +892,18 @@ int main(int argc, char **argv)
         case OPT_RESET:
             o.reset = true;
             saw(&o, O_LIMITS, "--reset");
+            break;
+        case 'w':
+            o.wide = true;
+            saw(&o, O_WIDE, "--wide");
+            break;
+        case 's':
+            o.sort = optarg;
+            saw(&o, O_SORT, "--sort");
+            break;
+        case 'f':
+            o.force = true;
+            saw(&o, O_FORCE, "--force");
             break;
         case 't':
             o.timeout = optarg;
@@ -685,7 +941,8 @@ int main(int argc, char **argv)
             return BCTL_EXIT_OK;
         }
         return usage_err(NULL, "missing command: status, show, set, auto, "
-                         "limits, reserve, release, reload, metrics or top");
+                         "limits, reserve, release, reload, metrics, "
+                         "explain or top");
     }
     c = find_cmd(argv[optind]);
     if (!c)

@@ -94,6 +94,75 @@ static int write_all(int fd, const unsigned char *buf, size_t len)
     return 0;
 }
 
+/*
+ * Deeper than any reply balloond writes (object, "domains" array, domain
+ * object)?  yajl_tree has no depth limit and builds and frees trees
+ * recursively, so a reply nested a few hundred thousand deep exhausts the
+ * stack: count before parsing.  Only has to be right for text yajl would
+ * accept up to the point where it stops (its strings and escapes are the
+ * same), and stops at a NUL as yajl_tree_parse() does.
+ */
+static bool too_deep(const char *s, size_t len)
+{
+    bool in_str = false;
+    int depth = 0;
+
+    for (size_t i = 0; i < len && s[i]; i++) {
+        if (in_str) {
+            if (s[i] == '\\')
+                i++;
+            else if (s[i] == '"')
+                in_str = false;
+        } else if (s[i] == '"') {
+            in_str = true;
+        } else if (s[i] == '{' || s[i] == '[') {
+            if (++depth > BCTL_MAX_REPLY_DEPTH)
+                return true;
+        } else if (s[i] == '}' || s[i] == ']') {
+            depth--;
+        }
+    }
+    return false;
+}
+
+int bctl_parse_reply(char *line, size_t len, yajl_val *reply, char *errbuf,
+                     size_t errlen)
+{
+    char yerr[128];
+    yajl_val v = NULL, ok;
+    uint64_t ver = 0;
+    int rc;
+
+    *reply = NULL;
+    if (len + 1 > BD_PROTO_MAX_REPLY)
+        return transport_err(errbuf, errlen, "reply from balloond is larger "
+                             "than %u bytes", BD_PROTO_MAX_REPLY);
+    line[len] = '\0';
+    if (too_deep(line, len))
+        return transport_err(errbuf, errlen, "balloond sent a reply nested "
+                             "deeper than %d levels; is that balloond?",
+                             BCTL_MAX_REPLY_DEPTH);
+    v = yajl_tree_parse(line, yerr, sizeof(yerr));
+    ok = v ? bctl_get(v, "ok") : NULL;
+    if (!v || !YAJL_IS_OBJECT(v) || !(YAJL_IS_TRUE(ok) || YAJL_IS_FALSE(ok))) {
+        rc = transport_err(errbuf, errlen, "balloond sent a malformed "
+                           "reply; is balloonctl the same version?");
+        goto out;
+    }
+    if (!bctl_get_u64(v, "version", &ver) || ver != BD_PROTO_VERSION) {
+        rc = transport_err(errbuf, errlen, "balloond speaks protocol "
+                           "version %" PRIu64 ", balloonctl %d; install "
+                           "matching versions", ver, BD_PROTO_VERSION);
+        goto out;
+    }
+    *reply = v;
+    v = NULL;
+    rc = YAJL_IS_TRUE(ok) ? BCTL_EXIT_OK : BCTL_EXIT_FAILED;
+out:
+    yajl_tree_free(v);
+    return rc;
+}
+
 int bctl_call(const char *path, yajl_gen g, uint64_t timeout_ms,
               yajl_val *reply, char *errbuf, size_t errlen)
 {
@@ -101,9 +170,7 @@ int bctl_call(const char *path, yajl_gen g, uint64_t timeout_ms,
     const unsigned char *req;
     size_t req_len, have = 0, cap = 0, scanned = 0;
     char *buf = NULL, *nl = NULL;
-    char yerr[128];
     uint64_t deadline = mono_ms() + timeout_ms;
-    yajl_val v = NULL, ok;
     int fd = -1, rc, r, send_err;
 
     *reply = NULL;
@@ -201,29 +268,9 @@ int bctl_call(const char *path, yajl_gen g, uint64_t timeout_ms,
                            path, strerror(-send_err));
         goto out;
     }
-    *nl = '\0';
-    v = yajl_tree_parse(buf, yerr, sizeof(yerr));
-    ok = v ? bctl_get(v, "ok") : NULL;
-    if (!v || !YAJL_IS_OBJECT(v) || !(YAJL_IS_TRUE(ok) || YAJL_IS_FALSE(ok))) {
-        rc = transport_err(errbuf, errlen, "balloond sent a malformed "
-                           "reply; is balloonctl the same version?");
-        goto out;
-    }
-    {
-        uint64_t ver = 0;
-        if (!bctl_get_u64(v, "version", &ver) || ver != BD_PROTO_VERSION) {
-            rc = transport_err(errbuf, errlen, "balloond speaks protocol "
-                               "version %" PRIu64 ", balloonctl %d; install "
-                               "matching versions", ver, BD_PROTO_VERSION);
-            goto out;
-        }
-    }
-    *reply = v;
-    v = NULL;
-    rc = YAJL_IS_TRUE(ok) ? BCTL_EXIT_OK : BCTL_EXIT_FAILED;
+    rc = bctl_parse_reply(buf, (size_t)(nl - buf), reply, errbuf, errlen);
 
 out:
-    yajl_tree_free(v);
     free(buf);
     if (fd >= 0)
         close(fd);

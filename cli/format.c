@@ -10,7 +10,10 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "cli/client.h"
 #include "common/proto.h"
@@ -46,48 +49,169 @@ static const char *duration(uint64_t ms, char *buf, size_t len)
     return buf;
 }
 
-void bctl_print_domains(FILE *f, yajl_val domains, size_t max_rows)
+unsigned bctl_term_cols(int fd)
 {
-    size_t n = YAJL_IS_ARRAY(domains) ? domains->u.array.len : 0;
-    int w = 4;
-    char name[NAME_COL_MAX + 1], reason[200];
-    char cur[16], tgt[16], min[16], max[16], used[16], avail[16];
+    struct winsize ws;
 
+    if (isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 0;
+}
+
+static const char *const sort_names[BCTL_SORT__COUNT] = {
+    [BCTL_SORT_ID] = "id",         [BCTL_SORT_NAME] = "name",
+    [BCTL_SORT_CURRENT] = "current", [BCTL_SORT_TARGET] = "target",
+    [BCTL_SORT_USED] = "used",     [BCTL_SORT_STATE] = "state",
+};
+
+int bctl_sort_parse(const char *s, enum bctl_sort *out)
+{
+    for (int i = 0; i < BCTL_SORT__COUNT; i++)
+        if (!strcmp(s, sort_names[i])) {
+            *out = (enum bctl_sort)i;
+            return 0;
+        }
+    return -EINVAL;
+}
+
+const char *bctl_sort_name(enum bctl_sort k)
+{
+    return (unsigned)k < BCTL_SORT__COUNT ? sort_names[k] : NULL;
+}
+
+static uint64_t num(yajl_val d, const char *key)
+{
+    uint64_t v = 0;
+
+    bctl_get_u64(d, key, &v);
+    return v;
+}
+
+static int cmp_str(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+/* Sizes biggest first (as top shows them), the rest in ascending order;
+ * ties by domid, so the order is stable from one refresh to the next. */
+static int cmp_dom(const void *pa, const void *pb, void *arg)
+{
+    yajl_val a = *(const yajl_val *)pa, b = *(const yajl_val *)pb;
+    enum bctl_sort k = *(const enum bctl_sort *)arg;
+    static const char *const size_key[BCTL_SORT__COUNT] = {
+        [BCTL_SORT_CURRENT] = "current_kib", [BCTL_SORT_TARGET] = "target_kib",
+        [BCTL_SORT_USED] = "used_kib"};
+    uint64_t x, y;
+    int c = 0;
+
+    if (k == BCTL_SORT_NAME)
+        c = cmp_str(bctl_get_str(a, "name"), bctl_get_str(b, "name"));
+    else if (k == BCTL_SORT_STATE)
+        c = cmp_str(bctl_get_str(a, "state"), bctl_get_str(b, "state"));
+    else if (size_key[k]) {
+        x = num(a, size_key[k]);
+        y = num(b, size_key[k]);
+        c = x > y ? -1 : x < y;
+    }
+    if (c == 0) {
+        x = num(a, "domid");
+        y = num(b, "domid");
+        c = x < y ? -1 : x > y;
+    }
+    return c;
+}
+
+/* Print line cut to width columns (0: whole); a UTF-8 character is never
+ * cut in half.  Names and reasons are cleaned before they get here. */
+static void put_line(FILE *f, const char *line, unsigned width)
+{
+    size_t n = strlen(line), cols = 0, i;
+
+    if (width) {
+        for (i = 0; i < n; i++) {
+            if (((unsigned char)line[i] & 0xc0) == 0x80)
+                continue;
+            if (cols++ == width)
+                break;
+        }
+        n = i;
+    }
+    fprintf(f, "%.*s\n", (int)n, line);
+}
+
+static void put_row(FILE *f, const struct bctl_table_opts *t, int w,
+                    yajl_val d)
+{
+    char name[NAME_COL_MAX + 1], reason[200], line[512];
+    char cur[16], tgt[16], min[16], max[16], used[16], avail[16];
+    const char *nm = bctl_get_str(d, "name"), *mode = bctl_get_str(d, "mode"),
+               *state = bctl_get_str(d, "state"), *c, *g, *u;
+
+    bctl_clean(nm ? nm : "?", name, sizeof(name));
+    if (nm && strlen(nm) > (size_t)w)
+        name[w - 1] = '~';
+    name[w] = '\0';
+    bctl_clean(bctl_get_str(d, "reason"), reason, sizeof(reason));
+    /* bctl_size() may return a constant ("-", "0"), not the buffer */
+    c = bctl_size(d, "current_kib", cur, sizeof(cur));
+    g = bctl_size(d, "target_kib", tgt, sizeof(tgt));
+    u = bctl_size(d, "used_kib", used, sizeof(used));
+
+    if (t->wide)
+        snprintf(line, sizeof(line),
+                 "%-*s %5" PRIu64 " %8s %8s %8s %8s %8s %8s %6" PRIu64
+                 " %-6.6s %-8.8s %-4s %s",
+                 w, name, num(d, "domid"), c, g,
+                 bctl_size(d, "min_kib", min, sizeof(min)),
+                 bctl_size(d, "max_kib", max, sizeof(max)), u,
+                 bctl_size(d, "available_kib", avail, sizeof(avail)),
+                 num(d, "weight"), mode ? mode : "?", state ? state : "?",
+                 bctl_get_bool(d, "pressure") ? "yes" : "-", reason);
+    else
+        snprintf(line, sizeof(line),
+                 "%-*s %4" PRIu64 " %7s %7s %7s %-8.8s %s", w, name,
+                 num(d, "domid"), c, g, u, state ? state : "?", reason);
+    put_line(f, line, t->width);
+}
+
+void bctl_print_domains(FILE *f, yajl_val domains,
+                        const struct bctl_table_opts *topt)
+{
+    static const struct bctl_table_opts defaults = {.wide = true};
+    const struct bctl_table_opts *t = topt ? topt : &defaults;
+    size_t n = YAJL_IS_ARRAY(domains) ? domains->u.array.len : 0;
+    /* narrow: the name column is cut at 16, so that the figures and the
+     * start of the reason fit 80 columns */
+    int w = 4, wmax = t->wide ? NAME_COL_MAX : 16;
+    yajl_val *rows = n ? calloc(n, sizeof(*rows)) : NULL;
+    char line[256];
+
+    if (n && !rows)
+        return;
     for (size_t i = 0; i < n; i++) {
         const char *s = bctl_get_str(domains->u.array.values[i], "name");
         int l = s ? (int)strlen(s) : 0;
         if (l > w)
-            w = l > NAME_COL_MAX ? NAME_COL_MAX : l;
+            w = l > wmax ? wmax : l;
+        rows[i] = domains->u.array.values[i];
     }
-    fprintf(f, "%-*s %5s %8s %8s %8s %8s %8s %8s %6s %-6s %-8s %-4s %s\n",
-            w, "NAME", "ID", "CURRENT", "TARGET", "MIN", "MAX", "USED",
-            "AVAIL", "WEIGHT", "MODE", "STATE", "PRES", "REASON");
-    for (size_t i = 0; i < n && (!max_rows || i < max_rows); i++) {
-        yajl_val d = domains->u.array.values[i];
-        uint64_t domid = 0, weight = 0;
-        const char *nm = bctl_get_str(d, "name");
-
-        bctl_get_u64(d, "domid", &domid);
-        bctl_get_u64(d, "weight", &weight);
-        bctl_clean(nm ? nm : "?", name, sizeof(name));
-        if (nm && strlen(nm) > NAME_COL_MAX)
-            name[NAME_COL_MAX - 1] = '~';
-        bctl_clean(bctl_get_str(d, "reason"), reason, sizeof(reason));
-        fprintf(f,
-                "%-*s %5" PRIu64 " %8s %8s %8s %8s %8s %8s %6" PRIu64
-                " %-6.6s %-8.8s %-4s %s\n",
-                w, name, domid, bctl_size(d, "current_kib", cur, sizeof(cur)),
-                bctl_size(d, "target_kib", tgt, sizeof(tgt)),
-                bctl_size(d, "min_kib", min, sizeof(min)),
-                bctl_size(d, "max_kib", max, sizeof(max)),
-                bctl_size(d, "used_kib", used, sizeof(used)),
-                bctl_size(d, "available_kib", avail, sizeof(avail)), weight,
-                bctl_get_str(d, "mode") ? bctl_get_str(d, "mode") : "?",
-                bctl_get_str(d, "state") ? bctl_get_str(d, "state") : "?",
-                bctl_get_bool(d, "pressure") ? "yes" : "-", reason);
-    }
-    if (max_rows && n > max_rows)
-        fprintf(f, "... %zu more (balloonctl show)\n", n - max_rows);
+    if (n)
+        qsort_r(rows, n, sizeof(*rows), cmp_dom, (void *)&t->sort);
+    if (t->wide)
+        snprintf(line, sizeof(line),
+                 "%-*s %5s %8s %8s %8s %8s %8s %8s %6s %-6s %-8s %-4s %s", w,
+                 "NAME", "ID", "CURRENT", "TARGET", "MIN", "MAX", "USED",
+                 "AVAIL", "WEIGHT", "MODE", "STATE", "PRES", "REASON");
+    else
+        snprintf(line, sizeof(line), "%-*s %4s %7s %7s %7s %-8s %s", w,
+                 "NAME", "ID", "CURRENT", "TARGET", "USED", "STATE",
+                 "REASON");
+    put_line(f, line, t->width);
+    for (size_t i = 0; i < n && (!t->max_rows || i < t->max_rows); i++)
+        put_row(f, t, w, rows[i]);
+    if (t->max_rows && n > t->max_rows)
+        fprintf(f, "... %zu more (balloonctl show)\n", n - t->max_rows);
+    free(rows);
 }
 
 void bctl_print_status(FILE *f, yajl_val st)
@@ -96,6 +220,7 @@ void bctl_print_status(FILE *f, yajl_val st)
     uint64_t pid = 0, up = 0, nres = 0, ndom = 0, nman = 0, reb = 0,
              writes = 0, errs = 0, ago;
     const char *s;
+    yajl_val w;
 
     bctl_get_u64(st, "pid", &pid);
     bctl_get_u64(st, "uptime_ms", &up);
@@ -134,6 +259,101 @@ void bctl_print_status(FILE *f, yajl_val st)
     s = bctl_get_str(st, "last_error");
     if (s)
         fprintf(f, "last error:  %s\n", bctl_clean(s, buf, sizeof(buf)));
+    w = bctl_get(st, "reservation_list");
+    for (size_t i = 0; YAJL_IS_ARRAY(w) && i < w->u.array.len; i++) {
+        yajl_val r = w->u.array.values[i];
+        uint64_t id = 0, left = 0;
+
+        bctl_get_u64(r, "id", &id);
+        bctl_get_u64(r, "left_ms", &left);
+        fprintf(f, "reservation: %" PRIu64 ", %s %s, %s left\n", id,
+                bctl_size(r, "kib", a, sizeof(a)),
+                bctl_get_bool(r, "granted") ? "held" : "being freed",
+                duration(left, t, sizeof(t)));
+    }
+    w = bctl_get(st, "warnings");
+    for (size_t i = 0; YAJL_IS_ARRAY(w) && i < w->u.array.len; i++)
+        if (YAJL_IS_STRING(w->u.array.values[i]))
+            fprintf(f, "warning:     %s\n",
+                    bctl_clean(w->u.array.values[i]->u.string, buf,
+                               sizeof(buf)));
+}
+
+/* One "label  figure  (what it is)" line of explain. */
+static void explain_row(FILE *f, yajl_val plan, const char *label,
+                        const char *key, const char *what)
+{
+    char a[16];
+
+    fprintf(f, "  %-16s %8s  %s\n", label, bctl_size(plan, key, a, sizeof(a)),
+            what);
+}
+
+void bctl_print_explain(FILE *f, yajl_val r)
+{
+    yajl_val d = bctl_get(r, "domain"), plan = bctl_get(r, "plan"),
+             hist = bctl_get(r, "history");
+    char buf[256], a[16], b[16], t[32];
+    const char *s, *state = bctl_get_str(d, "state");
+    uint64_t id = 0, v = 0;
+
+    bctl_get_u64(d, "domid", &id);
+    s = bctl_get_str(d, "name");
+    fprintf(f, "%s (domid %" PRIu64 "): target %s, current %s, state %s\n",
+            bctl_clean(s ? s : "?", buf, sizeof(buf)), id,
+            bctl_size(d, "target_kib", a, sizeof(a)),
+            bctl_size(d, "current_kib", b, sizeof(b)), state ? state : "?");
+    s = bctl_get_str(d, "reason");
+    fprintf(f, "  reason:  %s\n", bctl_clean(s && *s ? s : "-", buf,
+                                             sizeof(buf)));
+    fprintf(f, "last plan:\n");
+    explain_row(f, plan, "reported use", "reported_used_kib",
+                "what the guest says it uses");
+    explain_row(f, plan, "kernel overhead", "overhead_kib",
+                "learned: held by the domain outside MemTotal");
+    explain_row(f, plan, "use counted", "use_kib",
+                "reported use + kernel overhead");
+    explain_row(f, plan, "need", "need_kib",
+                "use + headroom, or a pressure boost");
+    explain_row(f, plan, "want", "want_kib",
+                "the need's peak, held for shrink-delay");
+    explain_row(f, plan, "fair share", "share_kib",
+                "what the division of host memory gave");
+    fprintf(f, "  %-16s %8s  .. %s (min, max, static-max, clip)\n", "bounds",
+            bctl_size(plan, "lo_kib", a, sizeof(a)),
+            bctl_size(plan, "hi_kib", b, sizeof(b)));
+    explain_row(f, plan, "planned target", "planned_kib",
+                "the target the plan chose");
+    s = bctl_get_str(plan, "pressure_signal");
+    bctl_get_u64(plan, "pressure_value", &v);
+    if (s && !strcmp(s, "psi"))
+        fprintf(f, "  %-16s %5" PRIu64 ".%02" PRIu64 "%%  PSI some avg10\n",
+                "pressure", v / 100, v % 100);
+    else if (s)
+        fprintf(f, "  %-16s %6" PRIu64 "/s  %s\n", "pressure", v,
+                bctl_clean(s, buf, sizeof(buf)));
+    else
+        fprintf(f, "  %-16s %8s\n", "pressure", "none");
+    s = bctl_get_str(plan, "note");
+    if (s && *s)
+        fprintf(f, "  %-16s %s\n", "not written:",
+                bctl_clean(s, buf, sizeof(buf)));
+    fprintf(f, "target changes (oldest first):\n");
+    if (!YAJL_IS_ARRAY(hist) || hist->u.array.len == 0)
+        fprintf(f, "  none since balloond started\n");
+    for (size_t i = 0; YAJL_IS_ARRAY(hist) && i < hist->u.array.len; i++) {
+        yajl_val c = hist->u.array.values[i];
+        uint64_t ago = 0;
+
+        bctl_get_u64(c, "ago_ms", &ago);
+        s = bctl_get_str(c, "reason");
+        fprintf(f, "  %9s ago  %7s -> %-7s %s%s\n",
+                duration(ago, t, sizeof(t)),
+                bctl_size(c, "from_kib", a, sizeof(a)),
+                bctl_size(c, "to_kib", b, sizeof(b)),
+                bctl_get_bool(c, "dry_run") ? "[would] " : "",
+                bctl_clean(s ? s : "", buf, sizeof(buf)));
+    }
 }
 
 static int gen_value(yajl_gen g, yajl_val v, bool strip_head)
@@ -174,6 +394,11 @@ static int gen_value(yajl_gen g, yajl_val v, bool strip_head)
         st = yajl_gen_null(g);
     }
     return st == yajl_gen_status_ok ? 0 : -EIO;
+}
+
+int bctl_gen_value(yajl_gen g, yajl_val v)
+{
+    return gen_value(g, v, false) ? -EIO : 0;
 }
 
 int bctl_print_json(FILE *f, yajl_val v, bool strip_head)

@@ -7,7 +7,9 @@
  * terminal, stdin is put in non-canonical mode so a single 'q' quits, and
  * the terminal is always restored (normal exit, q, SIGINT/SIGTERM/SIGHUP).
  * When stdout is not a terminal (a pipe, a log), frames are printed one
- * after the other without escape codes, like `top -b`.  If balloond goes
+ * after the other without escape codes, like `top -b`.  On a terminal
+ * the table is cut to the window, rows and columns, and a key picks the
+ * order (i id, n name, c current, t target, u used, s state).  If balloond goes
  * away while top runs, the view says so and keeps trying: restarting the
  * daemon does not end the watch.
  */
@@ -103,8 +105,8 @@ static unsigned term_rows(void)
 }
 
 /* Render one frame.  Returns the exit code of the fetch. */
-static int frame(const struct bctl_top_opts *o, bool tty, FILE *f,
-                 char *err, size_t errlen)
+static int frame(const struct bctl_top_opts *o, enum bctl_sort sort,
+                 bool tty, FILE *f, char *err, size_t errlen)
 {
     yajl_val st = NULL, sh = NULL;
     char clock[16];
@@ -116,19 +118,25 @@ static int frame(const struct bctl_top_opts *o, bool tty, FILE *f,
     strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
     if (tty)
         fputs("\033[H\033[2J", f);
-    fprintf(f, "balloonctl top - %s - every %.1fs%s\n", clock,
-            (double)o->delay_ms / 1000, tty ? " - q quits" : "");
+    fprintf(f, "balloonctl top - %s - every %.1fs - by %s%s\n", clock,
+            (double)o->delay_ms / 1000, bctl_sort_name(sort),
+            tty ? " - q quits, i/n/c/t/u/s sort" : "");
     err[0] = '\0';
     rc = fetch(o, BD_CTL_STATUS, &st, err, errlen);
     if (rc == BCTL_EXIT_OK)
         rc = fetch(o, BD_CTL_SHOW, &sh, err, errlen);
     if (rc == BCTL_EXIT_OK) {
         unsigned rows = tty ? term_rows() : 0;
+        struct bctl_table_opts t = {.sort = sort};
+
+        /* cut to the window; every column when it is wide enough */
+        t.width = tty ? bctl_term_cols(STDOUT_FILENO) : 0;
+        t.wide = t.width >= BCTL_WIDE_COLS;
+        /* status takes ~8 lines, the title 1, the table header 1 */
+        t.max_rows = rows ? (rows > 14 ? rows - 12 : 2) : 0;
         bctl_print_status(f, st);
         fputc('\n', f);
-        /* status takes ~8 lines, the title 1, the table header 1 */
-        bctl_print_domains(f, bctl_get(sh, "domains"),
-                           rows ? (rows > 14 ? rows - 12 : 2) : 0);
+        bctl_print_domains(f, bctl_get(sh, "domains"), &t);
     } else {
         char clean[512];
         fprintf(f, "\n%s\n", bctl_clean(err, clean, sizeof(clean)));
@@ -138,8 +146,21 @@ static int frame(const struct bctl_top_opts *o, bool tty, FILE *f,
     return rc;
 }
 
-/* Wait delay_ms for a key; true when the user asked to quit. */
-static bool wait_key(uint64_t delay_ms)
+/* The order a key asks for; false for other keys. */
+static bool sort_key(char c, enum bctl_sort *sort)
+{
+    static const char keys[] = "inctus"; /* in enum bctl_sort order */
+    const char *k = c ? strchr(keys, c) : NULL;
+
+    if (!k)
+        return false;
+    *sort = (enum bctl_sort)(k - keys);
+    return true;
+}
+
+/* Wait delay_ms for a key; true when the user asked to quit.  A sort key
+ * changes *sort and ends the wait (the view is redrawn at once). */
+static bool wait_key(uint64_t delay_ms, enum bctl_sort *sort)
 {
     struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
     struct timespec end, now;
@@ -169,7 +190,7 @@ static bool wait_key(uint64_t delay_ms)
         if (read(STDIN_FILENO, &c, 1) == 1) {
             if (c == 'q' || c == 'Q' || c == 4 /* ^D */)
                 return true;
-            if (c == ' ')
+            if (c == ' ' || sort_key(c, sort))
                 return false; /* refresh now */
         }
     }
@@ -178,6 +199,7 @@ static bool wait_key(uint64_t delay_ms)
 int bctl_top(const struct bctl_top_opts *o)
 {
     bool tty = isatty(STDOUT_FILENO);
+    enum bctl_sort sort = o->sort;
     uint64_t n = 0;
     int rc = BCTL_EXIT_OK;
 
@@ -193,7 +215,7 @@ int bctl_top(const struct bctl_top_opts *o)
             rc = BCTL_EXIT_FAILED;
             break;
         }
-        rc = frame(o, tty, f, err, sizeof(err));
+        rc = frame(o, sort, tty, f, err, sizeof(err));
         fclose(f);
         if (n == 0 && rc != BCTL_EXIT_OK) {
             /* Not even one answer: fail the usual way. */
@@ -210,7 +232,7 @@ int bctl_top(const struct bctl_top_opts *o)
         n++;
         if (o->iterations && n >= o->iterations)
             break;
-        if (wait_key(o->delay_ms)) {
+        if (wait_key(o->delay_ms, &sort)) {
             /* Quitting is success, whatever the last frame showed. */
             rc = BCTL_EXIT_OK;
             break;

@@ -6,10 +6,13 @@
 
 #include <stdint.h>
 
+#include "cli/client.h"
+
 struct bctl_top_opts {
     const char *socket;
     uint64_t delay_ms;   /* between refreshes */
     uint64_t iterations; /* 0: until q or a signal */
+    enum bctl_sort sort; /* the table's order; keys change it */
 };
 
 /* Returns a BCTL_EXIT_* code. */

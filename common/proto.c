@@ -33,16 +33,17 @@ static const char *const cmd_names[BD_CTL__COUNT] = {
     [BD_CTL_SET] = "set",         [BD_CTL_AUTO] = "auto",
     [BD_CTL_LIMITS] = "limits",   [BD_CTL_RESERVE] = "reserve",
     [BD_CTL_RELEASE] = "release", [BD_CTL_RELOAD] = "reload",
-    [BD_CTL_METRICS] = "metrics",
+    [BD_CTL_METRICS] = "metrics", [BD_CTL_EXPLAIN] = "explain",
 };
 
 /* Fields each command accepts besides "version" and "cmd". */
-static const char *const cmd_fields[BD_CTL__COUNT][7] = {
+static const char *const cmd_fields[BD_CTL__COUNT][8] = {
     [BD_CTL_SHOW] = {"domains"},
-    [BD_CTL_SET] = {"domain", "target_kib"},
+    [BD_CTL_SET] = {"domain", "target_kib", "force"},
     [BD_CTL_AUTO] = {"domain"},
     [BD_CTL_LIMITS] = {"domain", "min_kib", "max_kib", "weight", "mode",
-                       "reset"},
+                       "reset", "force"},
+    [BD_CTL_EXPLAIN] = {"domain"},
     [BD_CTL_RESERVE] = {"kib", "timeout_ms"},
     [BD_CTL_RELEASE] = {"id"},
 };
@@ -56,8 +57,101 @@ const char *bd_ctl_cmd_name(enum bd_ctl_cmd c)
 
 bool bd_ctl_cmd_readonly(enum bd_ctl_cmd c)
 {
-    return c == BD_CTL_STATUS || c == BD_CTL_SHOW || c == BD_CTL_METRICS;
+    return c == BD_CTL_STATUS || c == BD_CTL_SHOW || c == BD_CTL_METRICS ||
+           c == BD_CTL_EXPLAIN;
 }
+
+/* ---- quoting untrusted bytes ---------------------------------------- */
+
+/*
+ * Length of the well-formed UTF-8 character at s (len bytes available):
+ * 1..4, or 0 for a stray continuation byte, an overlong form, a surrogate,
+ * a code point above U+10FFFF or a sequence cut short (RFC 3629, table 3-7
+ * of the Unicode standard).  yajl's own check lets the middle three through.
+ */
+static size_t utf8_char_len(const unsigned char *s, size_t len)
+{
+    unsigned char c = s[0];
+    unsigned char lo = 0x80, hi = 0xbf;
+    size_t n;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    if (c == 0xe0)
+        lo = 0xa0; /* overlong */
+    else if (c == 0xed)
+        hi = 0x9f; /* surrogates */
+    else if (c == 0xf0)
+        lo = 0x90; /* overlong */
+    else if (c == 0xf4)
+        hi = 0x8f; /* above U+10FFFF */
+    if (len < n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+bool bd_proto_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_char_len(p + i, len - i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+char *bd_proto_quote(char *out, size_t outlen, const char *s,
+                     size_t max_bytes)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strnlen(s, max_bytes), o = 0;
+
+    if (outlen == 0)
+        return out;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_char_len(p + i, len - i);
+
+        if (n == 0) {
+            /* A character cut by max_bytes is left out, not replaced. */
+            if (len == max_bytes && s[len] != '\0' &&
+                utf8_char_len(p + i, strnlen(s + i, 4)) > len - i)
+                break;
+            n = 1;
+            if (o + 1 >= outlen)
+                break;
+            out[o++] = '?';
+        } else if (n == 1) {
+            if (o + 1 >= outlen)
+                break;
+            out[o++] = (p[i] < 0x20 || p[i] == 0x7f) ? ' ' : (char)p[i];
+        } else {
+            if (o + n >= outlen)
+                break;
+            memcpy(out + o, p + i, n);
+            o += n;
+        }
+        i += n;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* A request's bytes quoted in an error message: at most this many. */
+#define QUOTE_MAX 40
 
 static int fail(char *err, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -180,6 +274,8 @@ static int check_name(const char *s, const char *key, char *err)
             return fail(err, -EINVAL,
                         "'%s' must not contain control characters", key);
     }
+    if (!bd_proto_utf8_valid(s, n))
+        return fail(err, -EINVAL, "'%s' is not valid UTF-8", key);
     return 0;
 }
 
@@ -212,7 +308,7 @@ static bool field_allowed(enum bd_ctl_cmd cmd, const char *key)
 {
     if (!strcmp(key, "version") || !strcmp(key, "cmd"))
         return true;
-    for (size_t i = 0; i < 7 && cmd_fields[cmd][i]; i++)
+    for (size_t i = 0; i < 8 && cmd_fields[cmd][i]; i++)
         if (!strcmp(cmd_fields[cmd][i], key))
             return true;
     return false;
@@ -256,6 +352,20 @@ static int need(yajl_val obj, const char *key, yajl_val *out, char *err)
     return 0;
 }
 
+/* An optional boolean field: absent = false. */
+static int get_flag(yajl_val obj, const char *key, bool *out, char *err)
+{
+    yajl_val v = field(obj, key);
+
+    *out = false;
+    if (!v)
+        return 0;
+    if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
+        return fail(err, -EINVAL, "'%s' must be true or false", key);
+    *out = YAJL_IS_TRUE(v);
+    return 0;
+}
+
 static int parse_limits(yajl_val obj, struct bd_ctl_limits_args *a,
                         char *err)
 {
@@ -295,11 +405,9 @@ static int parse_limits(yajl_val obj, struct bd_ctl_limits_args *a,
                         "'mode' must be \"auto\", \"fixed\" or \"ignore\"");
         a->has_mode = true;
     }
-    if ((v = field(obj, "reset"))) {
-        if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
-            return fail(err, -EINVAL, "'reset' must be true or false");
-        a->reset = YAJL_IS_TRUE(v);
-    }
+    if ((rc = get_flag(obj, "reset", &a->reset, err)) ||
+        (rc = get_flag(obj, "force", &a->force, err)))
+        return rc;
     if (a->reset && (a->has_min || a->has_max || a->has_weight || a->has_mode))
         return fail(err, -EINVAL,
                     "'reset' cannot be combined with other limits");
@@ -323,11 +431,14 @@ static int parse_fields(yajl_val obj, struct bd_ctl_request *req, char *err)
         return parse_show(obj, req, err);
     case BD_CTL_SET:
     case BD_CTL_AUTO:
+    case BD_CTL_EXPLAIN:
         rc = need(obj, "domain", &v, err);
         if (rc)
             return rc;
         rc = get_domref(v, "domain", &req->domain, err);
-        if (rc || req->cmd == BD_CTL_AUTO)
+        if (rc || req->cmd != BD_CTL_SET)
+            return rc;
+        if ((rc = get_flag(obj, "force", &req->force, err)))
             return rc;
         rc = need(obj, "target_kib", &v, err);
         if (rc)
@@ -386,8 +497,10 @@ int bd_proto_parse_request(const char *line, size_t len,
     root = yajl_tree_parse(text, yerr, sizeof(yerr));
     if (!root) {
         /* yajl's message spans several lines (it draws an arrow). */
+        char q[sizeof(yerr)];
         yerr[strcspn(yerr, "\n")] = '\0';
-        rc = fail(err, -EINVAL, "not valid JSON (%s)", yerr);
+        rc = fail(err, -EINVAL, "not valid JSON (%s)",
+                  bd_proto_quote(q, sizeof(q), yerr, sizeof(yerr)));
         goto out;
     }
     if (!YAJL_IS_OBJECT(root)) {
@@ -397,8 +510,10 @@ int bd_proto_parse_request(const char *line, size_t len,
     for (size_t i = 0; i < root->u.object.len; i++) {
         for (size_t j = 0; j < i; j++) {
             if (!strcmp(root->u.object.keys[i], root->u.object.keys[j])) {
-                rc = fail(err, -EINVAL, "field '%.40s' given twice",
-                          root->u.object.keys[i]);
+                char q[QUOTE_MAX + 1];
+                rc = fail(err, -EINVAL, "field '%s' given twice",
+                          bd_proto_quote(q, sizeof(q),
+                                         root->u.object.keys[i], QUOTE_MAX));
                 goto out;
             }
         }
@@ -436,14 +551,19 @@ int bd_proto_parse_request(const char *line, size_t len,
         }
     }
     if (rc) {
-        rc = fail(err, -EINVAL, "unknown command '%.40s'", v->u.string);
+        char q[QUOTE_MAX + 1];
+        rc = fail(err, -EINVAL, "unknown command '%s'",
+                  bd_proto_quote(q, sizeof(q), v->u.string, QUOTE_MAX));
         goto out;
     }
 
     for (size_t i = 0; i < root->u.object.len; i++) {
         if (!field_allowed(req->cmd, root->u.object.keys[i])) {
-            rc = fail(err, -EINVAL, "unknown field '%.40s' for '%s'",
-                      root->u.object.keys[i], cmd_names[req->cmd]);
+            char q[QUOTE_MAX + 1];
+            rc = fail(err, -EINVAL, "unknown field '%s' for '%s'",
+                      bd_proto_quote(q, sizeof(q), root->u.object.keys[i],
+                                     QUOTE_MAX),
+                      cmd_names[req->cmd]);
             goto out;
         }
     }
@@ -457,10 +577,13 @@ out:
     }
     yajl_tree_free(root);
     free(text);
-    /* The message must be one line whatever yajl or a key contained. */
-    for (char *p = err; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = ' ';
+    /* The message must be one line of valid UTF-8 whatever yajl or a key
+     * contained, even where fail() cut it short. */
+    {
+        char q[BD_PROTO_ERR_MAX];
+        bd_proto_quote(q, sizeof(q), err, BD_PROTO_ERR_MAX);
+        memcpy(err, q, sizeof(q));
+    }
     return rc;
 }
 
@@ -471,10 +594,37 @@ static int gen_rc(yajl_gen_status st)
     return st == yajl_gen_status_ok ? 0 : -EINVAL;
 }
 
+/* Every string in a reply is valid UTF-8, whatever it quotes (a guest's
+ * or a client's bytes, a cut message): invalid bytes become '?'. */
+static int gen_text(yajl_gen g, const char *s)
+{
+    size_t len = strlen(s);
+    char *copy;
+    int rc;
+
+    if (bd_proto_utf8_valid(s, len))
+        return gen_rc(yajl_gen_string(g, (const unsigned char *)s, len));
+    copy = malloc(len + 1);
+    if (!copy)
+        return -ENOMEM;
+    /* Control characters are kept: yajl escapes them. */
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_char_len((const unsigned char *)s + i, len - i);
+        if (n == 0) {
+            copy[i++] = '?';
+            continue;
+        }
+        memcpy(copy + i, s + i, n);
+        i += n;
+    }
+    rc = gen_rc(yajl_gen_string(g, (const unsigned char *)copy, len));
+    free(copy);
+    return rc;
+}
+
 int bd_gen_key(yajl_gen g, const char *key)
 {
-    return gen_rc(yajl_gen_string(g, (const unsigned char *)key,
-                                  strlen(key)));
+    return gen_text(g, key);
 }
 
 int bd_gen_str(yajl_gen g, const char *key, const char *val)
@@ -485,8 +635,7 @@ int bd_gen_str(yajl_gen g, const char *key, const char *val)
         return rc;
     if (!val)
         return gen_rc(yajl_gen_null(g));
-    return gen_rc(yajl_gen_string(g, (const unsigned char *)val,
-                                  strlen(val)));
+    return gen_text(g, val);
 }
 
 int bd_gen_u64(yajl_gen g, const char *key, uint64_t val)
@@ -515,6 +664,11 @@ int bd_gen_null(yajl_gen g, const char *key)
     return rc ? rc : gen_rc(yajl_gen_null(g));
 }
 
+static int gen_opt_u64(yajl_gen g, const char *key, bool have, uint64_t v)
+{
+    return have ? bd_gen_u64(g, key, v) : bd_gen_null(g, key);
+}
+
 int bd_proto_gen_domain(yajl_gen g, const struct bd_ctl_dom_info *d)
 {
     int rc = gen_rc(yajl_gen_map_open(g));
@@ -541,6 +695,8 @@ int bd_proto_gen_domain(yajl_gen g, const struct bd_ctl_dom_info *d)
     if (!rc)
         rc = d->pin_kib ? bd_gen_u64(g, "pin_kib", d->pin_kib)
                         : bd_gen_null(g, "pin_kib");
+    if (!rc)
+        rc = gen_opt_u64(g, "would_kib", d->would_kib != 0, d->would_kib);
     if (!rc) rc = gen_rc(yajl_gen_map_close(g));
     return rc;
 }
@@ -571,6 +727,60 @@ int bd_proto_gen_status(yajl_gen g, const struct bd_ctl_status_info *s)
     if (!rc) rc = bd_gen_u64(g, "target_writes", s->target_writes);
     if (!rc) rc = bd_gen_u64(g, "errors", s->errors);
     if (!rc) rc = bd_gen_str(g, "last_error", s->last_error);
+    if (!rc) rc = bd_gen_key(g, "warnings");
+    if (!rc) rc = gen_rc(yajl_gen_array_open(g));
+    for (size_t i = 0; !rc && i < s->n_warnings; i++)
+        rc = gen_rc(yajl_gen_string(g, (const unsigned char *)s->warnings[i],
+                                    strlen(s->warnings[i])));
+    if (!rc) rc = gen_rc(yajl_gen_array_close(g));
+    if (!rc) rc = bd_gen_key(g, "reservation_list");
+    if (!rc) rc = gen_rc(yajl_gen_array_open(g));
+    for (size_t i = 0; !rc && i < s->n_res; i++) {
+        rc = gen_rc(yajl_gen_map_open(g));
+        if (!rc) rc = bd_gen_u64(g, "id", s->res[i].id);
+        if (!rc) rc = bd_gen_u64(g, "kib", s->res[i].kib);
+        if (!rc) rc = bd_gen_bool(g, "granted", s->res[i].granted);
+        if (!rc) rc = bd_gen_u64(g, "left_ms", s->res[i].left_ms);
+        if (!rc) rc = gen_rc(yajl_gen_map_close(g));
+    }
+    if (!rc) rc = gen_rc(yajl_gen_array_close(g));
+    return rc;
+}
+
+int bd_proto_gen_explain(yajl_gen g, const struct bd_ctl_explain_plan *p,
+                         const struct bd_ctl_change *ch, size_t n)
+{
+    bool pl = p->has_plan, st = p->has_stats;
+    int rc = bd_gen_key(g, "plan");
+
+    if (!rc) rc = gen_rc(yajl_gen_map_open(g));
+    if (!rc) rc = gen_opt_u64(g, "reported_used_kib", st, p->reported_used_kib);
+    if (!rc) rc = gen_opt_u64(g, "overhead_kib", st, p->overhead_kib);
+    if (!rc) rc = gen_opt_u64(g, "use_kib", pl && st, p->use_kib);
+    if (!rc) rc = gen_opt_u64(g, "need_kib", pl && st, p->need_kib);
+    if (!rc) rc = gen_opt_u64(g, "want_kib", pl && st, p->want_kib);
+    if (!rc) rc = gen_opt_u64(g, "share_kib", pl && st, p->share_kib);
+    if (!rc) rc = gen_opt_u64(g, "lo_kib", pl, p->lo_kib);
+    if (!rc) rc = gen_opt_u64(g, "hi_kib", pl, p->hi_kib);
+    if (!rc) rc = gen_opt_u64(g, "planned_kib", pl, p->planned_kib);
+    if (!rc) rc = bd_gen_str(g, "pressure_signal", p->pressure_signal);
+    if (!rc)
+        rc = gen_opt_u64(g, "pressure_value", p->pressure_signal != NULL,
+                         p->pressure_value);
+    if (!rc) rc = bd_gen_str(g, "note", p->note ? p->note : "");
+    if (!rc) rc = gen_rc(yajl_gen_map_close(g));
+    if (!rc) rc = bd_gen_key(g, "history");
+    if (!rc) rc = gen_rc(yajl_gen_array_open(g));
+    for (size_t i = 0; !rc && i < n; i++) {
+        rc = gen_rc(yajl_gen_map_open(g));
+        if (!rc) rc = bd_gen_u64(g, "ago_ms", ch[i].ago_ms);
+        if (!rc) rc = bd_gen_u64(g, "from_kib", ch[i].from_kib);
+        if (!rc) rc = bd_gen_u64(g, "to_kib", ch[i].to_kib);
+        if (!rc) rc = bd_gen_bool(g, "dry_run", ch[i].dry_run);
+        if (!rc) rc = bd_gen_str(g, "reason", ch[i].reason);
+        if (!rc) rc = gen_rc(yajl_gen_map_close(g));
+    }
+    if (!rc) rc = gen_rc(yajl_gen_array_close(g));
     return rc;
 }
 
@@ -587,10 +797,8 @@ static int gen_error_str(yajl_gen g, const char *msg)
 {
     char buf[BD_PROTO_ERR_MAX];
 
-    snprintf(buf, sizeof(buf), "%s", msg && *msg ? msg : "failed");
-    for (char *p = buf; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = ' ';
+    bd_proto_quote(buf, sizeof(buf), msg && *msg ? msg : "failed",
+                   BD_PROTO_ERR_MAX - 1);
     return bd_gen_str(g, "error", buf);
 }
 

@@ -15,17 +15,21 @@
  * Request fields per command (a domain is a name string or a domid integer):
  *   status                                      (read-only)
  *   show     domains?: [domain, ...]            (read-only; absent = all)
- *   set      domain, target_kib
+ *   set      domain, target_kib, force?          (force: below guest use)
  *   auto     domain
- *   limits   domain, min_kib?, max_kib?, weight?, mode?, reset?
+ *   limits   domain, min_kib?, max_kib?, weight?, mode?, reset?, force?
  *   reserve  kib, timeout_ms?                   (default 30 s)
  *   release  id
  *   reload
  *   metrics                                     (read-only)
+ *   explain  domain                             (read-only)
  *
  * Reply fields are written by the daemon's handlers (daemon/control.h);
  * the helpers below write the structured ones so that the key names live
  * here, next to the client code that reads them (cli/).
+ *
+ * Every string a reply holds is valid UTF-8, whatever it quotes: the
+ * bd_gen_*() helpers replace malformed bytes with '?'.
  *
  * Replies are not limited to 4096 bytes (show/metrics of a big host), but
  * clients cap what they accept at BD_PROTO_MAX_REPLY.
@@ -56,6 +60,9 @@
 /* Largest reserve timeout: 1 hour. */
 #define BD_PROTO_MAX_TIMEOUT_MS (UINT64_C(3600) * 1000)
 #define BD_PROTO_DEFAULT_TIMEOUT_MS (UINT64_C(30) * 1000)
+/* The words of set's refusal when the host is short of free memory;
+ * balloonctl set then reserves what it lacks and sets again. */
+#define BD_PROTO_MSG_SHORT "more than is free"
 /* Largest domid a request may name. */
 #define BD_PROTO_MAX_DOMID BD_DOMID_MAX
 /* Weight range, as in the config file. */
@@ -74,12 +81,13 @@ enum bd_ctl_cmd {
     BD_CTL_RELEASE,
     BD_CTL_RELOAD,
     BD_CTL_METRICS,
+    BD_CTL_EXPLAIN,
     BD_CTL__COUNT
 };
 
 /* "status", ... ; NULL for an out-of-range value. */
 const char *bd_ctl_cmd_name(enum bd_ctl_cmd c);
-/* Whether a command only reads (status, show, metrics). */
+/* Whether a command only reads (status, show, metrics, explain). */
 bool bd_ctl_cmd_readonly(enum bd_ctl_cmd c);
 
 /* A domain as a client names it.  by_id: domid is valid, name is "".
@@ -99,6 +107,7 @@ struct bd_ctl_limits_args {
     uint32_t weight;  /* BD_PROTO_MIN_WEIGHT .. BD_PROTO_MAX_WEIGHT */
     enum bd_mode mode;
     bool reset;       /* drop every runtime limit; never with the others */
+    bool force;       /* a max below the guest's use is meant */
 };
 
 /* A validated request.  Only the fields of req.cmd are meaningful; the rest
@@ -108,9 +117,10 @@ struct bd_ctl_request {
     /* show: n_domains == 0 means every domain */
     struct bd_ctl_domref domains[BD_PROTO_MAX_DOMAINS];
     size_t n_domains;
-    /* set, auto */
+    /* set, auto, explain */
     struct bd_ctl_domref domain;
     uint64_t target_kib;            /* set: 1 .. BD_SIZE_MAX_KIB */
+    bool force;                     /* set: below the guest's use is meant */
     struct bd_ctl_limits_args limits;
     uint64_t kib;                   /* reserve: 1 .. BD_SIZE_MAX_KIB */
     uint64_t timeout_ms;            /* reserve: 0 .. BD_PROTO_MAX_TIMEOUT_MS */
@@ -125,6 +135,23 @@ struct bd_ctl_request {
  */
 int bd_proto_parse_request(const char *line, size_t len,
                            struct bd_ctl_request *req, char *err);
+
+/* ---- quoting untrusted bytes ------------------------------------------ */
+
+/* Whether s[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms,
+ * surrogates, code points above U+10FFFF or cut sequences). */
+bool bd_proto_utf8_valid(const char *s, size_t len);
+
+/*
+ * Quote untrusted bytes (a client's request, a guest's or a config's
+ * text) for a message: copies at most max_bytes of s (up to its NUL) into
+ * out (outlen bytes, always NUL-terminated) as one line of valid UTF-8.
+ * A byte that is not part of a well-formed character becomes '?', a
+ * control character ' ', and a character is never cut: one that does not
+ * fit in max_bytes or in out is left out whole.  Returns out.
+ */
+char *bd_proto_quote(char *out, size_t outlen, const char *s,
+                     size_t max_bytes);
 
 /* ---- reply writing (daemon side) --------------------------------------- */
 
@@ -156,9 +183,19 @@ struct bd_ctl_dom_info {
     bool pressure;
     const char *reason;      /* last decision, one line; NULL = "" */
     uint64_t pin_kib;        /* 0 = not pinned (key "pin_kib": null) */
+    uint64_t would_kib;      /* --dry-run: the target it would have
+                                written; 0 = none ("would_kib": null) */
 };
 /* Writes one complete domain object {"domid":..,...} (an array element). */
 int bd_proto_gen_domain(yajl_gen g, const struct bd_ctl_dom_info *d);
+
+/* One reservation as `status` lists it. */
+struct bd_ctl_res_info {
+    uint64_t id;
+    uint64_t kib;
+    bool granted;     /* free and held; else still being freed */
+    uint64_t left_ms; /* until it is given up (waiting) or expires (held) */
+};
 
 /* What `status` reports. */
 struct bd_ctl_status_info {
@@ -181,9 +218,38 @@ struct bd_ctl_status_info {
     uint64_t target_writes;
     uint64_t errors;
     const char *last_error;         /* e.g. a failed reload; NULL = none */
+    const char *const *warnings;    /* active warnings, one line each */
+    size_t n_warnings;
+    const struct bd_ctl_res_info *res; /* "reservation_list" */
+    size_t n_res;
 };
 /* Writes the status keys into the open reply map. */
 int bd_proto_gen_status(yajl_gen g, const struct bd_ctl_status_info *s);
+
+/* The inputs and figures of a domain's last plan, for `explain`. */
+struct bd_ctl_explain_plan {
+    bool has_plan;              /* false: the "plan" figures are null */
+    bool has_stats;             /* false: reported use and overhead null */
+    uint64_t reported_used_kib; /* what the guest says it uses */
+    uint64_t overhead_kib;      /* learned kernel overhead */
+    uint64_t use_kib;           /* counted: reported + overhead */
+    uint64_t need_kib, want_kib, share_kib;
+    uint64_t lo_kib, hi_kib;    /* planning bounds */
+    uint64_t planned_kib;       /* the plan's target */
+    const char *pressure_signal; /* "psi", "swap-in", "major-faults", NULL */
+    uint64_t pressure_value;    /* psi: percent * 100; others: per second */
+    const char *note;           /* why the write waits ("" = none) */
+};
+/* One target change, oldest first in "history". */
+struct bd_ctl_change {
+    uint64_t ago_ms;
+    uint64_t from_kib, to_kib;
+    bool dry_run;               /* only logged (--dry-run) */
+    const char *reason;
+};
+/* Writes "plan": {...} and "history": [...] into the open reply map. */
+int bd_proto_gen_explain(yajl_gen g, const struct bd_ctl_explain_plan *p,
+                         const struct bd_ctl_change *ch, size_t n);
 
 /* Result of a reservation (see bd_ctl_reserve_finish()). */
 struct bd_ctl_reserve_result {
@@ -200,7 +266,8 @@ int bd_proto_gen_reserve_reply(yajl_gen g,
                                const struct bd_ctl_reserve_result *r);
 
 /* Writes a complete {"version":1,"ok":false,"error":msg} object into a
- * fresh generator (no '\n').  Control characters in msg become spaces. */
+ * fresh generator (no '\n').  msg goes through bd_proto_quote() (at most
+ * BD_PROTO_ERR_MAX - 1 bytes). */
 int bd_proto_gen_error(yajl_gen g, const char *msg);
 
 /* ---- request writing and reply reading (client side) -------------------- */

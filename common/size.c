@@ -3,8 +3,10 @@
  *
  * Every parser here takes the whole string or nothing: no leading or
  * trailing junk, no sign, no white space, no overflow.  Decimal fractions
- * are accepted for sizes ("1.5G") but the result must be a whole number of
- * KiB, and for percentages up to two decimals.  Arithmetic is done in
+ * are accepted for sizes ("1.5G"; in K the result must be a whole number
+ * of KiB, in M and above it is rounded to the nearest KiB, so that every
+ * size bd_format_kib() prints, "1.32G", parses back), and for percentages
+ * up to two decimals.  Arithmetic is done in
  * integers on the digits, never in floating point, so "0.1G" is exact.
  */
 #include <errno.h>
@@ -85,27 +87,30 @@ static uint64_t pow10u(unsigned e)
  * check before multiplying.
  */
 static int scale(const struct number *n, uint64_t mult, uint64_t max,
-                 uint64_t *out, const char **why, const char *inexact)
+                 uint64_t *out, const char **why, const char *inexact,
+                 bool round)
 {
     uint64_t base = pow10u(n->frac_digits);
-    uint64_t whole_part, frac_num;
+    uint64_t whole_part, frac_num, frac_val;
 
     if (n->whole > max / mult) {
         *why = "value too large";
         return -ERANGE;
     }
     whole_part = n->whole * mult;
-    /* frac < 10^9 and mult <= 2^40: the product fits in 64 bits. */
+    /* frac < 10^9 and mult <= 2^30, or frac < 10^6 and mult <= 2^40
+     * (the caller's limit): the product fits in 64 bits. */
     frac_num = n->frac * mult;
-    if (frac_num % base) {
+    if (frac_num % base && !round) {
         *why = inexact;
         return -EINVAL;
     }
-    if (whole_part + frac_num / base > max) {
+    frac_val = frac_num / base + (round && frac_num % base >= base - base / 2);
+    if (whole_part + frac_val > max) {
         *why = "value too large";
         return -ERANGE;
     }
-    *out = whole_part + frac_num / base;
+    *out = whole_part + frac_val;
     return 0;
 }
 
@@ -118,6 +123,7 @@ static int size_unit(const char *u, uint64_t *mult_kib)
     case 'm': case 'M': *mult_kib = UINT64_C(1) << 10; break;
     case 'g': case 'G': *mult_kib = UINT64_C(1) << 20; break;
     case 't': case 'T': *mult_kib = UINT64_C(1) << 30; break;
+    case 'p': case 'P': *mult_kib = UINT64_C(1) << 40; break;
     default: return -EINVAL;
     }
     /* "M", "MB", "MiB" are all binary here, as in xl(1). */
@@ -148,13 +154,18 @@ int bd_parse_size_kib(const char *s, uint64_t *kib, const char **why)
     if (rc)
         return rc;
     if (!*n.unit)
-        return bare_number(&n, kib, why, "size needs a unit: K, M, G or T");
+        return bare_number(&n, kib, why,
+                           "size needs a unit: K, M, G, T or P");
     if (size_unit(n.unit, &mult)) {
-        *why = "unknown size unit (use K, M, G or T)";
+        *why = "unknown size unit (use K, M, G, T or P)";
+        return -EINVAL;
+    }
+    if (mult > (UINT64_C(1) << 30) && n.frac_digits > 6) {
+        *why = "too many decimals";
         return -EINVAL;
     }
     return scale(&n, mult, BD_SIZE_MAX_KIB, kib, why,
-                 "size is not a whole number of KiB");
+                 "size is not a whole number of KiB", mult > 1);
 }
 
 int bd_parse_size(const char *s, bool allow_pct, struct bd_size *out,
@@ -177,7 +188,8 @@ int bd_parse_size(const char *s, bool allow_pct, struct bd_size *out,
             *why = "junk after '%'";
             return -EINVAL;
         }
-        rc = scale(&n, 100, 10000, &v, why, "at most two decimals in a %");
+        rc = scale(&n, 100, 10000, &v, why, "at most two decimals in a %",
+                   false);
         if (rc == -ERANGE)
             *why = "percentage above 100%";
         if (rc)
@@ -220,7 +232,7 @@ int bd_parse_duration_ms(const char *s, uint64_t *ms, const char **why)
     for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
         if (!strcmp(n.unit, units[i].name))
             return scale(&n, units[i].ms, BD_DURATION_MAX_MS, ms, why,
-                         "duration is not a whole number of ms");
+                         "duration is not a whole number of ms", false);
     *why = "unknown duration unit (use ms, s, min or h)";
     return -EINVAL;
 }

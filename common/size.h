@@ -28,10 +28,12 @@ struct bd_size {
 };
 
 /*
- * "512M", "2G", "1.5G", "64K", "1T", "0".  Suffixes K M G T (case-insensitive,
- * optional trailing "iB"/"B": "512MiB", "512MB" both mean 512 MiB).  The value
- * must be a whole number of KiB.  Returns 0, or -EINVAL with *why set to a
- * static message, or -ERANGE above BD_SIZE_MAX_KIB.
+ * "512M", "2G", "1.5G", "64K", "1T", "1P", "0".  Suffixes K M G T P
+ * (case-insensitive, optional trailing "iB"/"B": "512MiB", "512MB" both mean
+ * 512 MiB).  In K the value must be a whole number of KiB; in M and above a
+ * fraction is rounded to the nearest KiB, so that what bd_format_kib()
+ * prints parses back.  Returns 0, or -EINVAL with *why set to a static
+ * message, or -ERANGE above BD_SIZE_MAX_KIB.
  */
 int bd_parse_size_kib(const char *s, uint64_t *kib, const char **why);
 
@@ -51,7 +53,10 @@ int bd_parse_duration_ms(const char *s, uint64_t *ms, const char **why);
 int bd_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out,
                   const char **why);
 
-/* Human size: "512.0M", "1.50G", "64K".  Returns buf. */
+/* Human size, binary units up to P: "64K", "1.50G", "512M" (two decimals
+ * below 100 of a unit, truncated; whole units from 100, rounded).  What it
+ * prints, bd_parse_size_kib() takes back (within the rounding shown).
+ * Returns buf. */
 char *bd_format_kib(uint64_t kib, char *buf, size_t len);
 
 #endif /* BD_SIZE_H */

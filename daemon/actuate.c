@@ -26,6 +26,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -48,7 +49,9 @@ static void log_failure(struct bd_daemon *d, struct bd_domain *dom, int rc,
 {
     char a[32];
 
-    d->cnt.errors++;
+    bd_daemon_error(d, "domain %s (%" PRIu32 "): cannot set target %s: %s",
+                    dom->name, dom->domid,
+                    bd_format_kib(target_kib, a, sizeof(a)), strerror(-rc));
     if (dom->last_err == rc)
         return;
     dom->last_err = rc;
@@ -58,12 +61,16 @@ static void log_failure(struct bd_daemon *d, struct bd_domain *dom, int rc,
 }
 
 static int write_target(struct bd_daemon *d, struct bd_domain *dom,
-                        uint64_t target_kib, const char *reason)
+                        uint64_t target_kib, const char *reason,
+                        uint64_t now_ms)
 {
     char a[32], b[32];
     int rc;
 
     if (d->dry_run) {
+        if (dom->dry_logged_kib != target_kib)
+            bd_domain_history_add(dom, now_ms, dom->target_kib, target_kib,
+                                  true, reason);
         if (dom->dry_logged_kib != target_kib)
             bd_info("domain %s (%" PRIu32 "): would set target %s -> %s "
                     "(%s) [dry-run]",
@@ -89,6 +96,8 @@ static int write_target(struct bd_daemon *d, struct bd_domain *dom,
     bd_info("domain %s (%" PRIu32 "): target %s -> %s (%s)", dom->name,
             dom->domid, bd_format_kib(dom->target_kib, a, sizeof(a)),
             bd_format_kib(target_kib, b, sizeof(b)), reason);
+    bd_domain_history_add(dom, now_ms, dom->target_kib, target_kib, false,
+                          reason);
     dom->written_kib = target_kib;
     dom->target_kib = target_kib;
     d->cnt.target_writes++;
@@ -102,6 +111,8 @@ struct act {
     uint64_t now_ms;
     uint64_t keep_free_kib; /* reserve + reservations in force */
     bool host_short;        /* free (after claims) below keep_free now */
+    bool asked;             /* a pin above its target or a reservation
+                               waits for memory */
     bool budget_known;
     uint64_t budget_kib;    /* growth budget left in this call */
     size_t writes;
@@ -140,6 +151,7 @@ static bool defer_shrink(const struct act *a, const struct bd_domain *dom,
         .start_ms = a->d->start_ms,
         .shrink_delay_ms = a->p.shrink_delay_ms,
         .host_short = a->host_short,
+        .asked = a->asked,
         .target_in_range = dom->target_kib >= range.lo_kib &&
                            dom->target_kib <= range.hi_kib,
         .pinned = dom->pin_kib != 0,
@@ -164,10 +176,15 @@ static void act_one(struct act *a, struct bd_domain *dom,
                    "outside its limits", dom->name, dom->domid,
                    bd_format_kib(target, x, sizeof(x)));
         dom->last_err = -ERANGE;
+        snprintf(dom->act_note, sizeof(dom->act_note),
+                 "not written: %s is outside its limits",
+                 bd_format_kib(target, x, sizeof(x)));
         return;
     }
     if (kind == BD_WRITE_SHRINK && defer_shrink(a, dom, range)) {
         bd_debug("domain %s: shrink deferred after start", dom->name);
+        snprintf(dom->act_note, sizeof(dom->act_note),
+                 "deferred: no shrink in the first shrink-delay");
         return;
     }
     /* Somebody else may have written the target since the snapshot:
@@ -176,18 +193,28 @@ static void act_one(struct act *a, struct bd_domain *dom,
     rc = bd_domain_read_memory(d, dom, a->now_ms);
     if (rc == -ENOENT)
         d->rescan_needed = true;
-    if (rc < 0 || dom->target_kib != planned_from || dom->hold_kib)
+    if (rc < 0 || dom->target_kib != planned_from || dom->hold_kib) {
+        snprintf(dom->act_note, sizeof(dom->act_note), "not written: %s",
+                 rc < 0 ? "the domain could not be read"
+                        : "another tool changed the target");
         return;
+    }
     if (kind == BD_WRITE_GROW) {
         target = bd_grow_target(dom->target_kib, target, grow_budget(a),
                                 a->p.hysteresis_kib, range.lo_kib);
         if (target == 0) {
             bd_debug("domain %s: grow waits for free memory", dom->name);
+            snprintf(dom->act_note, sizeof(dom->act_note),
+                     "deferred: waits for free memory");
             return;
         }
+        if (target != dec->target_kib)
+            snprintf(dom->act_note, sizeof(dom->act_note),
+                     "partial grow toward %s",
+                     bd_format_kib(dec->target_kib, x, sizeof(x)));
         a->budget_kib -= target - dom->target_kib;
     }
-    if (write_target(d, dom, target, dec->reason) == 0)
+    if (write_target(d, dom, target, dec->reason, a->now_ms) == 0)
         a->writes++;
 }
 
@@ -204,6 +231,14 @@ int bd_actuate(struct bd_daemon *d, struct bd_domain **doms, size_t n,
     a.host_short = bd_free_unclaimed_kib(d->phys.free_kib,
                                          d->phys.outstanding_kib) <
                    a.keep_free_kib;
+    for (size_t i = 0; i < n; i++) {
+        doms[i]->act_note[0] = '\0';
+        if (doms[i]->pin_kib > doms[i]->target_kib)
+            a.asked = true;
+    }
+    for (size_t i = 0; i < d->n_res; i++)
+        if (!d->res[i].granted)
+            a.asked = true;
     /* Two passes (shrinks and retries, then grows) even if a plan's order
      * mixed them: growth must never get ahead of the memory that funds
      * it.  The kind is judged against the target now, not the plan. */

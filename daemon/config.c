@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/types.h>
 
 #include "daemon/config.h"
 
@@ -37,7 +38,8 @@ struct seen_key {
 
 struct parse {
     const char *name;   /* file name for messages */
-    const char *text;   /* remaining input (string parsing) */
+    const char *text;   /* remaining input (memory parsing) */
+    const char *text_end;
     FILE *file;
     unsigned line;      /* line the reader returned last */
     bool skip_rest;     /* swallowing the tail of an overlong line */
@@ -594,11 +596,11 @@ static bool at_line_end(struct parse *ps)
     int ch;
 
     if (!ps->file) {
-        if (*ps->text == '\n') {
+        if (ps->text < ps->text_end && *ps->text == '\n') {
             ps->text++;
             return true;
         }
-        return !*ps->text;
+        return ps->text == ps->text_end;
     }
     ch = getc(ps->file);
     if (ch == EOF || ch == '\n')
@@ -607,30 +609,55 @@ static bool at_line_end(struct parse *ps)
     return false;
 }
 
+/*
+ * One physical line (up to num - 1 bytes, '\n' included) into str, NUL
+ * terminated.  Returns its length in bytes, which is more than strlen(str)
+ * when the line holds a NUL byte (fgets could not tell), or -1 at the end.
+ */
+static ssize_t read_raw(struct parse *ps, char *str, int num)
+{
+    size_t len = 0;
+
+    if (ps->file) {
+        int ch = EOF;
+
+        while (len < (size_t)num - 1 && (ch = getc(ps->file)) != EOF) {
+            str[len++] = (char)ch;
+            if (ch == '\n')
+                break;
+        }
+        if (len == 0)
+            return -1;
+    } else {
+        const char *nl;
+
+        if (ps->text == ps->text_end)
+            return -1;
+        nl = memchr(ps->text, '\n', (size_t)(ps->text_end - ps->text));
+        len = nl ? (size_t)(nl - ps->text) + 1
+                 : (size_t)(ps->text_end - ps->text);
+        if (len > (size_t)num - 1)
+            len = (size_t)num - 1;
+        memcpy(str, ps->text, len);
+        ps->text += len;
+    }
+    str[len] = '\0';
+    return (ssize_t)len;
+}
+
 /* fgets-like reader for inih: one whole line per call, or an error. */
 static char *reader(char *str, int num, void *stream)
 {
     struct parse *ps = stream;
+    ssize_t n;
     size_t len;
+    bool cut;
 
     for (;;) {
-        if (ps->file) {
-            if (!fgets(str, num, ps->file))
-                return NULL;
-        } else {
-            const char *nl;
-
-            if (!*ps->text)
-                return NULL;
-            nl = strchr(ps->text, '\n');
-            len = nl ? (size_t)(nl - ps->text) + 1 : strlen(ps->text);
-            if (len > (size_t)num - 1)
-                len = (size_t)num - 1;
-            memcpy(str, ps->text, len);
-            str[len] = '\0';
-            ps->text += len;
-        }
-        len = strlen(str);
+        n = read_raw(ps, str, num);
+        if (n < 0)
+            return NULL;
+        len = (size_t)n;
         if (ps->skip_rest) {
             /* still inside an overlong line: drop it */
             if (len && str[len - 1] == '\n')
@@ -638,17 +665,16 @@ static char *reader(char *str, int num, void *stream)
             continue;
         }
         ps->line++;
-        if (len == (size_t)num - 1 && str[len - 1] != '\n' &&
-            !at_line_end(ps)) {
-            report(ps, ps->line, "line", "longer than %d characters",
-                   num - 3);
-            ps->skip_rest = true;
-            str[0] = '\n';
-            str[1] = '\0';
-            return str;
-        }
-        if (memchr(str, '\0', len) != NULL || strlen(str) != len) {
-            report(ps, ps->line, "line", "contains a NUL byte");
+        cut = len == (size_t)num - 1 && str[len - 1] != '\n' &&
+              !at_line_end(ps);
+        if (memchr(str, '\0', len) || cut) {
+            if (memchr(str, '\0', len))
+                report(ps, ps->line, "line", "contains a NUL byte");
+            else
+                report(ps, ps->line, "line", "longer than %d characters",
+                       num - 3);
+            /* The rest of a long line is this line, not the next one. */
+            ps->skip_rest = cut;
             str[0] = '\n';
             str[1] = '\0';
             return str;
@@ -725,15 +751,22 @@ out:
     return rc;
 }
 
-int bd_config_load_string(const char *name, const char *text,
-                          struct bd_config **out, char **errors)
+int bd_config_load_mem(const char *name, const char *buf, size_t len,
+                       struct bd_config **out, char **errors)
 {
     struct parse ps;
 
     memset(&ps, 0, sizeof(ps));
     ps.name = name;
-    ps.text = text;
+    ps.text = buf;
+    ps.text_end = buf + len;
     return parse(&ps, out, errors);
+}
+
+int bd_config_load_string(const char *name, const char *text,
+                          struct bd_config **out, char **errors)
+{
+    return bd_config_load_mem(name, text, strlen(text), out, errors);
 }
 
 int bd_config_load(const char *path, struct bd_config **out, char **errors)
@@ -804,6 +837,7 @@ void bd_config_limits(const struct bd_config *c, uint32_t domid,
     /* Never beyond what Xen allows; a min above max means max. */
     if (smax && out->max_kib > smax)
         out->max_kib = smax;
+    out->min_wanted_kib = out->min_kib;
     if (out->min_kib > out->max_kib)
         out->min_kib = out->max_kib;
 }

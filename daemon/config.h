@@ -75,6 +75,10 @@ int bd_config_load(const char *path, struct bd_config **out, char **errors);
 /* The same from a string (tests); name is used in messages. */
 int bd_config_load_string(const char *name, const char *text,
                           struct bd_config **out, char **errors);
+/* The same from len bytes, which may hold NUL bytes (an error, with its
+ * line number, as in a file). */
+int bd_config_load_mem(const char *name, const char *buf, size_t len,
+                       struct bd_config **out, char **errors);
 void bd_config_free(struct bd_config *c);
 
 /* The first rule whose glob matches name, or NULL. */
@@ -85,6 +89,8 @@ const struct bd_domain_rule *bd_config_match(const struct bd_config *c,
  * the matching rule, the defaults, and the [host] dom0 keys (domid 0). */
 struct bd_dom_limits {
     uint64_t min_kib, max_kib;
+    uint64_t min_wanted_kib;  /* the min asked for, before it is lowered
+                                 to max (a warning when it is) */
     uint32_t weight;
     enum bd_mode mode;
     uint64_t fixed_kib;

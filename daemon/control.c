@@ -59,6 +59,8 @@ struct conn {
     struct bd_ctl_pending *pending;
     bool eof;                /* the peer will send nothing more */
     bool close_after_write;  /* protocol violation: reply, then close */
+    bool draining;           /* ...reply written, EOF sent, input dropped */
+    size_t drained;          /* bytes dropped so far */
     bool logged;             /* one warning per client */
 };
 
@@ -96,6 +98,11 @@ struct bd_ctl_server {
     unsigned warn_count;
     unsigned warn_dropped;
 };
+
+/* A connection being closed after a protocol violation reads and drops at
+ * most this much more, for at most this long, before it is closed. */
+#define DRAIN_MAX_BYTES (1024 * 1024)
+#define DRAIN_MAX_MS 5000
 
 #define WARN_WINDOW_US (60ull * 1000000)
 #define WARN_PER_WINDOW 10
@@ -305,7 +312,7 @@ static int run_handler(struct conn *c, const struct bd_ctl_request *req,
     case BD_CTL_SHOW:
         return ops->show(call, req->domains, req->n_domains);
     case BD_CTL_SET:
-        return ops->set(call, &req->domain, req->target_kib);
+        return ops->set(call, &req->domain, req->target_kib, req->force);
     case BD_CTL_AUTO:
         return ops->auto_(call, &req->domain);
     case BD_CTL_LIMITS:
@@ -316,6 +323,10 @@ static int run_handler(struct conn *c, const struct bd_ctl_request *req,
         return ops->reload(call);
     case BD_CTL_METRICS:
         return ops->metrics(call);
+    case BD_CTL_EXPLAIN:
+        if (!ops->explain)
+            return bd_ctl_fail(call, -EOPNOTSUPP, "command not supported");
+        return ops->explain(call, &req->domain);
     default:
         return bd_ctl_fail(call, -EINVAL, "command not supported");
     }
@@ -451,6 +462,45 @@ static int conn_flush(struct conn *c)
 }
 
 /*
+ * The last reply of a connection that broke the protocol is written: send
+ * EOF, then read and drop what the client still sends until it closes
+ * (bounded in bytes and time).  Closing a socket with unread input resets
+ * the connection, and a client still sending would then get an error
+ * instead of the reply that explains it.  May free c.
+ */
+static void conn_drain(struct conn *c)
+{
+    char sink[4096];
+
+    if (!c->draining) {
+        c->draining = true;
+        shutdown(c->fd, SHUT_WR);
+        sd_event_source_set_time_relative(
+            c->timer, (c->srv->idle_timeout_ms < DRAIN_MAX_MS
+                           ? c->srv->idle_timeout_ms
+                           : DRAIN_MAX_MS) * 1000);
+        sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+    }
+    for (;;) {
+        ssize_t n = c->eof ? 0 : recv(c->fd, sink, sizeof(sink),
+                                      MSG_DONTWAIT);
+
+        if (n > 0) {
+            c->drained += (size_t)n;
+            if (c->drained <= DRAIN_MAX_BYTES)
+                continue;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            sd_event_source_set_io_events(c->io, EPOLLIN);
+            return;
+        }
+        conn_close(c, true);
+        return;
+    }
+}
+
+/*
  * Do everything that can be done without waiting: write what is queued,
  * handle complete lines, read more.  May free c.
  */
@@ -471,7 +521,7 @@ static void conn_run(struct conn *c)
                 break;
         }
         if (c->close_after_write) {
-            conn_close(c, true);
+            conn_drain(c);
             return;
         }
         if (c->pending)
@@ -583,15 +633,12 @@ static bool peer_in_group(struct bd_ctl_server *s, int fd,
     return found;
 }
 
-static void refuse_busy(struct bd_ctl_server *s, int fd)
+static void refuse_busy(struct bd_ctl_server *s, int fd, const char *msg)
 {
     yajl_gen g = yajl_gen_alloc(NULL);
     const unsigned char *buf;
     size_t len;
-    char msg[128];
 
-    snprintf(msg, sizeof(msg), "too many connections (%d); try again",
-             BD_CTL_MAX_CONNECTIONS);
     if (g && !bd_proto_gen_error(g, msg) &&
         yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) {
         /* Best effort: a fresh socket buffer always has room for this. */
@@ -603,6 +650,13 @@ static void refuse_busy(struct bd_ctl_server *s, int fd)
     if (!s->logged_accept_error)
         slog(s, LOG_WARNING, "%s", msg);
     s->logged_accept_error = true;
+    /* Drop a request already sent, so that closing does not reset the
+     * connection under the reply (see conn_drain()). */
+    shutdown(fd, SHUT_WR);
+    {
+        char sink[BD_PROTO_MAX_LINE];
+        (void)!recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+    }
     close(fd);
 }
 
@@ -616,17 +670,59 @@ static int on_retry_accept(sd_event_source *src, uint64_t usec, void *ud)
     return 0;
 }
 
+/*
+ * Whether a new connection from uid may have a slot: root may use all
+ * BD_CTL_MAX_CONNECTIONS, everyone else together all but
+ * BD_CTL_ROOT_SLOTS of them and each uid at most BD_CTL_MAX_PER_UID, so
+ * that no user (read-only or in the control group) can lock root out.
+ * Returns 0, or -EBUSY with the reason in msg.
+ */
+static int slot_check(const struct bd_ctl_server *s, uid_t uid, char *msg,
+                      size_t len)
+{
+    unsigned same = 0, others = 0;
+
+    for (const struct conn *c = s->conns; c; c = c->next) {
+        if (c->cred.uid != 0)
+            others++;
+        if (c->cred.uid == uid)
+            same++;
+    }
+    if (s->n_conns >= BD_CTL_MAX_CONNECTIONS ||
+        (uid != 0 && others >= BD_CTL_MAX_CONNECTIONS - BD_CTL_ROOT_SLOTS)) {
+        snprintf(msg, len, "too many connections (%d); try again",
+                 BD_CTL_MAX_CONNECTIONS);
+        return -EBUSY;
+    }
+    if (uid != 0 && same >= BD_CTL_MAX_PER_UID) {
+        snprintf(msg, len, "too many connections from uid %u (%d); close "
+                 "some and try again", (unsigned)uid, BD_CTL_MAX_PER_UID);
+        return -EBUSY;
+    }
+    return 0;
+}
+
 static int accept_one(struct bd_ctl_server *s)
 {
+    struct ucred cred;
     struct conn *c;
     socklen_t len;
+    char msg[128];
     int fd, r;
 
     fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
         return -errno;
-    if (s->n_conns >= BD_CTL_MAX_CONNECTIONS) {
-        refuse_busy(s, fd);
+    len = sizeof(cred);
+    r = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+    if (r < 0) {
+        /* Unknown peer: nobody. */
+        cred.pid = 0;
+        cred.uid = (uid_t)-1;
+        cred.gid = (gid_t)-1;
+    }
+    if (slot_check(s, cred.uid, msg, sizeof(msg))) {
+        refuse_busy(s, fd, msg);
         return 0;
     }
     c = calloc(1, sizeof(*c));
@@ -636,14 +732,7 @@ static int accept_one(struct bd_ctl_server *s)
     }
     c->srv = s;
     c->fd = fd;
-    len = sizeof(c->cred);
-    r = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len);
-    if (r < 0) {
-        /* Unknown peer: nobody. */
-        c->cred.pid = 0;
-        c->cred.uid = (uid_t)-1;
-        c->cred.gid = (gid_t)-1;
-    }
+    c->cred = cred;
     c->may_write = r == 0 && (c->cred.uid == 0 || c->cred.uid == geteuid() ||
                               peer_in_group(s, fd, &c->cred));
     c->next = s->conns;

@@ -21,7 +21,12 @@
  * allow_readonly, anyone may connect (the socket is then mode 0666) and run
  * the read-only commands (status, show, metrics); otherwise the socket is
  * mode 0660 root:group (0600-ish root:root without a group) and others are
- * refused.
+ * refused.  Connection slots are shared out per uid (BD_CTL_MAX_PER_UID,
+ * BD_CTL_ROOT_SLOTS) so that root can always connect.
+ *
+ * A request longer than the cap gets its error reply, then EOF; what the
+ * client still sends is read and dropped (bounded) until it closes, so the
+ * reply is never lost to a connection reset.
  */
 #ifndef BD_CONTROL_H
 #define BD_CONTROL_H
@@ -40,6 +45,11 @@
 #define BD_CTL_IDLE_TIMEOUT_MS 30000
 /* More simultaneous connections than this are refused with an error. */
 #define BD_CTL_MAX_CONNECTIONS 64
+/* Of them, this many are only for root (uid 0): other users together get
+ * the rest, each uid at most BD_CTL_MAX_PER_UID, so that no user can lock
+ * root's balloonctl out by holding connections open. */
+#define BD_CTL_ROOT_SLOTS 4
+#define BD_CTL_MAX_PER_UID 16
 
 struct bd_ctl_server;
 struct bd_ctl_pending;
@@ -96,10 +106,10 @@ struct bd_ctl_ops {
     /* Pin the domain's target at target_kib until `auto` (state pinned).
      * Must fail with a clear message, not clamp, when target_kib is outside
      * the domain's [min, max] or more than the host can give while keeping
-     * its reserve.  Keys: "domain": bd_proto_gen_domain() (after the
-     * change). */
+     * its reserve, and, unless force, when it is below what the guest
+     * uses.  Keys: "domain": bd_proto_gen_domain() (after the change). */
     int (*set)(struct bd_ctl_call *call, const struct bd_ctl_domref *dom,
-               uint64_t target_kib);
+               uint64_t target_kib, bool force);
 
     /* Drop a pin or an external hold.  Keys: "domain": as for set. */
     int (*auto_)(struct bd_ctl_call *call, const struct bd_ctl_domref *dom);
@@ -141,8 +151,13 @@ struct bd_ctl_ops {
      * May call bd_ctl_server_set_access() (not bd_ctl_server_free()). */
     int (*reload)(struct bd_ctl_call *call);
 
-    /* Keys: "text": the Prometheus/OpenMetrics exposition text. */
+    /* Keys: "text": the Prometheus exposition text (format 0.0.4). */
     int (*metrics)(struct bd_ctl_call *call);
+
+    /* Optional (NULL: "not supported"): why a domain's target is where it
+     * is.  Keys: "domain": bd_proto_gen_domain(), "plan": the inputs of
+     * the last plan, "history": the last target changes. */
+    int (*explain)(struct bd_ctl_call *call, const struct bd_ctl_domref *dom);
 
     /* Optional: where the server logs (priority as in syslog: LOG_ERR ...,
      * msg is one line without prefix or newline).  NULL: stderr with an

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,14 +46,98 @@ int bd_daemon_drain(struct bd_daemon *d, uint64_t now_ms, bool *kick,
     return rc < 0 && rc != -EAGAIN ? rc : 0;
 }
 
+void bd_daemon_error(struct bd_daemon *d, const char *fmt, ...)
+{
+    va_list ap;
+
+    d->cnt.errors++;
+    va_start(ap, fmt);
+    vsnprintf(d->last_error, sizeof(d->last_error), fmt, ap);
+    va_end(ap);
+}
+
+void bd_domain_history_add(struct bd_domain *dom, uint64_t now_ms,
+                           uint64_t from_kib, uint64_t to_kib, bool dry_run,
+                           const char *reason)
+{
+    struct bd_target_change *c = &dom->hist[dom->n_hist % BD_HISTORY_MAX];
+
+    c->at_ms = now_ms;
+    c->from_kib = from_kib;
+    c->to_kib = to_kib;
+    c->dry_run = dry_run;
+    snprintf(c->reason, sizeof(c->reason), "%s", reason ? reason : "");
+    dom->n_hist++;
+}
+
+bool bd_daemon_guard(struct bd_daemon *d, const struct bd_config *cfg,
+                     struct bd_warnings *out)
+{
+    struct bd_guard_dom *g = calloc(d->n_doms + 1, sizeof(*g));
+    size_t n = 0;
+
+    out->n = 0;
+    bd_guard_config(cfg, out);
+    for (size_t i = 0; g && i < d->n_doms; i++) {
+        const struct bd_domain *dom = d->doms[i];
+        struct bd_dom_limits l = dom->limits;
+
+        if (!bd_domain_plannable(d, dom))
+            continue;
+        if (cfg != d->cfg)
+            bd_config_limits(cfg, dom->domid, dom->name,
+                             dom->static_max_kib, &l);
+        g[n].name = dom->name;
+        g[n].min_wanted_kib = l.min_wanted_kib;
+        g[n].max_kib = l.max_kib;
+        g[n].current_kib = dom->pin_kib ? dom->pin_kib : dom->current_kib;
+        g[n].managed = l.mode == BD_MODE_AUTO && !dom->pin_kib &&
+                       !dom->hold_kib;
+        n++;
+    }
+    if (d->have_phys)
+        bd_guard_host(d->phys.total_kib,
+                      bd_size_resolve(&cfg->reserve, d->phys.total_kib), g,
+                      n, out);
+    free(g);
+    return bd_warnings_fatal(out, NULL);
+}
+
+/* The same warning as before, even if its figures moved (what unmanaged
+ * domains hold changes the sum of the minimums): logged once. */
+static bool same_warning(const struct bd_warning *a, const struct bd_warning *b)
+{
+    if (a->kind != b->kind || a->line != b->line)
+        return false;
+    /* one per domain: told apart by their text */
+    return a->kind != BD_WARN_MIN_ABOVE_MAX || !strcmp(a->text, b->text);
+}
+
+/* The cycle's guard: the list status and metrics show; new ones logged. */
+static void guard(struct bd_daemon *d)
+{
+    struct bd_warnings w;
+
+    bd_daemon_guard(d, d->cfg, &w);
+    for (size_t i = 0; i < w.n; i++) {
+        bool known = false;
+        for (size_t k = 0; k < d->warnings.n && !known; k++)
+            known = same_warning(&d->warnings.w[k], &w.w[i]);
+        if (!known)
+            bd_warn("%s", w.w[i].text);
+    }
+    d->warnings = w;
+}
+
 /* A file the cycle writes: count every failure, log only changes. */
 static void file_result(struct bd_daemon *d, int rc, int *last_rc,
                         const char *what, const char *path)
 {
     if (rc < 0) {
-        d->cnt.errors++;
+        bd_daemon_error(d, "cannot write %s %s: %s", what, path,
+                        strerror(-rc));
         if (rc != *last_rc)
-            bd_err("cannot write %s %s: %s", what, path, strerror(-rc));
+            bd_err("%s", d->last_error);
     } else if (*last_rc < 0) {
         bd_info("%s %s written again", what, path);
     }
@@ -91,6 +176,8 @@ int bd_cycle(struct bd_daemon *d, uint64_t now_ms,
     if (rc == 0 && first)
         bd_state_pending_drop(d);
     res.dirty_next_ms = bd_domains_process_dirty(d, now_ms, &kick);
+    if (rc == 0)
+        guard(d);
     if (rc == 0) {
         rc = bd_rebalance(d, now_ms);
         if (rc == -EAGAIN)
@@ -128,13 +215,15 @@ static void reload_errors(struct bd_daemon *d, char *errs, int rc)
     }
     if (!d->reload_error)
         d->reload_error = strdup(strerror(-rc));
-    d->cnt.errors++;
+    bd_daemon_error(d, "reload failed: %s",
+                    d->reload_error ? d->reload_error : "out of memory");
     bd_err("reload failed; the previous configuration stays in force");
 }
 
 int bd_daemon_reload(struct bd_daemon *d, char **errors)
 {
     struct bd_config *nc = NULL;
+    struct bd_warnings w;
     char *errs = NULL;
     int rc;
 
@@ -149,14 +238,34 @@ int bd_daemon_reload(struct bd_daemon *d, char **errors)
         return rc;
     }
     free(errs);
+    if (bd_daemon_guard(d, nc, &w)) {
+        const struct bd_warning *f = NULL;
+        char *line = NULL;
+
+        bd_warnings_fatal(&w, &f);
+        if (asprintf(&line, "%s: %s\n", d->cfg_path, f->text) < 0)
+            line = NULL;
+        bd_config_free(nc);
+        reload_errors(d, line, -EINVAL);
+        if (errors)
+            *errors = line;
+        else
+            free(line);
+        return -EINVAL;
+    }
     if (nc->socket_path && d->cfg->socket_path &&
         strcmp(nc->socket_path, d->cfg->socket_path) != 0)
         bd_warn("reload: a new control socket path needs a restart");
+    bd_daemon_use_config(d, nc);
+    bd_info("configuration reloaded");
+    return 0;
+}
+
+void bd_daemon_use_config(struct bd_daemon *d, struct bd_config *nc)
+{
     bd_config_free(d->cfg);
     d->cfg = nc;
     free(d->reload_error);
     d->reload_error = NULL;
     bd_domains_apply_config(d);
-    bd_info("configuration reloaded");
-    return 0;
 }

@@ -24,6 +24,7 @@
 #include "common/proto.h"
 #include "daemon/config.h"
 #include "daemon/decide.h"
+#include "daemon/guard.h"
 #include "daemon/guest_stats.h"
 #include "daemon/host.h"
 #include "daemon/policy.h"
@@ -35,6 +36,17 @@ struct bd_override {
     uint32_t weight;
     enum bd_mode mode;
 };
+
+/* One target change, for `balloonctl explain`. */
+struct bd_target_change {
+    uint64_t at_ms;          /* on the daemon's clock */
+    uint64_t from_kib, to_kib;
+    bool dry_run;            /* only logged ("would set") */
+    char reason[80];
+};
+
+/* Target changes kept per domain (the newest overwrite the oldest). */
+#define BD_HISTORY_MAX 16
 
 struct bd_domain {
     uint32_t domid;
@@ -81,6 +93,12 @@ struct bd_domain {
     bool has_dec;
 
     int last_err;            /* last actuation error, to log changes only */
+
+    /* Why the last plan's write did not happen yet ("" = it did, or
+     * there was none): start-up deferral, waiting for free memory. */
+    char act_note[64];
+    struct bd_target_change hist[BD_HISTORY_MAX]; /* a ring */
+    size_t n_hist;           /* changes recorded so far (ever) */
 };
 
 struct bd_reservation {
@@ -154,6 +172,8 @@ struct bd_daemon {
     const char *host_spec;   /* "xen", "sim:basic", for status */
     int metrics_last_rc;     /* last metrics file result, to log changes */
     int state_last_rc;       /* last state file result, likewise */
+    char last_error[BD_PROTO_ERR_MAX]; /* the newest error counted ("") */
+    struct bd_warnings warnings; /* settings that cannot work (guard.h) */
 };
 
 /* One domain's persisted overrides. */
@@ -218,6 +238,9 @@ struct bd_range bd_domain_range(const struct bd_domain *dom);
  * except by domains known not to take it (stuck, clipped) and except. */
 uint64_t bd_pending_growth_kib(const struct bd_daemon *d,
                                const struct bd_domain *except);
+/* Its state as show and the metrics name it: "ok", "pinned", "stuck",
+ * "dying" ... */
+const char *bd_domain_state(const struct bd_domain *dom);
 /* Release an external hold or a pin (balloonctl auto). */
 void bd_domain_release(struct bd_daemon *d, struct bd_domain *dom);
 
@@ -257,17 +280,40 @@ int bd_cycle(struct bd_daemon *d, uint64_t now_ms,
              struct bd_cycle_result *out);
 /* Now, on the driver's clock (hooks->now_ms; 0 without one). */
 uint64_t bd_daemon_now_ms(const struct bd_daemon *d);
+/* Count an error in errors_total and keep its line for `status`. */
+void bd_daemon_error(struct bd_daemon *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Recompute d->warnings for cfg (the daemon's or one about to replace it)
+ * against the host and the domains as last scanned; log warnings that are
+ * new.  Returns whether one is fatal. */
+bool bd_daemon_guard(struct bd_daemon *d, const struct bd_config *cfg,
+                     struct bd_warnings *out);
+/* Record a target change in the domain's history ring. */
+void bd_domain_history_add(struct bd_domain *dom, uint64_t now_ms,
+                           uint64_t from_kib, uint64_t to_kib, bool dry_run,
+                           const char *reason);
 /* Replace the configuration with the file's; on failure keep the old one,
  * set d->reload_error and return -errno with the errors in *errors
  * (caller frees; may be NULL). */
 int bd_daemon_reload(struct bd_daemon *d, char **errors);
+/* Put nc in force (taking it; the old configuration is freed) and
+ * recompute every domain's limits: the end of a successful reload. */
+void bd_daemon_use_config(struct bd_daemon *d, struct bd_config *nc);
 
 /* ---- reserve.c ---- */
 /* Sum of reservations (waiting and granted). */
 uint64_t bd_reserved_kib(const struct bd_daemon *d);
 /* The same minus outstanding claims, which are reservations in use. */
 uint64_t bd_reserved_effective_kib(const struct bd_daemon *d);
-/* A new domain took kib that granted reservations were holding for it. */
+/* What could be freed at best: free memory plus every automatically
+ * managed domain's memory above its min (except's excepted; NULL: none).
+ * What reserve, and set for a grow, may ask for. */
+uint64_t bd_res_freeable_kib(const struct bd_daemon *d,
+                             const struct bd_domain *except);
+/* What granted reservations hold (free and kept for their taker). */
+uint64_t bd_res_granted_kib(const struct bd_daemon *d);
+/* A new domain, or a pin (balloonctl set), took kib that granted
+ * reservations were holding for it. */
 void bd_res_consume(struct bd_daemon *d, uint64_t kib);
 /* Ask for kib of free memory within timeout_ms; the reply goes to
  * hooks->reserve_done(waiter) when granted or timed out.  0; -EBUSY (too
@@ -307,7 +353,7 @@ void bd_state_apply_pending(struct bd_daemon *d, struct bd_domain *dom);
 void bd_state_pending_drop(struct bd_daemon *d);
 
 /* ---- metrics.c ---- */
-/* OpenMetrics text, malloc'ed; NULL on ENOMEM. */
+/* Prometheus text (format 0.0.4), malloc'ed; NULL on ENOMEM. */
 char *bd_metrics_render(const struct bd_daemon *d);
 int bd_metrics_write_file(const struct bd_daemon *d, const char *path);
 /* One-line summary for STATUS= and `balloonctl status`. */

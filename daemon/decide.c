@@ -55,8 +55,8 @@ bool bd_defer_shrink(const struct bd_defer_in *in)
 {
     if (in->now_ms >= in->start_ms + in->shrink_delay_ms)
         return false;
-    return !in->host_short && in->target_in_range && !in->pinned &&
-           in->mode == BD_MODE_AUTO;
+    return !in->host_short && !in->asked && in->target_in_range &&
+           !in->pinned && in->mode == BD_MODE_AUTO;
 }
 
 uint64_t bd_grow_target(uint64_t target_now_kib, uint64_t planned_kib,

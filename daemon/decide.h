@@ -58,11 +58,13 @@ enum bd_write_kind bd_write_kind_of(const struct bd_decision *dec,
 
 /* Right after start balloond knows no history: a shrink waits until
  * shrink_delay has passed since start, unless the host is short of memory
- * now, the target now is outside the domain's range, the domain is pinned
- * or not in auto mode.  true = defer this shrink. */
+ * now, an administrator asked for memory (a pin or a reservation waits
+ * for it), the target now is outside the domain's range, the domain is
+ * pinned or not in auto mode.  true = defer this shrink. */
 struct bd_defer_in {
     uint64_t now_ms, start_ms, shrink_delay_ms;
     bool host_short;      /* free (after claims) below what must stay free */
+    bool asked;           /* a pin or a reservation waits for memory */
     bool target_in_range; /* the target now is within bd_target_range() */
     bool pinned;
     enum bd_mode mode;

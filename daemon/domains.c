@@ -229,7 +229,7 @@ void bd_domain_apply_limits(struct bd_daemon *d, struct bd_domain *dom)
                      bd_domain_final_name(dom->name, buf, sizeof(buf)), smax,
                      l);
     if (dom->ovr.has_min)
-        l->min_kib = dom->ovr.min_kib;
+        l->min_kib = l->min_wanted_kib = dom->ovr.min_kib;
     if (dom->ovr.has_max)
         l->max_kib = dom->ovr.max_kib;
     if (dom->ovr.has_weight)
@@ -766,4 +766,21 @@ void bd_domains_expire(struct bd_daemon *d, uint64_t now_ms)
             d->state_dirty = true;
         }
     }
+}
+
+const char *bd_domain_state(const struct bd_domain *dom)
+{
+    if (dom->dying)
+        return "dying";
+    if (dom->limits.mode == BD_MODE_IGNORE)
+        return bd_state_name(BD_STATE_IGNORED);
+    if (dom->pin_kib)
+        return bd_state_name(BD_STATE_PINNED);
+    if (dom->hold_kib)
+        return bd_state_name(BD_STATE_EXTERNAL);
+    if (dom->has_dec)
+        return bd_state_name(dom->dec.state);
+    if (!dom->stats.present)
+        return bd_state_name(BD_STATE_NO_STATS);
+    return bd_state_name(BD_STATE_OK);
 }

@@ -44,27 +44,11 @@ static int no_domain(struct bd_ctl_call *call, const struct bd_ctl_domref *r)
     return bd_ctl_fail(call, -ENOENT, "no domain named '%s'", r->name);
 }
 
-static const char *dom_state(const struct bd_domain *dom)
-{
-    if (dom->dying)
-        return "dying";
-    if (dom->limits.mode == BD_MODE_IGNORE)
-        return bd_state_name(BD_STATE_IGNORED);
-    if (dom->pin_kib)
-        return bd_state_name(BD_STATE_PINNED);
-    if (dom->hold_kib)
-        return bd_state_name(BD_STATE_EXTERNAL);
-    if (dom->has_dec)
-        return bd_state_name(dom->dec.state);
-    if (!dom->stats.present)
-        return bd_state_name(BD_STATE_NO_STATS);
-    return bd_state_name(BD_STATE_OK);
-}
-
-static int gen_dom(yajl_gen g, const struct bd_domain *dom)
+static int gen_dom(yajl_gen g, const struct bd_daemon *d,
+                   const struct bd_domain *dom)
 {
     struct bd_ctl_dom_info info;
-    char reason[160];
+    char reason[160], would[32];
 
     memset(&info, 0, sizeof(info));
     info.domid = dom->domid;
@@ -76,7 +60,7 @@ static int gen_dom(yajl_gen g, const struct bd_domain *dom)
     info.static_max_kib = dom->static_max_kib;
     info.weight = dom->limits.weight;
     info.mode = dom->limits.mode;
-    info.state = dom_state(dom);
+    info.state = bd_domain_state(dom);
     info.has_stats = dom->stats.present;
     if (dom->stats.present) {
         info.used_kib = dom->stats.used_kib;
@@ -87,11 +71,22 @@ static int gen_dom(yajl_gen g, const struct bd_domain *dom)
         info.available_unknown = dom->stats.total_kib == 0;
     }
     info.pressure = bd_domain_pressure(dom);
+    /* --dry-run: what would have been written, and was not. */
+    if (d->dry_run && dom->dry_logged_kib &&
+        dom->dry_logged_kib != dom->target_kib)
+        info.would_kib = dom->dry_logged_kib;
     if (dom->stats_err[0])
         snprintf(reason, sizeof(reason), "report ignored: %s",
                  dom->stats_err);
     else if (dom->hold_kib)
         snprintf(reason, sizeof(reason), "target set by another tool");
+    else if (info.would_kib)
+        snprintf(reason, sizeof(reason), "dry-run, would set %s (%s)",
+                 bd_format_kib(info.would_kib, would, sizeof(would)),
+                 dom->has_dec ? dom->dec.reason : "");
+    else if (dom->has_dec && dom->act_note[0])
+        snprintf(reason, sizeof(reason), "%s (%s)", dom->act_note,
+                 dom->dec.reason);
     else if (dom->has_dec)
         snprintf(reason, sizeof(reason), "%s", dom->dec.reason);
     else
@@ -118,8 +113,44 @@ static int apply_now(struct bd_ctl_call *call, uint32_t domid)
                            "domain %" PRIu32 " went away meanwhile", domid);
     rc = bd_gen_key(call->g, "domain");
     if (rc == 0)
-        rc = gen_dom(call->g, dom);
+        rc = gen_dom(call->g, d, dom);
+    /* Done, but not kept across a restart: the client must say so. */
+    if (rc == 0 && d->state_dirty && d->cfg->state_path && !d->dry_run &&
+        d->state_last_rc < 0) {
+        char msg[BD_PROTO_ERR_MAX];
+        snprintf(msg, sizeof(msg), "not saved: cannot write state file "
+                 "%s: %s", d->cfg->state_path, strerror(-d->state_last_rc));
+        rc = bd_gen_str(call->g, "not_saved", msg);
+    }
     return rc;
+}
+
+/* What the guest uses in target terms: its report plus the kernel
+ * overhead learned for it (0 = unknown). */
+static uint64_t guest_use_kib(const struct bd_domain *dom)
+{
+    if (!dom->stats.present || dom->stats_err[0])
+        return 0;
+    return dom->stats.used_kib + dom->track.overhead_kib;
+}
+
+/* A target (set) or max (limits) below the guest's use needs force. */
+static int below_use(struct bd_ctl_call *call, const struct bd_domain *dom,
+                     const char *what, uint64_t kib, bool force)
+{
+    uint64_t use = guest_use_kib(dom);
+    char a[32], b[32], c[32], e[32];
+
+    if (force || !bd_guard_below_use(kib, use))
+        return 0;
+    return bd_ctl_fail(call, -EPERM,
+                       "%s %s is below what %s uses, %s (reported %s + "
+                       "kernel overhead %s); the guest may swap or run out "
+                       "of memory: use --force if that is meant",
+                       what, bd_format_kib(kib, a, sizeof(a)), dom->name,
+                       bd_format_kib(use, b, sizeof(b)),
+                       bd_format_kib(dom->stats.used_kib, c, sizeof(c)),
+                       bd_format_kib(dom->track.overhead_kib, e, sizeof(e)));
 }
 
 static int h_status(struct bd_ctl_call *call)
@@ -129,6 +160,8 @@ static int h_status(struct bd_ctl_call *call)
     struct bd_policy_params p;
     uint64_t now = bd_daemon_now_ms(d);
     uint32_t managed = 0;
+    const char *warn[BD_WARN_MAX];
+    struct bd_ctl_res_info res[BD_MAX_RESERVATIONS];
 
     bd_policy_params_now(d, &p);
     for (size_t i = 0; i < d->n_doms; i++)
@@ -155,7 +188,19 @@ static int h_status(struct bd_ctl_call *call)
     s.rebalances = d->cnt.rebalances;
     s.target_writes = d->cnt.target_writes;
     s.errors = d->cnt.errors;
-    s.last_error = d->reload_error;
+    s.last_error = d->last_error[0] ? d->last_error : NULL;
+    for (size_t i = 0; i < d->warnings.n; i++)
+        warn[i] = d->warnings.w[i].text;
+    s.warnings = warn;
+    s.n_warnings = d->warnings.n;
+    for (size_t i = 0; i < d->n_res; i++) {
+        res[i].id = d->res[i].id;
+        res[i].kib = d->res[i].kib;
+        res[i].granted = d->res[i].granted;
+        res[i].left_ms = bd_sub0(d->res[i].expires_ms, now);
+    }
+    s.res = res;
+    s.n_res = d->n_res;
     return bd_proto_gen_status(call->g, &s);
 }
 
@@ -178,7 +223,7 @@ static int h_show(struct bd_ctl_call *call, const struct bd_ctl_domref *refs,
         for (size_t k = 0; k < n && !match; k++)
             match = find(d, &refs[k]) == dom;
         if (match)
-            rc = gen_dom(call->g, dom);
+            rc = gen_dom(call->g, d, dom);
     }
     if (rc == 0 && yajl_gen_array_close(call->g) != yajl_gen_status_ok)
         rc = -ENOMEM;
@@ -205,25 +250,57 @@ static int changeable(struct bd_ctl_call *call, struct bd_domain *dom)
 }
 
 /* Memory a pin may take now: free (after claims) less growth promised
- * to others, less the host reserve and reservations. */
+ * to others, less the host reserve and the reservations still being
+ * freed.  Granted reservations are held free for whoever takes them: a
+ * pin may (balloonctl set reserves what it lacks first); *held_kib says
+ * how much of the result they hold. */
 static uint64_t set_available_kib(struct bd_daemon *d,
-                                  const struct bd_domain *dom)
+                                  const struct bd_domain *dom,
+                                  uint64_t *held_kib)
 {
     struct bd_policy_params p;
+    uint64_t granted = bd_res_granted_kib(d), avail;
 
     bd_policy_params_now(d, &p);
-    return bd_growth_budget(
+    avail = bd_growth_budget(
         bd_free_unclaimed_kib(d->phys.free_kib, d->phys.outstanding_kib),
-        bd_pending_growth_kib(d, dom), p.reserve_kib + bd_reserved_kib(d));
+        bd_pending_growth_kib(d, dom),
+        p.reserve_kib + bd_reserved_kib(d) - granted);
+    *held_kib = granted < avail ? granted : avail;
+    return avail;
+}
+
+/* A grow the free memory does not cover: can freeing other domains down
+ * to their minimums cover it, as for `reserve` (bd_admit_reserve())?
+ * 0 when it can (the caller pins and the plan frees it), otherwise the
+ * refusal. */
+static int set_freeable(struct bd_ctl_call *call, const struct bd_domain *dom,
+                        uint64_t grow_kib)
+{
+    struct bd_daemon *d = D(call);
+    struct bd_policy_params p;
+    uint64_t can;
+    char a[32], b[32];
+
+    bd_policy_params_now(d, &p);
+    if (bd_admit_reserve(grow_kib, bd_res_freeable_kib(d, dom),
+                         p.reserve_kib + bd_reserved_kib(d), &can) == 0)
+        return 0;
+    return bd_ctl_fail(call, -ENOSPC,
+                       "%s needs %s " BD_PROTO_MSG_SHORT " above the host "
+                       "reserve, and at most %s can be freed without going "
+                       "below domain minimums; pick a smaller size",
+                       dom->name, bd_format_kib(grow_kib, a, sizeof(a)),
+                       bd_format_kib(can, b, sizeof(b)));
 }
 
 static int h_set(struct bd_ctl_call *call, const struct bd_ctl_domref *ref,
-                 uint64_t target_kib)
+                 uint64_t target_kib, bool force)
 {
     struct bd_daemon *d = D(call);
     struct bd_domain *dom;
     struct bd_range range;
-    uint64_t short_kib;
+    uint64_t short_kib, avail, held, grow, waiting;
     char a[32], b[32], c[32];
     int rc;
 
@@ -237,9 +314,12 @@ static int h_set(struct bd_ctl_call *call, const struct bd_ctl_domref *ref,
         return bd_ctl_fail(call, -EPERM,
                            "domain %s is in mode ignore; change its mode "
                            "with balloonctl limits first", dom->name);
+    if ((rc = below_use(call, dom, "target", target_kib, force)) < 0)
+        return rc;
     range = bd_domain_range(dom);
-    rc = bd_admit_set(target_kib, dom->current_kib, range,
-                      set_available_kib(d, dom), &short_kib);
+    avail = set_available_kib(d, dom, &held);
+    rc = bd_admit_set(target_kib, dom->current_kib, range, avail,
+                      &short_kib);
     if (rc == -ERANGE)
         return bd_ctl_fail(call, rc,
                            "%s is outside %s's limits [%s, %s]; change them "
@@ -247,21 +327,37 @@ static int h_set(struct bd_ctl_call *call, const struct bd_ctl_domref *ref,
                            bd_format_kib(target_kib, a, sizeof(a)), dom->name,
                            bd_format_kib(range.lo_kib, b, sizeof(b)),
                            bd_format_kib(range.hi_kib, c, sizeof(c)));
-    if (rc == -ENOSPC)
-        return bd_ctl_fail(call, rc,
-                           "%s needs %s more than is free above the host "
-                           "reserve; free memory first (balloonctl reserve) "
-                           "or pick a smaller size",
-                           dom->name, bd_format_kib(short_kib, a, sizeof(a)));
+    grow = bd_sub0(target_kib, dom->current_kib);
+    waiting = 0;
+    if (rc == -ENOSPC) {
+        /* Short now but freeable: pinned at once, and the plan frees the
+         * rest from other domains within their limits as it would for
+         * `reserve`; the pin grows as memory frees (balloonctl set waits
+         * for it, with reserve's timeout).  Reservations are not used. */
+        if ((rc = set_freeable(call, dom, grow)) < 0)
+            return rc;
+        waiting = short_kib;
+    }
+    /* The part of the grow only held reservations cover is theirs. */
+    if (!waiting && grow > avail - held) {
+        bd_res_consume(d, grow - (avail - held));
+        bd_info("domain %s (%" PRIu32 "): %s of held reservations used "
+                "for its pin", dom->name, dom->domid,
+                bd_format_kib(grow - (avail - held), a, sizeof(a)));
+    }
     dom->pin_kib = target_kib;
     dom->hold_kib = 0;
     dom->hold_until_ms = 0;
     dom->hold_until_wall = 0;
     d->state_dirty = true;
-    bd_info("domain %s (%" PRIu32 "): pinned at %s by uid %u", dom->name,
+    bd_info("domain %s (%" PRIu32 "): pinned at %s by uid %u%s", dom->name,
             dom->domid, bd_format_kib(target_kib, a, sizeof(a)),
-            (unsigned)call->uid);
-    return apply_now(call, dom->domid);
+            (unsigned)call->uid,
+            waiting ? "; freeing memory from other domains for it" : "");
+    rc = apply_now(call, dom->domid);
+    if (rc == 0)
+        rc = bd_gen_u64(call->g, "waiting_kib", waiting);
+    return rc;
 }
 
 static int h_auto(struct bd_ctl_call *call, const struct bd_ctl_domref *ref)
@@ -313,6 +409,8 @@ static int h_limits(struct bd_ctl_call *call,
                                dom->name,
                                bd_format_kib(dom->static_max_kib, y,
                                              sizeof(y)));
+        if ((rc = below_use(call, dom, "max", a->max_kib, a->force)) < 0)
+            return rc;
         o.has_max = true;
         o.max_kib = a->max_kib;
     }
@@ -437,6 +535,56 @@ static int h_metrics(struct bd_ctl_call *call)
     return rc;
 }
 
+static const char *const press_names[] = {NULL, "psi", "swap-in",
+                                          "major-faults"};
+
+static int h_explain(struct bd_ctl_call *call, const struct bd_ctl_domref *ref)
+{
+    struct bd_daemon *d = D(call);
+    const struct bd_domain *dom = find(d, ref);
+    struct bd_ctl_explain_plan pl;
+    struct bd_ctl_change ch[BD_HISTORY_MAX];
+    uint64_t now = bd_daemon_now_ms(d);
+    size_t n, first;
+    int rc;
+
+    if (!dom)
+        return no_domain(call, ref);
+    memset(&pl, 0, sizeof(pl));
+    pl.has_plan = dom->has_dec;
+    pl.has_stats = dom->stats.present && !dom->stats_err[0];
+    pl.reported_used_kib = dom->stats.used_kib;
+    pl.overhead_kib = dom->track.overhead_kib;
+    pl.use_kib = dom->dec.use_kib;
+    pl.need_kib = dom->dec.need_kib;
+    pl.want_kib = dom->dec.want_kib;
+    pl.share_kib = dom->dec.share_kib;
+    pl.lo_kib = dom->dec.lo_kib;
+    pl.hi_kib = dom->dec.hi_kib;
+    pl.planned_kib = dom->dec.target_kib;
+    if (dom->dec.press < sizeof(press_names) / sizeof(press_names[0]))
+        pl.pressure_signal = press_names[dom->dec.press];
+    pl.pressure_value = dom->dec.press_val;
+    pl.note = dom->act_note;
+    n = dom->n_hist < BD_HISTORY_MAX ? dom->n_hist : BD_HISTORY_MAX;
+    first = dom->n_hist - n;
+    for (size_t k = 0; k < n; k++) {
+        const struct bd_target_change *c =
+            &dom->hist[(first + k) % BD_HISTORY_MAX];
+        ch[k].ago_ms = now >= c->at_ms ? now - c->at_ms : 0;
+        ch[k].from_kib = c->from_kib;
+        ch[k].to_kib = c->to_kib;
+        ch[k].dry_run = c->dry_run;
+        ch[k].reason = c->reason;
+    }
+    rc = bd_gen_key(call->g, "domain");
+    if (rc == 0)
+        rc = gen_dom(call->g, d, dom);
+    if (rc == 0)
+        rc = bd_proto_gen_explain(call->g, &pl, ch, n);
+    return rc;
+}
+
 const struct bd_ctl_ops bd_handlers = {
     .status = h_status,
     .show = h_show,
@@ -448,5 +596,6 @@ const struct bd_ctl_ops bd_handlers = {
     .release = h_release,
     .reload = h_reload,
     .metrics = h_metrics,
+    .explain = h_explain,
     .log = NULL,
 };

@@ -59,6 +59,52 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* --check-config: what the file alone tells (guard.h), as
+ * "FILE:LINE: warning: ..." lines; a fatal one fails the check.  The
+ * checks that need the host run at start and on reload. */
+static int check_warnings(const struct bd_config *cfg, const char *path)
+{
+    struct bd_warnings w = {.n = 0};
+    bool fatal = false;
+
+    bd_guard_config(cfg, &w);
+    for (size_t i = 0; i < w.n; i++) {
+        char line[16] = "";
+        if (w.w[i].line)
+            snprintf(line, sizeof(line), "%u:", w.w[i].line);
+        printf("%s:%s %s: %s\n", path, line,
+               w.w[i].fatal ? "error" : "warning", w.w[i].text);
+        fatal |= w.w[i].fatal;
+    }
+    if (fatal)
+        return 1;
+    if (w.n)
+        printf("configuration OK, with %zu warning%s\n", w.n,
+               w.n == 1 ? "" : "s");
+    else
+        printf("configuration OK\n");
+    return 0;
+}
+
+/* At start, with the host's memory known: refuse what cannot work. */
+static int start_guard(const struct bd_config *cfg, struct bd_host *host)
+{
+    struct bd_warnings w = {.n = 0};
+    struct bd_host_phys ph;
+    const struct bd_warning *f = NULL;
+
+    bd_guard_config(cfg, &w);
+    if (host->ops->physinfo(host, &ph) == 0)
+        bd_guard_host(ph.total_kib, bd_size_resolve(&cfg->reserve,
+                                                    ph.total_kib),
+                      NULL, 0, &w);
+    if (!bd_warnings_fatal(&w, &f))
+        return 0;
+    bd_err("%s: %s; cannot start", cfg->path ? cfg->path : "config",
+           f->text);
+    return -EINVAL;
+}
+
 /* Load path; print every error.  explicit: a missing file is an error. */
 static int load_config(const char *path, bool explicit_path,
                        struct bd_config **out, bool to_stdout)
@@ -186,9 +232,9 @@ int main(int argc, char **argv)
         rc = load_config(config_path, true, &cfg, true);
         if (rc < 0)
             return 1;
-        printf("configuration OK\n");
+        rc = check_warnings(cfg, config_path);
         bd_config_free(cfg);
-        return 0;
+        return rc;
     }
 
     rc = load_config(config_path, explicit_config, &cfg, false);
@@ -235,6 +281,10 @@ int main(int argc, char **argv)
             bd_debug("%s", why);
     }
 
+    if (start_guard(cfg, host) < 0) {
+        ret = EXIT_CONFIG;
+        goto out;
+    }
     bd_daemon_init(&d, cfg, host);
     d.dry_run = dry_run;
     d.verbose = bd_log_level >= 7;

@@ -1,9 +1,11 @@
 /*
- * metrics.c - OpenMetrics text and the one-line status summary.
+ * metrics.c - Prometheus exposition text and the one-line status summary.
  *
  * Design: rendered on demand from the daemon's state (no separate
- * counters to keep in step).  Sizes are exported in bytes, the unit
- * Prometheus expects; label values are escaped, since domain names come
+ * counters to keep in step), in the Prometheus text format 0.0.4 (what
+ * node_exporter's textfile collector reads; counters end in _total, every
+ * family has HELP and TYPE; `make promcheck` holds it to promtool).
+ * Sizes are exported in bytes, the unit Prometheus expects; label values are escaped, since domain names come
  * from the toolstack.  The same text is served over the control socket
  * (`balloonctl metrics`) and, with metrics-file set, written atomically
  * after every tick for node_exporter's textfile collector.
@@ -35,11 +37,27 @@ static void label_escape(FILE *f, const char *s)
     }
 }
 
+/* "# HELP" then "# TYPE": every family is documented and typed, so that
+ * promtool and node_exporter's textfile collector read it as meant. */
+static void family(FILE *f, const char *name, const char *type,
+                   const char *help)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void dom_labels(FILE *f, const char *name,
+                       const struct bd_domain *dom)
+{
+    fprintf(f, "%s{domid=\"%" PRIu32 "\",name=\"", name, dom->domid);
+    label_escape(f, dom->name);
+    fputc('"', f);
+}
+
 struct dom_metric {
     const char *name;
     const char *help;
     int kind; /* 0 current, 1 target, 2 used, 3 pressure, 4 stuck, 5 min,
-                 6 max */
+                 6 max, 7 overhead */
 };
 
 static const struct dom_metric dom_metrics[] = {
@@ -50,86 +68,139 @@ static const struct dom_metric dom_metrics[] = {
                                  "pressure.", 3},
     {"balloond_domain_stuck", "1 when the domain makes no progress toward "
                               "its target.", 4},
-    {"balloond_domain_min_bytes", "Effective minimum.", 5},
-    {"balloond_domain_max_bytes", "Effective maximum.", 6},
+    {"balloond_domain_min_bytes", "Effective minimum target.", 5},
+    {"balloond_domain_max_bytes", "Effective maximum target.", 6},
+    {"balloond_domain_overhead_bytes", "Learned kernel overhead: memory the "
+                                       "domain holds outside the guest's "
+                                       "MemTotal.", 7},
 };
+
+/* One sample of dm for dom; false when it has none (no report). */
+static bool dom_value(const struct dom_metric *dm, const struct bd_domain *dom,
+                      uint64_t *v)
+{
+    switch (dm->kind) {
+    case 0: *v = dom->current_kib * 1024; return true;
+    case 1: *v = dom->target_kib * 1024; return true;
+    case 2: *v = dom->stats.used_kib * 1024; return dom->stats.present;
+    case 3: *v = bd_domain_pressure(dom); return true;
+    case 4: *v = dom->has_dec && dom->dec.state == BD_STATE_STUCK; return true;
+    case 5: *v = dom->limits.min_kib * 1024; return true;
+    case 6: *v = dom->limits.max_kib * 1024; return true;
+    case 7:
+        *v = dom->track.overhead_kib * 1024;
+        return dom->stats.present;
+    }
+    return false;
+}
+
+static void render_domains(FILE *f, const struct bd_daemon *d)
+{
+    for (size_t m = 0; m < sizeof(dom_metrics) / sizeof(dom_metrics[0]);
+         m++) {
+        const struct dom_metric *dm = &dom_metrics[m];
+
+        family(f, dm->name, "gauge", dm->help);
+        for (size_t i = 0; i < d->n_doms; i++) {
+            uint64_t v = 0;
+
+            if (!dom_value(dm, d->doms[i], &v))
+                continue;
+            dom_labels(f, dm->name, d->doms[i]);
+            fprintf(f, "} %" PRIu64 "\n", v);
+        }
+    }
+    family(f, "balloond_domain_state", "gauge",
+           "1 for the domain's state (ok, pinned, stuck, clipped, ...).");
+    for (size_t i = 0; i < d->n_doms; i++) {
+        dom_labels(f, "balloond_domain_state", d->doms[i]);
+        fprintf(f, ",state=\"%s\"} 1\n", bd_domain_state(d->doms[i]));
+    }
+}
+
+static void render_host(FILE *f, const struct bd_daemon *d)
+{
+    struct bd_policy_params p;
+    size_t managed = 0;
+    unsigned by_kind[BD_WARN__COUNT] = {0};
+
+    bd_policy_params_now(d, &p);
+    for (size_t i = 0; i < d->n_doms; i++)
+        if (bd_domain_plannable(d, d->doms[i]) &&
+            d->doms[i]->limits.mode != BD_MODE_IGNORE)
+            managed++;
+    for (size_t i = 0; i < d->warnings.n; i++)
+        by_kind[d->warnings.w[i].kind]++;
+    family(f, "balloond_build_info", "gauge",
+           "Always 1; the version of the running balloond.");
+    fprintf(f, "balloond_build_info{version=\"%s\"} 1\n", BD_VERSION);
+    family(f, "balloond_host_total_bytes", "gauge", "Host memory (physinfo).");
+    fprintf(f, "balloond_host_total_bytes %" PRIu64 "\n",
+            d->phys.total_kib * 1024);
+    family(f, "balloond_host_free_bytes", "gauge",
+           "Free host memory (physinfo free + scrub).");
+    fprintf(f, "balloond_host_free_bytes %" PRIu64 "\n",
+            d->phys.free_kib * 1024);
+    family(f, "balloond_host_reserve_bytes", "gauge",
+           "Memory the configured reserve keeps free.");
+    fprintf(f, "balloond_host_reserve_bytes %" PRIu64 "\n",
+            p.reserve_kib * 1024);
+    family(f, "balloond_host_reserved_bytes", "gauge",
+           "Memory held for balloonctl reserve.");
+    fprintf(f, "balloond_host_reserved_bytes %" PRIu64 "\n",
+            bd_reserved_kib(d) * 1024);
+    family(f, "balloond_reservations", "gauge",
+           "Reservations waiting or held.");
+    fprintf(f, "balloond_reservations %zu\n", d->n_res);
+    family(f, "balloond_domains_managed", "gauge",
+           "Domains balloond plans for (not in mode ignore).");
+    fprintf(f, "balloond_domains_managed %zu\n", managed);
+    family(f, "balloond_warnings", "gauge",
+           "Active warnings about settings that cannot work, by kind.");
+    for (int k = 0; k < BD_WARN__COUNT; k++)
+        fprintf(f, "balloond_warnings{kind=\"%s\"} %u\n",
+                bd_warn_kind_name((enum bd_warn_kind)k), by_kind[k]);
+    family(f, "balloond_last_rebalance_timestamp_seconds", "gauge",
+           "When targets were last written (0 = not yet), Unix time.");
+    fprintf(f, "balloond_last_rebalance_timestamp_seconds %" PRId64 "\n",
+            d->last_rebalance_wall);
+}
+
+static void render_counters(FILE *f, const struct bd_daemon *d)
+{
+    const struct {
+        const char *name, *help;
+        uint64_t v;
+    } c[] = {
+        {"balloond_rebalances_total", "Plans that wrote targets.",
+         d->cnt.rebalances},
+        {"balloond_target_writes_total", "Targets written.",
+         d->cnt.target_writes},
+        {"balloond_errors_total", "Errors: target writes, state and metrics "
+                                  "files, reloads.", d->cnt.errors},
+        {"balloond_external_writes_total", "Targets written by another "
+                                           "tool.", d->cnt.external_writes},
+        {"balloond_stats_rejected_total", "Guest reports rejected as "
+                                          "invalid.", d->cnt.stats_rejected},
+    };
+
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        family(f, c[i].name, "counter", c[i].help);
+        fprintf(f, "%s %" PRIu64 "\n", c[i].name, c[i].v);
+    }
+}
 
 char *bd_metrics_render(const struct bd_daemon *d)
 {
-    struct bd_policy_params p;
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
 
     if (!f)
         return NULL;
-    bd_policy_params_now(d, &p);
-    for (size_t m = 0; m < sizeof(dom_metrics) / sizeof(dom_metrics[0]);
-         m++) {
-        const struct dom_metric *dm = &dom_metrics[m];
-        fprintf(f, "# TYPE %s gauge\n# HELP %s %s\n", dm->name, dm->name,
-                dm->help);
-        for (size_t i = 0; i < d->n_doms; i++) {
-            const struct bd_domain *dom = d->doms[i];
-            uint64_t v = 0;
-
-            switch (dm->kind) {
-            case 0: v = dom->current_kib * 1024; break;
-            case 1: v = dom->target_kib * 1024; break;
-            case 2:
-                if (!dom->stats.present)
-                    continue;
-                v = dom->stats.used_kib * 1024;
-                break;
-            case 3: v = bd_domain_pressure(dom); break;
-            case 4:
-                v = dom->has_dec && dom->dec.state == BD_STATE_STUCK;
-                break;
-            case 5: v = dom->limits.min_kib * 1024; break;
-            case 6: v = dom->limits.max_kib * 1024; break;
-            }
-            fprintf(f, "%s{domid=\"%" PRIu32 "\",name=\"", dm->name,
-                    dom->domid);
-            label_escape(f, dom->name);
-            fprintf(f, "\"} %" PRIu64 "\n", v);
-        }
-    }
-    fprintf(f,
-            "# TYPE balloond_host_total_bytes gauge\n"
-            "balloond_host_total_bytes %" PRIu64 "\n"
-            "# TYPE balloond_host_free_bytes gauge\n"
-            "balloond_host_free_bytes %" PRIu64 "\n"
-            "# TYPE balloond_host_reserve_bytes gauge\n"
-            "balloond_host_reserve_bytes %" PRIu64 "\n"
-            "# TYPE balloond_host_reserved_bytes gauge\n"
-            "# HELP balloond_host_reserved_bytes Held for balloonctl "
-            "reserve.\n"
-            "balloond_host_reserved_bytes %" PRIu64 "\n"
-            "# TYPE balloond_domains_managed gauge\n",
-            d->phys.total_kib * 1024, d->phys.free_kib * 1024,
-            p.reserve_kib * 1024, bd_reserved_kib(d) * 1024);
-    {
-        size_t managed = 0;
-        for (size_t i = 0; i < d->n_doms; i++)
-            if (bd_domain_plannable(d, d->doms[i]) &&
-                d->doms[i]->limits.mode != BD_MODE_IGNORE)
-                managed++;
-        fprintf(f, "balloond_domains_managed %zu\n", managed);
-    }
-    fprintf(f,
-            "# TYPE balloond_rebalances counter\n"
-            "balloond_rebalances_total %" PRIu64 "\n"
-            "# TYPE balloond_target_writes counter\n"
-            "balloond_target_writes_total %" PRIu64 "\n"
-            "# TYPE balloond_errors counter\n"
-            "balloond_errors_total %" PRIu64 "\n"
-            "# TYPE balloond_external_writes counter\n"
-            "balloond_external_writes_total %" PRIu64 "\n"
-            "# TYPE balloond_stats_rejected counter\n"
-            "balloond_stats_rejected_total %" PRIu64 "\n"
-            "# EOF\n",
-            d->cnt.rebalances, d->cnt.target_writes, d->cnt.errors,
-            d->cnt.external_writes, d->cnt.stats_rejected);
+    render_domains(f, d);
+    render_host(f, d);
+    render_counters(f, d);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

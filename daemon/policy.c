@@ -21,7 +21,10 @@
  *    by weighted max-min fairness above the minimums (a level L: every
  *    domain gets min + weight * L, but never less than it already got
  *    from the tiers before and never more than this tier asks):
- *      min   -> guaranteed;
+ *      min   -> guaranteed, and never less than what the guest's kernel
+ *               holds outside MemTotal plus headroom-min (a clamp: the
+ *               level still counts from min, so a share above that floor
+ *               does not move when the learned overhead does);
  *      used  -> what the guest uses: its report, plus what it had to swap
  *               out while under pressure (use that does not fit);
  *      need  -> used + headroom, or on pressure (PSI, swap-in, major
@@ -170,6 +173,8 @@ struct work {
     uint64_t lo, hi;        /* planning bounds: hi includes a learned clip,
                                lo includes what a stuck domain cannot free */
     uint64_t lo0;           /* min clamped to min(max, static-max) */
+    uint64_t fair_lo;       /* the fair level counts from here: lo without
+                               the kernel floor (a clamp, not a base) */
     uint64_t floor;         /* held whatever the target (stuck: current) */
     uint64_t tier[N_TIERS]; /* cumulative caps, nondecreasing, in [lo,hi] */
     uint64_t alloc;
@@ -258,11 +263,18 @@ static void clamp_times(struct bd_dom_track *t, uint64_t now_ms)
     uint64_t *const f[] = {&t->want_peak_ms,   &t->progress_ms,
                            &t->stuck_since_ms, &t->last_change_ms,
                            &t->retry_ms,       &t->decay_ms,
-                           &t->hist_ms};
+                           &t->hist_ms,        &t->rest_ms};
 
     for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++)
         if (*f[k] > now_ms)
             *f[k] = now_ms;
+}
+
+/* How far current may be from the target and the balloon still count as
+ * at rest (balloon drivers stop a few pages short). */
+static uint64_t rest_slack(const struct bd_policy_params *p)
+{
+    return 4 * (p->progress_kib ? p->progress_kib : MIB);
 }
 
 /* Progress, stuck and clip detection from how current moved toward the
@@ -312,6 +324,15 @@ static void track_progress(const struct bd_policy_params *p,
         d->mode != BD_MODE_IGNORE)
         t->clip_kib = cur;
 
+    /* the balloon at rest: from the first plan that sees it there after
+     * the last target change, a report the daemon receives was taken at
+     * rest (one before may have been sampled while it still moved) */
+    if ((cur > tin ? cur - tin : tin - cur) > rest_slack(p))
+        t->rest_ms = 0;
+    else if (!t->rest_ms || t->rest_ms <= t->last_change_ms ||
+             tin != t->last_target_kib)
+        t->rest_ms = now_ms ? now_ms : 1;
+
     w->stuck = t->stuck_since_ms != 0;
     w->clipped = t->clip_kib != 0;
     if (w->stuck) {
@@ -333,22 +354,23 @@ static void track_progress(const struct bd_policy_params *p,
  * OOM-panics.  So use is counted in target terms: reported use + overhead.
  *
  * current - MemTotal is only meaningful when the report was taken with
- * the balloon at rest; a report that predates the last target change (the
- * balloon may still be moving) keeps the overhead learned before.  The
- * first report is taken as it is: over-counting is the safe direction.
+ * the balloon at rest: one received before a plan saw the balloon at rest
+ * at its target (it may have been sampled while the balloon still moved,
+ * and a reporter that writes on a 2% change leaves MemTotal that stale)
+ * keeps the overhead learned before; so does one that predates the last
+ * target change.  The first report is taken as it is: over-counting is
+ * the safe direction.  A wrong overhead moves the guest's use, the fair
+ * level of everyone and its floor: each wobble was a write.
  * A guest that lies about MemTotal to inflate this still gets no more
  * than its fair share: its use competes at the same tier as everyone's.
  */
-static uint64_t overhead_of(const struct bd_policy_params *p,
-                            const struct bd_dom_input *d,
+static uint64_t overhead_of(const struct bd_dom_input *d,
                             struct bd_dom_track *t)
 {
     const struct bd_guest_stats *s = &d->stats;
     uint64_t cur = capk(d->current_kib), tot = capk(s->total_kib);
-    uint64_t tin = capk(d->target_kib);
-    uint64_t slack = 4 * (p->progress_kib ? p->progress_kib : MIB);
-    bool at_rest = (cur > tin ? cur - tin : tin - cur) <= slack &&
-                   s->time_ms > t->last_change_ms;
+    bool at_rest =
+        t->rest_ms && s->time_ms > t->rest_ms && s->time_ms > t->last_change_ms;
 
     if (tot && tot <= cur && (!t->overhead_kib || at_rest))
         t->overhead_kib = cur - tot;
@@ -362,7 +384,7 @@ static uint64_t estimate_need(const struct bd_policy_params *p,
                               struct bd_dom_track *t, struct work *w)
 {
     const struct bd_guest_stats *s = &d->stats;
-    uint64_t used = capk(capk(s->used_kib) + overhead_of(p, d, t));
+    uint64_t used = capk(capk(s->used_kib) + overhead_of(d, t));
     uint64_t cur = capk(d->current_kib);
     uint64_t head, n;
     uint32_t boost;
@@ -571,7 +593,16 @@ static void prepare_auto(struct planner *pl, size_t i)
         t->want_peak_ms = pl->now_ms;
     }
     /* what a stuck domain cannot give back is not available */
-    x->lo = maxu(x->lo0, minu(x->floor, x->hi));
+    x->lo = x->fair_lo = maxu(x->lo0, minu(x->floor, x->hi));
+    /* and whatever min says, a guest keeps what its kernel holds outside
+     * MemTotal plus headroom-min: below that its MemTotal is next to
+     * nothing and it cannot even report.  A clamp, not a base: fairness
+     * still counts from fair_lo, so a share above the floor does not move
+     * with it (the floor follows a learned, noisy overhead) */
+    if (t->overhead_kib)
+        x->lo = maxu(x->lo, minu(capk(t->overhead_kib +
+                                      capk(pl->p->headroom_min_kib)),
+                                 x->hi));
     x->tier[TIER_MIN] = x->lo;
     x->tier[TIER_USED] = x->stats ? clampu(x->used, x->lo, x->hi) : x->lo;
     x->tier[TIER_NEED] = clampu(need, x->tier[TIER_USED], x->hi);
@@ -658,7 +689,7 @@ static size_t fill_add(struct planner *pl, size_t m, size_t i, uint64_t alloc,
                        uint64_t cap, uint64_t weight)
 {
     pl->fi[m] = (struct bd_fill_item){
-        .alloc = alloc, .cap = cap, .lo = pl->w[i].lo, .weight = weight};
+        .alloc = alloc, .cap = cap, .lo = pl->w[i].fair_lo, .weight = weight};
     pl->out->order[m] = i;
     return m + 1;
 }
@@ -913,6 +944,16 @@ static void explain(const struct planner *pl, size_t i, struct bd_decision *dec)
     };
 
     bd_reason_write(&f, dec->reason, sizeof(dec->reason));
+    if (x->cls != CLS_AUTO)
+        return;
+    dec->use_kib = x->stats ? x->used : 0;
+    dec->need_kib = x->tier[TIER_NEED];
+    dec->want_kib = x->tier[TIER_WANT];
+    dec->share_kib = x->alloc;
+    dec->lo_kib = x->lo;
+    dec->hi_kib = x->hi;
+    dec->press = x->press;
+    dec->press_val = x->press_val;
 }
 
 /* Decision i, its reason, and the tracking of the target it sets. */

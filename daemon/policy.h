@@ -103,6 +103,9 @@ struct bd_dom_track {
     uint64_t clip_kib;           /* learned ceiling below target, 0 = none */
     uint64_t last_change_ms;     /* last time the planned target changed */
     uint64_t overhead_kib;       /* learned: current - guest's MemTotal */
+    uint64_t rest_ms;            /* first plan that saw current at rest at
+                                    the target (0 = moving): a report
+                                    received after it was taken at rest */
     uint64_t retry_ms;           /* last time a stuck domain was asked again */
     uint64_t decay_ms;           /* want_peak_kib decayed up to this time */
     uint64_t hist_peak_kib;      /* long-memory peak of the need (decays
@@ -129,6 +132,15 @@ struct bd_decision {
     bool shrink;         /* write lowers the target */
     enum bd_state state;
     char reason[80];     /* one short human-readable line */
+    /* The plan's inputs and figures for this domain (balloonctl explain).
+     * Zero for held and ignored domains where they play no part. */
+    uint64_t use_kib;    /* reported use plus learned kernel overhead */
+    uint64_t need_kib;   /* use plus headroom (or a pressure boost) */
+    uint64_t want_kib;   /* the need's peak, held for shrink-delay */
+    uint64_t share_kib;  /* what the fair division gave */
+    uint64_t lo_kib, hi_kib; /* planning bounds */
+    uint32_t press;      /* 0 none, 1 PSI, 2 swap-in, 3 major faults */
+    uint32_t press_val;  /* its value (PSI: percent * 100; others: /s) */
 };
 
 struct bd_plan {
@@ -142,7 +154,7 @@ struct bd_plan {
 
 /* Scratch bd_policy_plan() allocates, per domain, on 64-bit hosts (kept
  * honest by a static assertion in policy.c). */
-#define BD_POLICY_SCRATCH_PER_DOMAIN 232
+#define BD_POLICY_SCRATCH_PER_DOMAIN 240
 
 /*
  * Plan new targets for the n domains of doms (track: their memory between
@@ -163,6 +175,9 @@ struct bd_plan {
  *  - a guest's reported use (plus its kernel's overhead) is a floor for its
  *    target up to its fair share; a guest that lies gets no more than its
  *    fair share;
+ *  - an auto domain's target is never below its learned kernel overhead
+ *    plus headroom_min_kib (up to its upper bound), whatever min says; that
+ *    floor only clamps: fair shares count from min, not from it;
  *  - dec[i].write is set when target_kib differs from the target in force
  *    (changes smaller than hysteresis_kib are dropped unless a limit,
  *    pressure, use above the target or the budget needs them), and also,

@@ -4,12 +4,10 @@
  * Design: a reason is at most five fixed strings and formatted numbers
  * concatenated, cut to the buffer.  Numbers are formatted by hand (plain
  * string work, no printf), so 4,096 domains per plan stay cheap.  Sizes
- * read like balloonctl's (`512M`, `1.5G`, `12G`), times in s, min or h.
+ * read exactly like balloonctl's columns (`512M`, `1.50G`, `12.00G`),
+ * times in s, min or h.
  */
 #include "daemon/reason.h"
-
-#define MIB UINT64_C(1024)
-#define GIB (UINT64_C(1024) * 1024)
 
 /* A text under construction: p moves toward end, which stays free for
  * the NUL. */
@@ -36,23 +34,33 @@ static void put_str(struct text *t, const char *s)
         *t->p++ = *s++;
 }
 
+/* The size format of bd_format_kib() (common/size.c), which balloonctl's
+ * columns use, without printf: binary units up to P, two decimals
+ * (truncated) below 100 of a unit, whole units (rounded) from 100.  A
+ * reason's figures thus read exactly like the columns beside them. */
 static void put_kib(struct text *t, uint64_t kib)
 {
-    if (kib >= 10 * GIB) {
-        put_u64(t, kib / GIB);
-        put_str(t, "G");
-    } else if (kib >= GIB) {
-        put_u64(t, kib / GIB);
-        put_str(t, ".");
-        put_u64(t, kib % GIB * 10 / GIB);
-        put_str(t, "G");
-    } else if (kib >= MIB) {
-        put_u64(t, kib / MIB);
-        put_str(t, "M");
-    } else {
-        put_u64(t, kib);
-        put_str(t, "K");
+    static const char units[] = "KMGTP";
+    char unit[2] = {0, 0};
+    unsigned u = 0;
+    uint64_t div = 1;
+
+    while (u + 1 < sizeof(units) - 1 && kib >= div * 1024) {
+        div *= 1024;
+        u++;
     }
+    unit[0] = units[u];
+    if (u == 0) {
+        put_u64(t, kib);
+    } else if (kib / div >= 100) {
+        put_u64(t, (kib + div / 2) / div);
+    } else {
+        uint64_t c = (kib % div) * 100 / div;
+        put_u64(t, kib / div);
+        put_str(t, c < 10 ? ".0" : ".");
+        put_u64(t, c);
+    }
+    put_str(t, unit);
 }
 
 static void put_ms(struct text *t, uint64_t ms)
@@ -119,10 +127,14 @@ static void put_clip(struct text *t, const struct bd_reason_facts *f)
     put_str(t, " (no hot-plug?)");
 }
 
+/* The use counted for the guest is its report plus the kernel overhead
+ * learned for it (plus swap in use under pressure): named so, since it
+ * is more than the USED column beside it. */
 static void put_uses(struct text *t, const char *what,
                      const struct bd_reason_facts *f, const char *tail)
 {
     put_str(t, what);
+    put_str(t, "counted use ");
     put_kib(t, f->used_kib);
     put_str(t, tail);
 }
@@ -135,9 +147,16 @@ static void put_kept(struct text *t, const struct bd_reason_facts *f)
     else if (!f->stats)
         put_str(t, "no stats: target kept");
     else if (f->alloc_kib < f->need_kib)
-        put_uses(t, "fair share: uses ", f, ", host short");
-    else
-        put_uses(t, "steady: uses ", f, NULL);
+        put_uses(t, "fair share: ", f, ", host short");
+    else if (f->target_kib >= f->hi_kib &&
+             (f->press != BD_PRESS_NONE || f->used_kib >= f->hi_kib)) {
+        /* not steady: it would take more, its max stops it */
+        put_str(t, "at max ");
+        put_kib(t, f->hi_kib);
+        put_str(t, f->press != BD_PRESS_NONE ? " under pressure, " : ", ");
+        put_uses(t, "", f, NULL);
+    } else
+        put_uses(t, "steady: ", f, NULL);
 }
 
 static void put_grow(struct text *t, const struct bd_reason_facts *f)
@@ -160,7 +179,7 @@ static void put_grow(struct text *t, const struct bd_reason_facts *f)
         put_str(t, "/s");
         break;
     default:
-        put_uses(t, "grow: uses ", f, NULL);
+        put_uses(t, "grow: ", f, NULL);
         break;
     }
     put_str(t, fair);
@@ -173,19 +192,19 @@ static void put_shrink(struct text *t, const struct bd_reason_facts *f)
     if (f->alloc_kib < f->need_kib && f->target_kib == f->min_kib) {
         put_str(t, "shrink to min ");
         put_kib(t, f->min_kib);
-        put_uses(t, ": host short, uses ", f, NULL);
+        put_uses(t, ": host short, ", f, NULL);
     } else if (f->alloc_kib < f->need_kib) {
-        put_uses(t, "shrink: fair share, uses ", f, ", host short");
+        put_uses(t, "shrink: fair share, ", f, ", host short");
     } else if (decaying && f->used_kib < f->peak_kib / 2) {
         put_str(t, "shrink: idle ");
         put_ms(t, f->peak_age_ms);
-        put_uses(t, ", uses ", f, NULL);
+        put_uses(t, ", ", f, NULL);
     } else if (decaying) {
         put_str(t, "shrink: peak ");
         put_ms(t, f->peak_age_ms);
-        put_uses(t, " ago, uses ", f, NULL);
+        put_uses(t, " ago, ", f, NULL);
     } else {
-        put_uses(t, "shrink: memory needed elsewhere, uses ", f, NULL);
+        put_uses(t, "shrink: memory needed elsewhere, ", f, NULL);
     }
 }
 

@@ -6,7 +6,9 @@
  * configured reserve (bd_reserved_effective_kib() goes into the plan's
  * host input).  It waits until free memory covers it, in request order,
  * then is granted and held for reserve-hold; a new domain that claims
- * memory (xl's claim_mode) uses it up (bd_res_consume()).  Admission is the
+ * memory (xl's claim_mode) uses it up (bd_res_consume()), and so does a
+ * `balloonctl set` that needs it for a grow (balloonctl reserves the memory
+ * a pin lacks, with the same progress and timeout rules, then sets).  Admission is the
  * pure bd_admit_reserve() (decide.h).  The reply to the waiting client goes
  * out through the driver's hooks->reserve_done, so this file knows nothing
  * of sockets or event loops; bd_cycle() calls bd_res_progress().
@@ -38,6 +40,16 @@ uint64_t bd_reserved_effective_kib(const struct bd_daemon *d)
 static void res_remove(struct bd_daemon *d, size_t i)
 {
     d->res[i] = d->res[--d->n_res];
+}
+
+uint64_t bd_res_granted_kib(const struct bd_daemon *d)
+{
+    uint64_t sum = 0;
+
+    for (size_t i = 0; i < d->n_res; i++)
+        if (d->res[i].granted)
+            sum += d->res[i].kib;
+    return sum;
 }
 
 void bd_res_consume(struct bd_daemon *d, uint64_t kib)
@@ -82,16 +94,15 @@ static void res_finish(struct bd_daemon *d, struct bd_reservation *r, bool ok,
     r->waiter = NULL;
 }
 
-/* What could be freed at best: free memory plus every automatically
- * managed domain's memory above its min. */
-static uint64_t freeable_kib(const struct bd_daemon *d)
+uint64_t bd_res_freeable_kib(const struct bd_daemon *d,
+                             const struct bd_domain *except)
 {
     uint64_t can = bd_free_unclaimed_kib(d->phys.free_kib,
                                          d->phys.outstanding_kib);
 
     for (size_t i = 0; i < d->n_doms; i++) {
         const struct bd_domain *dom = d->doms[i];
-        if (!bd_domain_plannable(d, dom) ||
+        if (dom == except || !bd_domain_plannable(d, dom) ||
             dom->limits.mode != BD_MODE_AUTO || dom->pin_kib || dom->hold_kib)
             continue;
         can += bd_sub0(dom->current_kib, dom->limits.min_kib);
@@ -113,7 +124,7 @@ int bd_res_add(struct bd_daemon *d, uint64_t kib, uint64_t timeout_ms,
         return -EBUSY;
     }
     bd_policy_params_now(d, &pp);
-    if (bd_admit_reserve(kib, freeable_kib(d),
+    if (bd_admit_reserve(kib, bd_res_freeable_kib(d, NULL),
                          pp.reserve_kib + bd_reserved_kib(d), &can) < 0) {
         snprintf(err, errlen,
                  "cannot free %s: at most %s can be freed without going "

@@ -132,6 +132,27 @@ int bd_simrun_advance(struct bd_simrun *r, uint64_t ms)
     return 0;
 }
 
+int bd_simrun_reload(struct bd_simrun *r, const char *cfg_text)
+{
+    struct bd_config *nc = NULL;
+    char *errs = NULL;
+    int rc =
+        bd_config_load_string("simrun", cfg_text ? cfg_text : "", &nc, &errs);
+
+    if (rc < 0) {
+        fprintf(stderr, "simrun: reload: %s", errs ? errs : "");
+        free(errs);
+        return rc;
+    }
+    free(errs);
+    /* The daemon owns its configuration from here; r->cfg follows it. */
+    bd_daemon_use_config(&r->d, nc);
+    r->cfg = nc;
+    r->tick_at_ms = r->now_ms + nc->interval_ms;
+    sr_kick(r);
+    return 0;
+}
+
 void bd_simrun_dispose(struct bd_simrun *r)
 {
     bd_daemon_dispose(&r->d);

@@ -44,6 +44,10 @@ int bd_simrun_init(struct bd_simrun *r, struct bd_sim *sim,
 /* Advance virtual time by ms, running the daemon as its loop would.
  * 0, or -errno when the model broke an invariant (-EPROTO). */
 int bd_simrun_advance(struct bd_simrun *r, uint64_t ms);
+/* Reload with the configuration text cfg_text, as `balloonctl reload`
+ * does: the new limits apply at once, the tick restarts and a cycle runs
+ * soon.  0, or -EINVAL (errors go to stderr; the old one stays). */
+int bd_simrun_reload(struct bd_simrun *r, const char *cfg_text);
 void bd_simrun_dispose(struct bd_simrun *r);
 
 #endif /* BD_SIMRUN_H */

@@ -12,10 +12,14 @@
  * (sizes in KiB; hold=K hold-until=EPOCH for an external hold; the name
  * comes last so that it may contain spaces).  An entry applies only to
  * the same domain (same domid and name) when it is seen again, so a
- * re-created domain starts clean.  Writes are atomic: a temporary file in
- * the same directory, fsync, rename over the old one, fsync of the
- * directory, so kill -9 or a power cut leaves the old or the new file,
- * never half of one.  A corrupt file is reported and ignored as a whole.
+ * re-created domain starts clean (of several entries for one domid, the
+ * one with the domain's name applies, the last such line if several).
+ * hold-until is range-checked: past year 9999 the file is damaged, and a
+ * hold is never restored for longer than the longest duration the config
+ * accepts, so it converts to milliseconds without overflow.  Writes are
+ * atomic: a temporary file in the same directory, fsync, rename over the
+ * old one, fsync of the directory, so kill -9 or a power cut leaves the
+ * old or the new file, never half of one.  A corrupt file is reported and ignored as a whole.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +40,11 @@
 #define STATE_MAGIC "balloond-state 1"
 #define STATE_MAX_BYTES (1024 * 1024)
 #define STATE_MAX_ENTRIES 4096
+/* hold-until beyond the end of year 9999 is not a time, it is damage. */
+#define STATE_MAX_WALL INT64_C(253402300799)
+/* A hold never lasts longer than the longest duration the config takes
+ * (external-hold): a later end is cut to this from now. */
+#define STATE_MAX_HOLD_S ((int64_t)(BD_DURATION_MAX_MS / 1000))
 
 static bool has_state(const struct bd_domain *dom)
 {
@@ -87,7 +96,9 @@ int bd_state_save(const struct bd_daemon *d, const char *path,
         if (o->has_mode)
             fprintf(mem, " mode=%s", bd_mode_name(o->mode));
         if (dom->hold_kib) {
-            int64_t until = 0;
+            /* A hold restored from the file but not yet on our clock
+             * keeps its wall-clock end. */
+            int64_t until = dom->hold_until_wall;
             if (dom->hold_until_ms)
                 until = (int64_t)wall +
                         (int64_t)((dom->hold_until_ms > now_ms
@@ -194,7 +205,8 @@ static int parse_line(char *line, struct bd_state_entry *e, const char **why)
             if (parse_kib_field(val, &e->hold_kib) < 0)
                 goto bad_value;
         } else if (strcmp(p, "hold-until") == 0) {
-            if (bd_parse_uint(val, 0, INT64_MAX, &v, why) < 0)
+            if (bd_parse_uint(val, 0, (uint64_t)STATE_MAX_WALL, &v,
+                              why) < 0)
                 goto bad_value;
             e->hold_until_wall = (int64_t)v;
         } else {
@@ -307,32 +319,52 @@ out:
     return rc;
 }
 
+/* Copy a loaded entry onto its domain; a hold that ended is dropped and
+ * one that ends too far ahead is cut, so that turning it back into
+ * milliseconds can never overflow. */
+static void apply_entry(struct bd_domain *dom, const struct bd_state_entry *e)
+{
+    int64_t wall = (int64_t)time(NULL);
+    char a[32];
+
+    dom->ovr = e->ovr;
+    dom->pin_kib = e->pin_kib;
+    if (e->hold_kib && (e->hold_until_wall == 0 || e->hold_until_wall > wall)) {
+        dom->hold_kib = e->hold_kib;
+        dom->hold_until_wall = e->hold_until_wall;
+        if (dom->hold_until_wall > wall + STATE_MAX_HOLD_S)
+            dom->hold_until_wall = wall + STATE_MAX_HOLD_S;
+    }
+    bd_info("domain %s (%" PRIu32 "): restored saved overrides%s%s",
+            dom->name, dom->domid, dom->pin_kib ? ", pinned at " : "",
+            dom->pin_kib ? bd_format_kib(dom->pin_kib, a, sizeof(a)) : "");
+}
+
+/*
+ * Entries are matched on domid and name.  Every entry of the domid is
+ * used up (an entry of an older domain with this id is stale now); of
+ * several for the same domain, the last line of the file wins.
+ */
 void bd_state_apply_pending(struct bd_daemon *d, struct bd_domain *dom)
 {
-    for (size_t i = 0; i < d->n_pending; i++) {
-        struct bd_state_entry *e = &d->pending[i];
-        char a[32];
+    const struct bd_state_entry *match = NULL;
+    struct bd_state_entry keep;
+    size_t n = 0;
 
-        if (e->domid != dom->domid)
-            continue;
-        if (strcmp(e->name, dom->name) == 0) {
-            dom->ovr = e->ovr;
-            dom->pin_kib = e->pin_kib;
-            if (e->hold_kib) {
-                time_t wall = time(NULL);
-                if (e->hold_until_wall == 0 || e->hold_until_wall > wall) {
-                    dom->hold_kib = e->hold_kib;
-                    dom->hold_until_wall = e->hold_until_wall;
-                }
-            }
-            bd_info("domain %s (%" PRIu32 "): restored saved overrides%s%s",
-                    dom->name, dom->domid, dom->pin_kib ? ", pinned at " : "",
-                    dom->pin_kib ? bd_format_kib(dom->pin_kib, a, sizeof(a))
-                                 : "");
-        }
-        d->pending[i] = d->pending[--d->n_pending];
-        return;
+    for (size_t i = 0; i < d->n_pending; i++) {
+        const struct bd_state_entry *e = &d->pending[i];
+        if (e->domid == dom->domid && strcmp(e->name, dom->name) == 0)
+            match = e;
     }
+    if (match)
+        keep = *match;
+    /* In place, keeping the file's order for the next domains. */
+    for (size_t i = 0; i < d->n_pending; i++)
+        if (d->pending[i].domid != dom->domid)
+            d->pending[n++] = d->pending[i];
+    d->n_pending = n;
+    if (match)
+        apply_entry(dom, &keep);
 }
 
 void bd_state_pending_drop(struct bd_daemon *d)

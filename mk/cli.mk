@@ -11,3 +11,12 @@ CHECKS += $(sort $(wildcard tests/integration/*.sh))
 CTL_RAW := $(BUILDDIR)/tests/integration/ctl-raw
 $(eval $(call LINK,$(CTL_RAW),$(call obj,tests/integration/ctl-raw.c),))
 build-all: $(CTL_RAW)
+
+# Reply reading against a hostile peer on the socket path.
+TESTS += $(BUILDDIR)/tests/test_client
+$(eval $(call LINK,$(BUILDDIR)/tests/test_client,$(call obj,tests/test_client.c cli/client.c common/proto.c common/size.c),$(YAJL_LIBS) $(CMOCKA_LIBS)))
+
+# A hostile local client for the socket attack test (ctl-attack.sh).
+CTL_ATTACK := $(BUILDDIR)/tests/integration/ctl-attack
+$(eval $(call LINK,$(CTL_ATTACK),$(call obj,tests/integration/ctl-attack.c common/proto.c common/size.c),$(YAJL_LIBS)))
+build-all: $(CTL_ATTACK)

@@ -223,9 +223,9 @@ static void test_errors_values(void **state)
 {
     (void)state;
     BAD("[host]\nreserve = 12\n",
-        "t.conf:2: reserve: size needs a unit: K, M, G or T: \"12\"\n");
+        "t.conf:2: reserve: size needs a unit: K, M, G, T or P: \"12\"\n");
     BAD("[host]\nreserve = 1Q\n",
-        "t.conf:2: reserve: unknown size unit (use K, M, G or T): \"1Q\"\n");
+        "t.conf:2: reserve: unknown size unit (use K, M, G, T or P): \"1Q\"\n");
     BAD("[host]\nreserve = -1G\n", "t.conf:2: reserve: negative value: \"-1G\"\n");
     BAD("[host]\nreserve = 101%\n", "t.conf:2: reserve: percentage above 100%");
     BAD("[host]\nreserve = 99999999999G\n", "t.conf:2: reserve: value too large");
@@ -316,6 +316,80 @@ static void test_long_line_and_nul(void **state)
     BAD(text, "t.conf:2: line: longer than", "t.conf:3: reserve:");
 }
 
+/* Writes len bytes to a temporary file and loads it: the errors, or NULL
+ * when it loaded. */
+static char *load_file_bytes(const char *bytes, size_t len, char *path)
+{
+    struct bd_config *c = NULL;
+    char *err = NULL;
+    int fd = mkstemp(path);
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, bytes, len), (ssize_t)len);
+    close(fd);
+    if (bd_config_load(path, &c, &err) == 0)
+        bd_config_free(c);
+    unlink(path);
+    return err;
+}
+
+/* Regression (issue 14): a NUL byte in a file was never caught (strlen
+ * after fgets): the rest of the line was dropped, and in a long physical
+ * line the bytes past the buffer were parsed as a line of their own. */
+static void test_nul_in_file(void **state)
+{
+    static const char shortline[] = "[host]\nreserve = 1G\0 junk\n"
+                                    "interval = 5s\n";
+    char path[] = "/tmp/bd-test-conf-XXXXXX";
+    char longline[1024], want[128];
+    char *err;
+    size_t n;
+
+    (void)state;
+    err = load_file_bytes(shortline, sizeof(shortline) - 1, path);
+    assert_non_null(err);
+    snprintf(want, sizeof(want), "%s:2: line: contains a NUL byte\n", path);
+    assert_string_equal(err, want);
+    free(err);
+
+    /* "; c" NUL, padding past inih's buffer, then what looks like a key:
+     * one bad line 2, and line 3 is the next real line. */
+    n = (size_t)snprintf(longline, sizeof(longline), "[host]\n; c");
+    longline[n++] = '\0';
+    memset(longline + n, 'x', 300);
+    n += 300;
+    n += (size_t)snprintf(longline + n, sizeof(longline) - n,
+                          " reserve = 2x\nbogus = 1\n");
+    strcpy(path, "/tmp/bd-test-conf-XXXXXX");
+    err = load_file_bytes(longline, n, path);
+    assert_non_null(err);
+    snprintf(want, sizeof(want), "%s:2: line: contains a NUL byte\n%s:3: "
+             "bogus: unknown key", path, path);
+    if (strncmp(err, want, strlen(want)) != 0) {
+        fprintf(stderr, "got:\n%s", err);
+        fail();
+    }
+    assert_null(strstr(err, "reserve"));
+    free(err);
+}
+
+/* The same through bd_config_load_mem() (what the fuzzer feeds). */
+static void test_nul_in_mem(void **state)
+{
+    static const char text[] = "[host]\nreserve = 1G\0 x\ninterval = 5s\n";
+    struct bd_config *c = NULL;
+    char *err = NULL;
+
+    (void)state;
+    assert_int_equal(bd_config_load_mem("t.conf", text, sizeof(text) - 1, &c,
+                                        &err), -EINVAL);
+    assert_string_equal(err, "t.conf:2: line: contains a NUL byte\n");
+    free(err);
+    assert_int_equal(bd_config_load_mem("t.conf", text, 19, &c, &err), 0);
+    assert_int_equal(c->reserve.kib, 1 * GiB);
+    bd_config_free(c);
+}
+
 static void test_file(void **state)
 {
     char path[] = "/tmp/bd-test-conf-XXXXXX";
@@ -388,6 +462,8 @@ int main(void)
         cmocka_unit_test(test_errors_domain),
         cmocka_unit_test(test_every_error_reported),
         cmocka_unit_test(test_long_line_and_nul),
+        cmocka_unit_test(test_nul_in_file),
+        cmocka_unit_test(test_nul_in_mem),
         cmocka_unit_test(test_file),
         cmocka_unit_test(test_shipped_config),
         cmocka_unit_test(test_reload_keeps_old),

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,6 +35,8 @@ static sd_event *ev;
 static struct bd_ctl_server *srv;
 static char dir[64];
 static char sock_path[96];
+/* A child still running when a test fails is killed by teardown. */
+static pid_t hog_pid;
 
 /* What the fake daemon saw and should do. */
 static struct {
@@ -83,8 +86,9 @@ static int op_show(struct bd_ctl_call *call, const struct bd_ctl_domref *d,
 }
 
 static int op_set(struct bd_ctl_call *call, const struct bd_ctl_domref *d,
-                  uint64_t kib)
+                  uint64_t kib, bool force)
 {
+    (void)force;
     fake.n_set++;
     fake.set_kib = kib;
     fake.last_uid = call->uid;
@@ -196,6 +200,11 @@ static int teardown(void **state)
     char cmd[200];
 
     (void)state;
+    if (hog_pid > 0) {
+        kill(hog_pid, SIGKILL);
+        waitpid(hog_pid, NULL, 0);
+        hog_pid = 0;
+    }
     bd_ctl_server_free(srv);
     srv = NULL;
     sd_event_unref(ev);
@@ -869,6 +878,202 @@ static void test_permissions(void **state)
     assert_int_equal(fake.last_uid, 65534);
 }
 
+/* In a child: connect (blocking); -1 on failure. */
+static int child_connect(void)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+    strcpy(sa.sun_path, sock_path);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        return -1;
+    return fd;
+}
+
+/* In a child: read one line (blocking) into buf; its length or -1. */
+static ssize_t child_read_line(int fd, char *buf, size_t len)
+{
+    size_t have = 0;
+
+    while (have < len - 1) {
+        ssize_t n = read(fd, buf + have, 1);
+        if (n <= 0)
+            return -1;
+        if (buf[have++] == '\n')
+            break;
+    }
+    buf[have] = '\0';
+    return (ssize_t)have;
+}
+
+static int sync_pipe[2], go_pipe[2];
+
+/*
+ * The child of test_uid_slots (uid 65534): open every connection it can,
+ * each with a status request whose reply it reads, keep them open, tell
+ * the parent how many it got, and hold them until told to go.
+ */
+static void nobody_hogs_slots(void)
+{
+    static int fds[BD_CTL_MAX_CONNECTIONS + 8];
+    unsigned char n_ok = 0, n_refused = 0;
+    char line[512], c;
+
+    for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+        fds[i] = child_connect();
+        if (fds[i] < 0)
+            _exit(10);
+        /* A refused connection may be closed before the request is
+         * sent: its reply is there to read all the same. */
+        (void)!send(fds[i], REQ("status"), strlen(REQ("status")),
+                    MSG_NOSIGNAL);
+        if (child_read_line(fds[i], line, sizeof(line)) < 0)
+            _exit(13);
+        if (strstr(line, "\"ok\":true"))
+            n_ok++;
+        else if (strstr(line, "too many connections"))
+            n_refused++;
+        else
+            _exit(11);
+    }
+    if (write(sync_pipe[1], &n_ok, 1) != 1 ||
+        write(sync_pipe[1], &n_refused, 1) != 1 ||
+        read(go_pipe[0], &c, 1) != 1)
+        _exit(12);
+    _exit(0);
+}
+
+/* Turn the loop until fd is readable. */
+static void loop_until_readable(int fd)
+{
+    uint64_t end = now_ms() + 20000;
+
+    for (;;) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (poll(&pfd, 1, 0) == 1)
+            return;
+        if (now_ms() > end)
+            fail_msg("child made no progress");
+        sd_event_run(ev, 10000);
+    }
+}
+
+static void wait_child(pid_t pid)
+{
+    int status = 0;
+
+    for (;;) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            break;
+        sd_event_run(ev, 10000);
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("child failed: status %d", status);
+}
+
+/*
+ * Regression (issue 14): with allow-readonly one unprivileged user could
+ * hold all 64 connection slots and root's status got "too many
+ * connections".  A uid other than root gets at most BD_CTL_MAX_PER_UID,
+ * and root always gets in.
+ */
+static void test_uid_slots(void **state)
+{
+    unsigned char n_ok = 0, n_refused = 0;
+    yajl_val v;
+    pid_t pid;
+    int fd;
+
+    (void)state;
+    if (geteuid() != 0) {
+        skip();
+        return;
+    }
+    start(NULL, true);
+    assert_int_equal(pipe(sync_pipe), 0);
+    assert_int_equal(pipe(go_pipe), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+            _exit(99);
+        nobody_hogs_slots();
+    }
+    hog_pid = pid;
+    loop_until_readable(sync_pipe[0]);
+    assert_int_equal(read(sync_pipe[0], &n_ok, 1), 1);
+    assert_int_equal(read(sync_pipe[0], &n_refused, 1), 1);
+    assert_int_equal(n_ok, BD_CTL_MAX_PER_UID);
+    assert_int_equal(n_ok + n_refused, BD_CTL_MAX_CONNECTIONS + 8);
+    assert_int_equal(bd_ctl_server_n_connections(srv), BD_CTL_MAX_PER_UID);
+
+    /* Root, meanwhile: every slot that is left, and status answers. */
+    fd = client();
+    v = expect_ok(roundtrip(fd, REQ("status")));
+    yajl_tree_free(v);
+    close(fd);
+
+    assert_int_equal(write(go_pipe[1], "x", 1), 1);
+    hog_pid = 0;
+    wait_child(pid);
+    settle();
+    close(sync_pipe[0]);
+    close(sync_pipe[1]);
+    close(go_pipe[0]);
+    close(go_pipe[1]);
+}
+
+/* The child of test_oversized_no_reset: a blocking client that sends far
+ * more than a line, then reads. */
+static void child_sends_too_much(void)
+{
+    static char big[256 * 1024];
+    char line[512];
+    size_t off = 0;
+    int fd = child_connect();
+
+    if (fd < 0)
+        _exit(20);
+    memset(big, 'x', sizeof(big));
+    while (off < sizeof(big)) {
+        ssize_t n = send(fd, big + off, sizeof(big) - off, MSG_NOSIGNAL);
+        if (n <= 0)
+            _exit(21); /* reset under our feet */
+        off += (size_t)n;
+    }
+    if (child_read_line(fd, line, sizeof(line)) < 0)
+        _exit(22);
+    if (!strstr(line, "longer than 4096 bytes"))
+        _exit(23);
+    /* Then a clean EOF. */
+    if (read(fd, line, 1) != 0)
+        _exit(24);
+    _exit(0);
+}
+
+/*
+ * Regression (issue 14): a client sending more than 4096 bytes sometimes
+ * got a connection reset instead of the "too long" error: the server
+ * closed with the rest of the input unread.  It now answers, sends EOF and
+ * drops the input until the client is done.
+ */
+static void test_oversized_no_reset(void **state)
+{
+    pid_t pid;
+
+    (void)state;
+    start(NULL, false);
+    for (int round = 0; round < 5; round++) {
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+            child_sends_too_much();
+        wait_child(pid);
+    }
+    settle();
+    assert_int_equal(bd_ctl_server_n_connections(srv), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -887,6 +1092,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_idle_and_limit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uid_slots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oversized_no_reset, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

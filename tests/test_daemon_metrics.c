@@ -1,5 +1,5 @@
 /*
- * test_daemon_metrics.c - the OpenMetrics text and the status line.
+ * test_daemon_metrics.c - the Prometheus text and the status line.
  *
  * Domain names come from the toolstack and may hold quotes, backslashes
  * or newlines: label values must be escaped so that one sample stays one
@@ -74,8 +74,25 @@ static void test_render(void **state)
     assert_non_null(strstr(text, "balloond_target_writes_total 7\n"));
     assert_non_null(strstr(text, "balloond_rebalances_total 3\n"));
     assert_non_null(strstr(text, "balloond_domains_managed 2\n"));
-    n = strlen(text);
-    assert_true(n > 6 && strcmp(text + n - 6, "# EOF\n") == 0);
+    /* Prometheus text format (node_exporter's textfile collector): no
+     * OpenMetrics "# EOF", and HELP and TYPE for every family. */
+    assert_null(strstr(text, "# EOF"));
+    assert_non_null(strstr(text, "# HELP balloond_rebalances_total "));
+    assert_non_null(strstr(text, "# TYPE balloond_rebalances_total counter\n"));
+    assert_non_null(strstr(text, "# HELP balloond_host_total_bytes "));
+    assert_non_null(strstr(text, "balloond_build_info{version=\"" BD_VERSION
+                                 "\"} 1\n"));
+    assert_non_null(strstr(text, "balloond_domain_state{domid=\"4\","
+                                 "name=\"quiet\",state=\"no-stats\"} 1\n"));
+    assert_non_null(strstr(text, "balloond_warnings{kind=\"mins_unmet\"} 0\n"));
+    assert_non_null(strstr(text, "balloond_last_rebalance_timestamp_seconds 0\n"));
+    assert_non_null(strstr(text, "balloond_reservations 0\n"));
+    for (p = text; (p = strstr(p, "# TYPE ")); p++) {
+        char name[128];
+        assert_int_equal(sscanf(p, "# TYPE %127s", name), 1);
+        snprintf(line, sizeof(line), "# HELP %s ", name);
+        assert_non_null(strstr(text, line));
+    }
 
     /* The file gets the same text, and no temporary file is left. */
     snprintf(path, sizeof(path), "/tmp/bd-test-metrics-%d", (int)getpid());

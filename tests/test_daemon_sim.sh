@@ -42,6 +42,21 @@ echo "$out" | grep -q "bad.conf:3" || fail "check-config must list every error"
 "$B" --config "$T/bad.conf" --host=sim:basic 2>/dev/null
 [ $? -eq 78 ] || fail "an invalid configuration at start must exit 78"
 
+# Guards: what the file alone tells, and what needs the host's memory.
+printf '[domain vm-*]\nweight = 200\n[domain vm-a]\nmin = 1G\n' > "$T/shadow.conf"
+out=$("$B" --check-config "$T/shadow.conf") || fail "check-config with warnings must pass"
+echo "$out" | grep -q "shadow.conf:3: warning: \[domain vm-a\] is never used" ||
+    fail "check-config must warn about a shadowed section: $out"
+echo "$out" | grep -q "^configuration OK, with 1 warning$" || fail "check-config summary: $out"
+printf '[host]\nreserve = 100%%\n' > "$T/r100.conf"
+out=$("$B" --check-config "$T/r100.conf"); [ $? -eq 1 ] || fail "reserve = 100% must fail the check"
+printf '[host]\nreserve = 64G\n[control]\nsocket = %s/c64\n' "$T" > "$T/r64.conf"
+"$B" --check-config "$T/r64.conf" > /dev/null || fail "64G is fine without a host"
+timeout 10 "$B" --config "$T/r64.conf" --host=sim:basic 2> "$T/r64.log"
+[ $? -eq 78 ] || fail "reserve 64G on an 8G host must not start (exit 78)"
+grep -q "reserve 64.00G is not below host memory 8.00G" "$T/r64.log" ||
+    fail "the refusal must say why: $(cat "$T/r64.log")"
+
 # Run for real, with a notify socket when python3 is there to listen.
 NPID=
 if command -v python3 > /dev/null 2>&1; then
@@ -78,7 +93,7 @@ kill -0 $PID 2>/dev/null || fail "died"
 grep -q '^<6>domain vm-a (1) found' "$T/log" || fail "no domain found line"
 grep -q '^<6>domain .*: target .* -> ' "$T/log" || fail "no target written"
 grep -vq '^<[0-7]>' "$T/log" && fail "a log line without sd-daemon prefix"
-grep -q '^# EOF' "$T/metrics" || fail "metrics file"
+grep -q '^balloond_build_info{' "$T/metrics" || fail "metrics file"
 grep -q 'balloond_domain_target_bytes{domid="1",name="vm-a"}' "$T/metrics" || fail "metrics content"
 
 # A broken config on SIGHUP keeps the old one; a good one is taken.

@@ -89,6 +89,9 @@ static void test_defer_shrink(void **state)
     in.host_short = true; /* the memory is needed now */
     assert_false(bd_defer_shrink(&in));
     in.host_short = false;
+    in.asked = true; /* balloonctl set or reserve waits for memory */
+    assert_false(bd_defer_shrink(&in));
+    in.asked = false;
     in.target_in_range = false; /* a limit is broken */
     assert_false(bd_defer_shrink(&in));
     in.target_in_range = true;

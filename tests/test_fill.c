@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "daemon/fill.h"
+#include "tests/rng.h"
 
 #define MAX_ITEMS 300
 
@@ -247,14 +248,6 @@ static void test_cut_ties_in_item_order(void **state)
 /* ---- properties ------------------------------------------------------------
  */
 
-static uint64_t rng(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
-}
 
 static void random_items(struct bd_fill_item *it, size_t m, uint64_t *seed,
                          uint64_t size)

@@ -139,7 +139,7 @@ static void test_set_domain_destroyed(void **state)
 
     /* xl destroy: gone from the host, still in balloond's table. */
     fake_dom(c->fh, 1)->exists = false;
-    rc = bd_handlers.set(call, &ref, 1 * G);
+    rc = bd_handlers.set(call, &ref, 1 * G, false);
     assert_int_equal(rc, -ENOENT);
     assert_non_null(strstr(call->error, "no domain"));
     assert_null(bd_domain_find(&c->d, 1));
@@ -182,7 +182,7 @@ static void test_set_writes_before_reply(void **state)
     struct bd_ctl_domref ref = by_id(1);
     struct bd_ctl_call *call = call_new(c);
 
-    assert_int_equal(bd_handlers.set(call, &ref, 1536 * M), 0);
+    assert_int_equal(bd_handlers.set(call, &ref, 1536 * M, false), 0);
     assert_int_equal(c->fh->n_writes, 1);
     assert_int_equal(c->fh->writes[0].domid, 1);
     assert_int_equal(c->fh->writes[0].kib, 1536 * M);
@@ -235,12 +235,12 @@ static void test_rename_followed(void **state)
     assert_true(kick);
     call = call_new(c);
     ref = by_name("a-renamed");
-    assert_int_equal(bd_handlers.set(call, &ref, 1536 * M), 0);
+    assert_int_equal(bd_handlers.set(call, &ref, 1536 * M, false), 0);
     assert_int_equal(bd_domain_find(&c->d, 1)->pin_kib, 1536 * M);
     call_free(call);
     call = call_new(c);
     ref = by_name("a");
-    assert_int_not_equal(bd_handlers.set(call, &ref, 1024 * M), 0);
+    assert_int_not_equal(bd_handlers.set(call, &ref, 1024 * M, false), 0);
     call_free(call);
     call = call_new(c);
     ref = by_id(1);
@@ -255,12 +255,15 @@ static void test_set_admission(void **state)
     struct bd_ctl_domref ref = by_id(2);
     struct bd_ctl_call *call = call_new(c);
 
-    /* 2G free, 256M reserve: b (1G) cannot take 3G more. */
-    assert_int_equal(bd_handlers.set(call, &ref, 4 * G), -ENOSPC);
+    /* 2G free, 256M reserve, a pinned at what it holds (nothing to free
+     * there): b (1G) cannot take 3G more, not even by freeing memory. */
+    bd_domain_find(&c->d, 1)->pin_kib = 2 * G;
+    assert_int_equal(bd_handlers.set(call, &ref, 4 * G, false), -ENOSPC);
     assert_non_null(strstr(call->error, "more than is free"));
+    assert_non_null(strstr(call->error, "at most 1.75G can be freed"));
     call_free(call);
     call = call_new(c);
-    assert_int_equal(bd_handlers.set(call, &ref, 5 * G), -ERANGE);
+    assert_int_equal(bd_handlers.set(call, &ref, 5 * G, false), -ERANGE);
     assert_non_null(strstr(call->error, "outside"));
     assert_int_equal(c->fh->n_writes, 0);
     call_free(call);
@@ -285,6 +288,265 @@ static void test_reserve_finishes_through_hook(void **state)
     call_free(call);
 }
 
+/* b reports 900M total, 300M available: uses 600M, and its kernel
+ * keeps 124M outside MemTotal (1G current): 724M in target terms. */
+static void report_b(struct ctx *c)
+{
+    bool kick = false;
+    uint64_t next = 0;
+
+    fake_report(c->fh, 2, 900 * M, 300 * M, 1);
+    c->now_ms += 2000;
+    assert_int_equal(bd_daemon_drain(&c->d, c->now_ms, &kick, &next), 0);
+    assert_int_equal(bd_cycle(&c->d, c->now_ms, NULL), 0);
+    assert_true(bd_domain_find(&c->d, 2)->stats.present);
+}
+
+static void test_set_below_use_needs_force(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_domref ref = by_id(2);
+    struct bd_ctl_call *call;
+    size_t writes;
+
+    report_b(c);
+    writes = c->fh->n_writes;
+    call = call_new(c);
+    assert_int_equal(bd_handlers.set(call, &ref, 512 * M, false), -EPERM);
+    assert_non_null(strstr(call->error, "below what b uses, 724M"));
+    assert_non_null(strstr(call->error, "reported 600M"));
+    assert_non_null(strstr(call->error, "--force"));
+    assert_int_equal(c->fh->n_writes, writes);
+    assert_int_equal(bd_domain_find(&c->d, 2)->pin_kib, 0);
+    call_free(call);
+    call = call_new(c);
+    assert_int_equal(bd_handlers.set(call, &ref, 512 * M, true), 0);
+    assert_int_equal(bd_domain_find(&c->d, 2)->pin_kib, 512 * M);
+    call_free(call);
+}
+
+static void test_limits_max_below_use_needs_force(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_limits_args a;
+    struct bd_ctl_call *call;
+
+    report_b(c);
+    memset(&a, 0, sizeof(a));
+    a.domain = by_id(2);
+    a.has_max = true;
+    a.max_kib = 1 * M;
+    call = call_new(c);
+    assert_int_equal(bd_handlers.limits(call, &a), -EPERM);
+    assert_non_null(strstr(call->error, "max 1.00M is below what b uses"));
+    assert_false(bd_domain_find(&c->d, 2)->ovr.has_max);
+    call_free(call);
+    a.force = true;
+    call = call_new(c);
+    assert_int_equal(bd_handlers.limits(call, &a), 0);
+    assert_int_equal(bd_domain_find(&c->d, 2)->limits.max_kib, 1 * M);
+    call_free(call);
+}
+
+static void test_status_lists_warnings(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_call *call;
+
+    /* a min above b's static-max (4G) */
+    c->cfg->default_min.kib = 5 * G;
+    bd_domains_apply_config(&c->d);
+    c->now_ms += 1000;
+    assert_int_equal(bd_cycle(&c->d, c->now_ms, NULL), 0);
+    call = call_new(c);
+    assert_int_equal(bd_handlers.status(call), 0);
+    assert_non_null(strstr(reply_text(call), "\"warnings\":[\"domain a: "
+                                             "min 5.00G is above its max"));
+    call_free(call);
+}
+
+static void test_reload_refuses_reserve_above_host(void **state)
+{
+    struct ctx *c = *state;
+    char path[] = "/tmp/test_handlers_confXXXXXX";
+    int fd = mkstemp(path);
+    struct bd_ctl_call *call;
+    const char text[] = "[host]\nreserve = 64G\n";
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, sizeof(text) - 1),
+                     (ssize_t)sizeof(text) - 1);
+    close(fd);
+    c->d.cfg_path = path;
+    call = call_new(c);
+    assert_int_equal(bd_handlers.reload(call), -EINVAL);
+    assert_non_null(strstr(call->error, "reserve 64.00G is not below host "
+                                        "memory 8.00G"));
+    assert_ptr_equal(c->d.cfg, c->cfg); /* the old one stays */
+    assert_int_equal(c->d.cnt.errors, 1);
+    assert_non_null(strstr(c->d.last_error, "reload failed"));
+    call_free(call);
+    unlink(path);
+}
+
+static void test_set_not_saved(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_domref ref = by_id(1);
+    struct bd_ctl_call *call = call_new(c);
+
+    /* a state file that cannot be written */
+    c->cfg->state_path = strdup("/nonexistent-dir/balloond/state");
+    assert_int_equal(bd_handlers.set(call, &ref, 1536 * M, false), 0);
+    assert_non_null(strstr(reply_text(call), "\"not_saved\":\"not saved: "
+                                             "cannot write state file"));
+    assert_int_equal(c->d.cnt.errors, 1);
+    call_free(call);
+    call = call_new(c);
+    assert_int_equal(bd_handlers.status(call), 0);
+    assert_non_null(strstr(reply_text(call), "\"last_error\":\"cannot "
+                                             "write state file"));
+    call_free(call);
+}
+
+static void test_explain(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_domref ref = by_id(2);
+    struct bd_ctl_domref one = by_id(1);
+    struct bd_ctl_call *call;
+
+    report_b(c);
+    call = call_new(c);
+    assert_int_equal(bd_handlers.set(call, &one, 1536 * M, false), 0);
+    call_free(call);
+    call = call_new(c);
+    assert_int_equal(bd_handlers.explain(call, &ref), 0);
+    assert_non_null(strstr(reply_text(call),
+                           "\"reported_used_kib\":614400,"
+                           "\"overhead_kib\":126976,\"use_kib\":741376"));
+    assert_non_null(strstr(reply_text(call), "\"history\":["));
+    call_free(call);
+    /* a's change is in its history, with the reason it was written with */
+    call = call_new(c);
+    assert_int_equal(bd_handlers.explain(call, &one), 0);
+    assert_non_null(strstr(reply_text(call),
+                           "\"from_kib\":2097152,\"to_kib\":1572864,"
+                           "\"dry_run\":false,\"reason\":\"pinned at"));
+    call_free(call);
+    call = call_new(c);
+    ref = by_id(77);
+    assert_int_equal(bd_handlers.explain(call, &ref), -ENOENT);
+    call_free(call);
+}
+
+static void test_dry_run_shows_would(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_domref ref = by_id(1);
+    struct bd_ctl_call *call = call_new(c);
+
+    c->d.dry_run = true;
+    assert_int_equal(bd_handlers.set(call, &ref, 1536 * M, false), 0);
+    assert_int_equal(c->fh->n_writes, 0);
+    assert_non_null(strstr(reply_text(call), "\"target_kib\":2097152,"));
+    assert_non_null(strstr(reply_text(call), "\"would_kib\":1572864"));
+    assert_non_null(strstr(reply_text(call), "dry-run, would set 1.50G"));
+    call_free(call);
+}
+
+/* Right after a granted reservation, set may take its memory: the
+ * reservation is used up, not counted against the pin. */
+static void test_set_uses_held_reservation(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_domref ref = by_id(2);
+    struct bd_ctl_call *call = call_new(c);
+    int waiter;
+
+    /* 2G free, 256M reserve: reserve 1.5G, granted at the next cycle */
+    assert_int_equal(bd_handlers.reserve(call, 1536 * M, 10000,
+                                         (struct bd_ctl_pending *)&waiter),
+                     0);
+    call_free(call);
+    c->now_ms += 1000;
+    assert_int_equal(bd_cycle(&c->d, c->now_ms, NULL), 0);
+    assert_true(c->res.ok);
+    assert_int_equal(bd_res_granted_kib(&c->d), 1536 * M);
+    /* b (1G) to 2.5G: 1.5G more, of which only 256M is free outside the
+     * reservation (2G free - 256M reserve - 1.5G held): refused before */
+    call = call_new(c);
+    assert_int_equal(bd_handlers.set(call, &ref, 2560 * M, false), 0);
+    assert_int_equal(bd_domain_find(&c->d, 2)->pin_kib, 2560 * M);
+    /* the pin took the unreserved 256M and 1.25G of the reservation */
+    assert_int_equal(bd_reserved_kib(&c->d), 256 * M);
+    call_free(call);
+}
+
+/* set frees memory as reserve does: short now but freeable from a (2G,
+ * min 128M), b is pinned at once and the reply says how much still waits
+ * for memory; the plan then shrinks a and b grows as memory frees. */
+static void test_set_frees_memory(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_domref ref = by_id(2);
+    struct bd_ctl_call *call = call_new(c);
+
+    c->fh->writes_take_effect = true;
+    assert_int_equal(bd_handlers.set(call, &ref, 4 * G, false), 0);
+    assert_int_equal(bd_domain_find(&c->d, 2)->pin_kib, 4 * G);
+    /* 3G more, 1.75G free above the reserve */
+    assert_non_null(strstr(reply_text(call), "\"waiting_kib\":1310720"));
+    call_free(call);
+    for (int i = 0; i < 20; i++) {
+        c->now_ms += 1000;
+        assert_int_equal(bd_cycle(&c->d, c->now_ms, NULL), 0);
+    }
+    assert_int_equal(bd_domain_find(&c->d, 2)->target_kib, 4 * G);
+    assert_true(bd_domain_find(&c->d, 1)->target_kib < 2 * G);
+}
+
+/* A planned write that did not happen says so, and why, before the
+ * plan's reason: here a shrink right after start. */
+static void test_reason_says_deferred(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_domref ref = by_id(1);
+    struct bd_ctl_call *call;
+    bool kick = false;
+    uint64_t next = 0;
+
+    /* a uses 200M of 2G, and has for longer than shrink-delay: the plan
+     * shrinks it; but balloond (re)started a second ago */
+    c->cfg->policy.share_spare = false; /* no spare memory to share */
+    fake_report(c->fh, 1, 1900 * M, 1700 * M, 1);
+    c->now_ms += c->cfg->policy.shrink_delay_ms + 30 * 60 * 1000;
+    c->d.start_ms = c->now_ms - 1000;
+    assert_int_equal(bd_daemon_drain(&c->d, c->now_ms, &kick, &next), 0);
+    assert_int_equal(bd_cycle(&c->d, c->now_ms, NULL), 0);
+    assert_int_equal(c->fh->n_writes, 0);
+    call = call_new(c);
+    assert_int_equal(bd_handlers.show(call, &ref, 1), 0);
+    assert_non_null(strstr(reply_text(call), "\"reason\":\"deferred: no "
+                                             "shrink in the first "
+                                             "shrink-delay (shrink"));
+    call_free(call);
+}
+
+static void test_history_ring_bounded(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_domain *dom = bd_domain_find(&c->d, 1);
+
+    (void)state;
+    for (uint64_t i = 0; i < 3 * BD_HISTORY_MAX; i++)
+        bd_domain_history_add(dom, i, i, i + 1, false, "r");
+    assert_int_equal(dom->n_hist, 3 * BD_HISTORY_MAX);
+    /* the oldest kept is the one BD_HISTORY_MAX back */
+    assert_int_equal(dom->hist[dom->n_hist % BD_HISTORY_MAX].from_kib,
+                     2 * BD_HISTORY_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +565,26 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reserve_finishes_through_hook,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_below_use_needs_force,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_limits_max_below_use_needs_force, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_lists_warnings, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_reload_refuses_reserve_above_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_not_saved, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_ring_bounded, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_dry_run_shows_would, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_set_uses_held_reservation, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_set_frees_memory, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reason_says_deferred, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

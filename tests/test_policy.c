@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "daemon/policy.h"
+#include "tests/rng.h"
 
 #define MIB UINT64_C(1024)
 #define GIB (UINT64_C(1024) * 1024)
@@ -348,6 +349,25 @@ static void test_mild_signals_ignored(void **state)
     fx_free(f);
 }
 
+/* A guest at its max that would take more is not "steady": the reason
+ * says what holds it, with the figures of the columns beside it. */
+static void test_reason_at_max(void **state)
+{
+    struct fx *f = fx_new(1, 16 * GIB);
+    (void)state;
+
+    dom(f, 0, 2 * GIB, 2 * GIB, 2 * GIB);
+    f->d[0].stats.has_psi = true;
+    f->d[0].stats.psi_some_x100 = 1000; /* 10%: pressure */
+    fx_sync_free(f);
+    run(f);
+    assert_false(f->dec[0].write);
+    assert_null(strstr(f->dec[0].reason, "steady"));
+    assert_non_null(strstr(f->dec[0].reason, "at max 2.00G under pressure"));
+    assert_non_null(strstr(f->dec[0].reason, "counted use 2.00G"));
+    fx_free(f);
+}
+
 /* The one rule of pressure, at its thresholds (policy.h), and the plan
  * grows exactly for the reports it calls pressure. */
 static void test_guest_pressure(void **state)
@@ -547,6 +567,43 @@ static void test_overhead_from_lagging_report_ignored(void **state)
     fx_free(f);
 }
 
+/* A report received after the last target change but sampled while the
+ * balloon still moved (a reporter writes MemTotal only on a 2% change, or
+ * its sample predates the plan that first saw the balloon at rest) does
+ * not teach an overhead: only one received after such a plan does.
+ * (Found by the bench: overheads learned from such reports wobbled, and
+ * with them every fair share on a short host.) */
+static void test_overhead_only_from_report_at_rest(void **state)
+{
+    struct fx *f = fx_new(1, 0);
+    (void)state;
+
+    f->total = 4 * GIB;
+    dom(f, 0, 1 * GIB, 2 * GIB, 300 * MIB);
+    f->d[0].stats.total_kib = 1 * GIB - 40 * MIB;
+    fx_sync_free(f);
+    run(f);
+    assert_int_equal(f->t[0].overhead_kib, 40 * MIB);
+    /* balloond raises the target; the grow lands before the next plan,
+     * and a report arrives after the change, sampled halfway */
+    f->d[0].target_kib = 1536 * MIB;
+    f->t[0].last_change_ms = f->now;
+    f->t[0].last_target_kib = 1536 * MIB;
+    tick(f, 5 * SEC);
+    f->d[0].current_kib = 1536 * MIB;
+    fx_sync_free(f);
+    f->d[0].stats.time_ms = f->now - 2 * SEC;
+    f->d[0].stats.total_kib = 1280 * MIB - 40 * MIB;
+    run(f);
+    assert_int_equal(f->t[0].overhead_kib, 40 * MIB);
+    /* the next report, taken at rest, is believed */
+    tick(f, 5 * SEC);
+    f->d[0].stats.total_kib = 1536 * MIB - 44 * MIB;
+    run(f);
+    assert_int_equal(f->t[0].overhead_kib, 44 * MIB);
+    fx_free(f);
+}
+
 /* ---- fairness
  * ---------------------------------------------------------------- */
 
@@ -642,6 +699,54 @@ static void test_reserve_unreachable_keeps_mins(void **state)
         assert_int_equal(f->dec[i].target_kib, 200 * MIB);
         assert_non_null(strstr(f->dec[i].reason, "min"));
     }
+    fx_free(f);
+}
+
+/* However short the host, a target never leaves a guest less than its
+ * kernel holds outside MemTotal plus headroom-min (found by the bench: a
+ * 128M min under a 144M overhead gave a MemTotal of 0), even when that is
+ * above the configured min. */
+static void test_floor_is_kernel_overhead(void **state)
+{
+    struct fx *f = fx_new(3, 1 * GIB);
+    (void)state;
+
+    f->p.reserve_kib = 2 * GIB; /* more than the host: squeeze */
+    for (size_t i = 0; i < 3; i++) {
+        dom(f, i, 300 * MIB, 8 * GIB, 20 * MIB);
+        f->d[i].stats.total_kib = 300 * MIB - 144 * MIB;
+    }
+    fx_sync_free(f);
+    run(f);
+    for (size_t i = 0; i < 3; i++)
+        assert_true(f->dec[i].target_kib >=
+                    144 * MIB + f->p.headroom_min_kib);
+    fx_free(f);
+}
+
+/* The kernel floor is a clamp, not where fairness counts from: two guests
+ * alike but for their kernel's overhead get the same share when it is
+ * above both floors.  (As a base, the floor moved every fair share by the
+ * learned overhead, which wobbles with the balloon: on short hosts guests
+ * grew and shrank back every few seconds.) */
+static void test_floor_is_not_a_base(void **state)
+{
+    struct fx *f = fx_new(2, 2 * GIB);
+    (void)state;
+
+    /* uses fit (900M + 100M overhead, 900M), needs do not: a fair split */
+    dom(f, 0, 1200 * MIB, 8 * GIB, 900 * MIB);
+    f->d[0].stats.total_kib = 1200 * MIB - 100 * MIB;
+    dom(f, 1, 848 * MIB, 8 * GIB, 900 * MIB);
+    f->d[1].stats.total_kib = 848 * MIB;
+    for (size_t i = 0; i < 2; i++)
+        f->d[i].min_kib = 0;
+    fx_sync_free(f);
+    run(f);
+    assert_int_equal(f->t[0].overhead_kib, 100 * MIB);
+    assert_true(f->dec[0].target_kib >= 1000 * MIB);
+    assert_true(f->dec[0].target_kib <= f->dec[1].target_kib + MIB);
+    assert_true(f->dec[1].target_kib <= f->dec[0].target_kib + MIB);
     fx_free(f);
 }
 
@@ -749,7 +854,7 @@ static void test_clip_learned(void **state)
     /* no memory parked above the ceiling */
     assert_int_equal(f->dec[0].target_kib, 1 * GIB);
     assert_true(f->dec[0].write && f->dec[0].shrink);
-    assert_non_null(strstr(f->dec[0].reason, "clipped at 1.0G"));
+    assert_non_null(strstr(f->dec[0].reason, "clipped at 1.00G"));
     f->d[0].target_kib = f->dec[0].target_kib;
     tick(f, 5 * SEC);
     run(f);
@@ -855,7 +960,7 @@ static void test_modes(void **state)
     run(f);
     assert_int_equal(f->dec[0].target_kib, 3 * GIB);
     assert_int_equal(f->dec[0].state, BD_STATE_PINNED);
-    assert_string_equal(f->dec[0].reason, "pinned at 3.0G");
+    assert_string_equal(f->dec[0].reason, "pinned at 3.00G");
     assert_int_equal(f->dec[1].target_kib, 1 * GIB);
     assert_int_equal(f->dec[1].state, BD_STATE_FIXED);
     assert_int_equal(f->dec[2].target_kib, 2500 * MIB);
@@ -1009,14 +1114,6 @@ static void test_track_from_the_future(void **state)
 /* ---- size, determinism, properties
  * --------------------------------------------------- */
 
-static uint64_t rng(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
-}
 
 static void random_snapshot(struct fx *f, uint64_t *seed)
 {
@@ -1127,6 +1224,7 @@ static void test_property_random(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reason_at_max),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_null_args),
         cmocka_unit_test(test_grow_to_use_plus_headroom),
@@ -1139,10 +1237,13 @@ int main(void)
         cmocka_unit_test(test_swap_counts_as_use),
         cmocka_unit_test(test_stale_pressure_no_second_boost),
         cmocka_unit_test(test_overhead_from_lagging_report_ignored),
+        cmocka_unit_test(test_overhead_only_from_report_at_rest),
         cmocka_unit_test(test_weighted_max_min),
         cmocka_unit_test(test_use_is_floor_up_to_fair_share),
         cmocka_unit_test(test_reserve_kept),
         cmocka_unit_test(test_reserve_unreachable_keeps_mins),
+        cmocka_unit_test(test_floor_is_kernel_overhead),
+        cmocka_unit_test(test_floor_is_not_a_base),
         cmocka_unit_test(test_zero_free_grow_only_from_shrinks),
         cmocka_unit_test(test_stuck_not_counted_then_retried),
         cmocka_unit_test(test_clip_learned),

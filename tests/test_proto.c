@@ -3,6 +3,7 @@
  * request, and the reply writers against the key names balloonctl reads.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -437,7 +438,7 @@ static void test_gen_domain(void **state)
     static const char *const keys[] = {
         "domid", "name", "current_kib", "target_kib", "min_kib", "max_kib",
         "static_max_kib", "weight", "mode", "state", "used_kib",
-        "available_kib", "pressure", "reason", "pin_kib"};
+        "available_kib", "pressure", "reason", "pin_kib", "would_kib"};
 
     (void)state;
     assert_int_equal(bd_proto_gen_domain(g, &d), 0);
@@ -450,6 +451,7 @@ static void test_gen_domain(void **state)
     assert_string_equal(YAJL_GET_STRING(get(v, "state")), "stuck");
     assert_true(YAJL_IS_NULL(get(v, "used_kib")));
     assert_true(YAJL_IS_NULL(get(v, "pin_kib")));
+    assert_true(YAJL_IS_NULL(get(v, "would_kib")));
     assert_true(YAJL_IS_TRUE(get(v, "pressure")));
     yajl_tree_free(v);
     yajl_gen_free(g);
@@ -520,6 +522,142 @@ static void test_roundtrip(void **state)
     yajl_gen_free(g);
 }
 
+/* Strict UTF-8 (RFC 3629), written out independently of proto.c. */
+static bool strict_utf8(const unsigned char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t n;
+
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        if ((s[i] & 0xe0) == 0xc0)
+            n = 2, cp = s[i] & 0x1f;
+        else if ((s[i] & 0xf0) == 0xe0)
+            n = 3, cp = s[i] & 0x0f;
+        else if ((s[i] & 0xf8) == 0xf0)
+            n = 4, cp = s[i] & 0x07;
+        else
+            return false;
+        if (i + n > len)
+            return false;
+        for (size_t k = 1; k < n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+            (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+/* The error reply for a request: must be valid UTF-8 and valid JSON. */
+static void error_reply_is_utf8(const char *request)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    const unsigned char *buf;
+    char yerr[128];
+    size_t len;
+    yajl_val v;
+
+    assert_true(parse(request) < 0);
+    assert_int_equal(bd_proto_gen_error(g, err), 0);
+    assert_int_equal(yajl_gen_get_buf(g, &buf, &len), yajl_gen_status_ok);
+    if (!strict_utf8(buf, len))
+        fail_msg("reply to %s is not UTF-8: %.*s", request, (int)len,
+                 (const char *)buf);
+    v = yajl_tree_parse((const char *)buf, yerr, sizeof(yerr));
+    assert_non_null(v);
+    yajl_tree_free(v);
+    yajl_gen_free(g);
+}
+
+/*
+ * Regression (issue 14): quoting a request with %.40s cut a multi-byte
+ * character, and overlong forms and surrogates (which yajl accepts) were
+ * echoed back: the reply was not UTF-8 and strict clients rejected it.
+ */
+static void test_error_replies_are_utf8(void **state)
+{
+    static const char *const reqs[] = {
+        /* 39 ASCII bytes, then a 2-byte character across the cut */
+        "{\"version\":1,\"cmd\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\"}",
+        /* a 3-byte character across the cut, in an unknown field */
+        "{\"version\":1,\"cmd\":\"status\",\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "\xe2\x82\xac" "\":1}",
+        /* twice the same key, a 4-byte character across the cut */
+        "{\"version\":1,\"cmd\":\"status\",\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "\xf0\x9f\x98\x80" "\":1,\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "\xf0\x9f\x98\x80" "\":1}",
+        "{\"version\":1,\"cmd\":\"\xc0\xaf\"}",          /* overlong '/' */
+        "{\"version\":1,\"cmd\":\"\xe0\x80\xaf\"}",      /* overlong */
+        "{\"version\":1,\"cmd\":\"\xed\xa0\x80\"}",      /* surrogate */
+        "{\"version\":1,\"cmd\":\"\xf4\x90\x80\x80\"}", /* > U+10FFFF */
+        "{\"version\":1,\"cmd\":\"\\ud800\"}",           /* lone escape */
+        "{\"version\":1,\"cmd\":\"\\udc00x\\ud83d\"}",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++)
+        error_reply_is_utf8(reqs[i]);
+}
+
+/* A name that is not UTF-8 matches no domain: refused by name. */
+static void test_names_must_be_utf8(void **state)
+{
+    (void)state;
+    bad("{\"version\":1,\"cmd\":\"auto\",\"domain\":\"a\xed\xa0\x80\"}",
+        -EINVAL, "'domain' is not valid UTF-8");
+    bad("{\"version\":1,\"cmd\":\"auto\",\"domain\":\"\xc1\xbf\"}", -EINVAL,
+        "'domain' is not valid UTF-8");
+    assert_int_equal(
+        parse("{\"version\":1,\"cmd\":\"auto\",\"domain\":\"w\xc3\xa9" "b\"}"), 0);
+}
+
+/* Any string a reply carries is made UTF-8 (guest names, reasons). */
+static void test_gen_str_cleans(void **state)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    const unsigned char *buf;
+    size_t len;
+
+    (void)state;
+    assert_int_equal(yajl_gen_map_open(g), yajl_gen_status_ok);
+    assert_int_equal(bd_gen_str(g, "name", "vm\xff\xed\xa0\x80\xc3"), 0);
+    assert_int_equal(bd_gen_str(g, "k\xc0\x80", "ok \xe2\x82\xac"), 0);
+    assert_int_equal(yajl_gen_map_close(g), yajl_gen_status_ok);
+    assert_int_equal(yajl_gen_get_buf(g, &buf, &len), yajl_gen_status_ok);
+    assert_true(strict_utf8(buf, len));
+    assert_non_null(strstr((const char *)buf, "\"vm?????\""));
+    assert_non_null(strstr((const char *)buf, "\"ok \xe2\x82\xac\""));
+    yajl_gen_free(g);
+}
+
+/* bd_proto_quote(): never cuts a character, never grows. */
+static void test_quote(void **state)
+{
+    char q[8];
+
+    (void)state;
+    assert_string_equal(bd_proto_quote(q, sizeof(q), "ab\xc3\xa9", 3), "ab");
+    assert_string_equal(bd_proto_quote(q, sizeof(q), "ab\xc3\xa9", 4),
+                        "ab\xc3\xa9");
+    assert_string_equal(bd_proto_quote(q, sizeof(q), "a\nb\x7f", 10), "a b ");
+    assert_string_equal(bd_proto_quote(q, sizeof(q), "\xc3" "x", 10), "?x");
+    assert_string_equal(bd_proto_quote(q, sizeof(q), "\xf0\x9f\x98", 10), "???");
+    /* out too small for the last character: left out whole */
+    assert_string_equal(bd_proto_quote(q, 4, "ab\xe2\x82\xac", 10), "ab");
+    assert_true(bd_proto_utf8_valid("\xf4\x8f\xbf\xbf", 4));
+    assert_false(bd_proto_utf8_valid("\xf4\x90\x80\x80", 4));
+    assert_false(bd_proto_utf8_valid("\xe0\x9f\xbf", 3));
+}
+
 static void test_names_tables(void **state)
 {
     enum bd_mode m;
@@ -562,6 +700,10 @@ int main(void)
         cmocka_unit_test(test_gen_reserve),
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_names_tables),
+        cmocka_unit_test(test_error_replies_are_utf8),
+        cmocka_unit_test(test_names_must_be_utf8),
+        cmocka_unit_test(test_gen_str_cleans),
+        cmocka_unit_test(test_quote),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,10 +63,35 @@ static void test_size_errors(void **state)
     size_bad("1Gx", -EINVAL, "unknown size unit");
     size_bad("1.G", -EINVAL, "digit expected");
     size_bad("0.3K", -EINVAL, "whole number of KiB");
+    size_bad("1.0000001P", -EINVAL, "decimals");
+    size_bad("1.01P", -ERANGE, "too large");
     size_bad("1025T", -ERANGE, "too large");
     size_bad("99999999999999999999K", -ERANGE, "too large");
     size_bad("1.0000000001G", -EINVAL, "decimals");
     size_bad("5%", -EINVAL, "unknown size unit");
+}
+
+/* What bd_format_kib() prints, the parser takes back: "1.32G" and
+ * "1.00P" as show prints them, within the rounding shown. */
+static void test_size_round_trip(void **state)
+{
+    char buf[32];
+    uint64_t v, back;
+    const char *why = NULL;
+
+    (void)state;
+    assert_int_equal(size_ok("1.32G"), 1384120); /* 1.32 * 2^20, rounded */
+    assert_int_equal(size_ok("1.00P"), BD_SIZE_MAX_KIB);
+    assert_int_equal(size_ok("1P"), BD_SIZE_MAX_KIB);
+    assert_int_equal(size_ok("0.5T"), UINT64_C(1) << 29);
+    for (v = 1; v <= BD_SIZE_MAX_KIB; v = v * 3 + 7) {
+        bd_format_kib(v, buf, sizeof(buf));
+        assert_int_equal(bd_parse_size_kib(buf, &back, &why), 0);
+        /* within one unit of the last digit printed */
+        assert_true(back <= v + v / 100 + 1 && back + v / 100 + 1 >= v);
+    }
+    bd_format_kib(BD_SIZE_MAX_KIB, buf, sizeof(buf));
+    assert_string_equal(buf, "1.00P");
 }
 
 static void test_size_pct(void **state)
@@ -169,6 +194,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_size_units), cmocka_unit_test(test_size_errors),
+        cmocka_unit_test(test_size_round_trip),
         cmocka_unit_test(test_size_pct),   cmocka_unit_test(test_duration),
         cmocka_unit_test(test_uint),       cmocka_unit_test(test_format),
     };

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -245,6 +246,106 @@ static void test_corrupt_files(void **state)
     fake_host_free(fh);
 }
 
+/*
+ * Regression (issue 14): hold-until far in the future overflowed when
+ * turned into milliseconds and the hold ended at once.  A sane far date is
+ * cut to the longest hold; a date past year 9999 is damage (file refused).
+ */
+static void test_hold_until_far_future(void **state)
+{
+    struct fake_host *fh = fake_host_new(8 * G, 4 * G);
+    struct bd_config *cfg = new_cfg();
+    struct bd_daemon d;
+    struct bd_domain *a;
+    char text[200];
+    uint64_t now = 5000;
+
+    (void)state;
+    fake_add(fh, 1, "a", 1 * G, 4 * G);
+    snprintf(text, sizeof(text), "balloond-state 1\ndom 1 hold=524288 "
+             "hold-until=%lld name=a\n",
+             (long long)time(NULL) + 10LL * 365 * 24 * 3600);
+    write_file(text);
+    bd_daemon_init(&d, cfg, &fh->h);
+    assert_int_equal(bd_state_load(&d, path, now), 0);
+    assert_int_equal(bd_domains_scan(&d, now), 0);
+    a = bd_domain_find(&d, 1);
+    bd_domains_expire(&d, now);
+    assert_int_equal(a->hold_kib, 512 * M);
+    assert_true(a->hold_until_ms > now);
+    assert_true(a->hold_until_ms <= now + BD_DURATION_MAX_MS + 2000);
+    bd_daemon_dispose(&d);
+
+    write_file("balloond-state 1\ndom 1 hold=524288 "
+               "hold-until=9223372036854775807 name=a\n");
+    bd_daemon_init(&d, cfg, &fh->h);
+    assert_int_equal(bd_state_load(&d, path, now), -EINVAL);
+    assert_int_equal(d.n_pending, 0);
+    bd_daemon_dispose(&d);
+    bd_config_free(cfg);
+    fake_host_free(fh);
+}
+
+/* Regression (issue 14): with two entries for one domid, the one that
+ * matches the domain (by name) must be used wherever it is in the file;
+ * of two for the same domain the last wins. */
+static void test_duplicate_domids(void **state)
+{
+    struct fake_host *fh = fake_host_new(8 * G, 4 * G);
+    struct bd_config *cfg = new_cfg();
+    struct bd_daemon d;
+
+    (void)state;
+    write_file("balloond-state 1\n"
+               "dom 2 weight=70 name=b\n"
+               "dom 1 pin=524288 name=old\n"
+               "dom 3 weight=10 name=c\n"
+               "dom 1 pin=600000 name=new\n"
+               "dom 2 weight=80 name=b\n");
+    fake_add(fh, 1, "new", 1 * G, 4 * G);
+    fake_add(fh, 2, "b", 1 * G, 4 * G);
+    bd_daemon_init(&d, cfg, &fh->h);
+    assert_int_equal(bd_state_load(&d, path, 0), 0);
+    assert_int_equal(bd_domains_scan(&d, 0), 0);
+    assert_int_equal(bd_domain_find(&d, 1)->pin_kib, 600000);
+    assert_int_equal(bd_domain_find(&d, 2)->limits.weight, 80);
+    /* Only the entry of the domain that did not come back is left. */
+    assert_int_equal(d.n_pending, 1);
+    assert_int_equal(d.pending[0].domid, 3);
+    bd_daemon_dispose(&d);
+    bd_config_free(cfg);
+    fake_host_free(fh);
+}
+
+/* A hold loaded from the file and saved again before the loop put it on
+ * its own clock keeps its end (it was written as 0: "forever"). */
+static void test_restored_hold_saved_again(void **state)
+{
+    struct fake_host *fh = fake_host_new(8 * G, 4 * G);
+    struct bd_config *cfg = new_cfg();
+    struct bd_daemon d;
+    long long until = (long long)time(NULL) + 600;
+    char text[200];
+
+    (void)state;
+    fake_add(fh, 1, "a", 1 * G, 4 * G);
+    snprintf(text, sizeof(text), "balloond-state 1\ndom 1 hold=524288 "
+             "hold-until=%lld name=a\n", until);
+    write_file(text);
+    bd_daemon_init(&d, cfg, &fh->h);
+    assert_int_equal(bd_state_load(&d, path, 0), 0);
+    assert_int_equal(bd_domains_scan(&d, 0), 0);
+    assert_int_equal(bd_state_save(&d, path, 0), 0);
+    bd_daemon_dispose(&d);
+    bd_daemon_init(&d, cfg, &fh->h);
+    assert_int_equal(bd_state_load(&d, path, 0), 0);
+    assert_int_equal(d.n_pending, 1);
+    assert_int_equal(d.pending[0].hold_until_wall, until);
+    bd_daemon_dispose(&d);
+    bd_config_free(cfg);
+    fake_host_free(fh);
+}
+
 /* A write that fails (no such directory, cannot be created) leaves the
  * old file as it was. */
 static void test_save_failure_keeps_old(void **state)
@@ -369,6 +470,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_only_same_domain, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hold_until_far_future, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_domids, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_restored_hold_saved_again, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_save_failure_keeps_old, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_restart_without_burst, setup,

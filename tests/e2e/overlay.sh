@@ -76,7 +76,7 @@ d=$st/dom0
 install -D -m 0755 "$here/dom0/init" "$d/init"
 mkdir -p "$d/e2e/scenarios" "$d/e2e/suites" "$d/e2e/guests" "$d/etc/xen" \
          "$d/etc/balloond" "$d/guest"
-cp "$here/dom0/lib.sh" "$here/dom0/demo.sh" "$d/e2e/" 2>/dev/null || cp "$here/dom0/lib.sh" "$d/e2e/"
+cp "$here/dom0/lib.sh" "$here/dom0/demo.sh" "$here/dom0/demo.phases" "$d/e2e/" 2>/dev/null || cp "$here/dom0/lib.sh" "$d/e2e/"
 cp "$here"/scenarios/*.sh "$d/e2e/scenarios/"
 cp "$here"/suites/* "$d/e2e/suites/"
 cp "$here"/guests/*.cfg "$d/e2e/guests/"

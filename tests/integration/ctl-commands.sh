@@ -16,10 +16,21 @@ has "$out" '"host_total_kib":8388608'
 hasnt "$out" '"ok"'
 
 expect 0 ctl show
-has "$out" "^NAME  *ID  *CURRENT  *TARGET  *MIN  *MAX"
+has "$out" "^NAME  *ID  *CURRENT  *TARGET  *USED  *STATE  *REASON"
 has "$out" "^vm-a  *1 "
-has "$out" "^Domain-0  *0 .* ignore "
+has "$out" "^Domain-0  *0 .* ignored "
 [ "$(printf '%s\n' "$out" | wc -l)" -eq 5 ] || fail "show: expected 5 lines"
+# like xl list: 80 columns unless --wide
+printf '%s\n' "$out" | awk 'length > 80 { exit 1 }' || fail "show is wider than 80 columns"
+expect 0 ctl show --wide
+has "$out" "^NAME  *ID  *CURRENT  *TARGET  *MIN  *MAX  *USED  *AVAIL  *WEIGHT  *MODE"
+has "$out" "^Domain-0  *0 .* ignore "
+expect 0 ctl show --sort name
+[ "$(printf '%s\n' "$out" | sed -n 2p | cut -d' ' -f1)" = Domain-0 ] || fail "--sort name"
+expect 0 ctl show --sort id
+[ "$(printf '%s\n' "$out" | sed -n 2p | cut -d' ' -f1)" = Domain-0 ] || fail "--sort id"
+expect 2 ctl show --sort weight
+has "$err" "--sort 'weight' must be id, name"
 expect 0 ctl list
 [ "$(printf '%s\n' "$out" | wc -l)" -eq 5 ] || fail "list: expected 5 lines"
 expect 0 ctl show vm-b 3
@@ -33,6 +44,24 @@ hasnt "$out" '"version"'
 expect 1 ctl show nosuch
 has "$err" "no domain named 'nosuch'"
 one_line "$err"
+# --json: a failure is a JSON object on stdout as well
+expect 1 ctl show --json nosuch
+has "$out" '^{"version":1,"ok":false,"error":"no domain named '"'"'nosuch'"'"'"}$'
+has "$err" "no domain named 'nosuch'"
+expect 3 ctl --socket "$T/none" status --json
+has "$out" '^{"version":1,"ok":false,"error":".*'
+
+# ---- explain ----
+expect 0 ctl explain vm-a
+has "$out" "^vm-a (domid 1): target "
+has "$out" "^  kernel overhead "
+has "$out" "^  use counted "
+has "$out" "^target changes (oldest first):"
+expect 0 ctl explain --json vm-a
+has "$out" '"plan":{"reported_used_kib":'
+has "$out" '"history":\['
+expect 1 ctl explain ghost
+has "$err" "explain: no domain named 'ghost'"
 
 # ---- set / auto ----
 # Lowering a target is always possible (growing needs free memory, which
@@ -43,6 +72,17 @@ expect 0 ctl show --json 3
 has "$out" '"target_kib":786432'
 has "$out" '"state":"pinned"'
 has "$out" '"pin_kib":786432'
+# below what the guest uses: needs --force (once vm-c has reported)
+i=0
+until ctl show --json vm-c | grep -q '"used_kib":[0-9]'; do
+    i=$((i + 1)); [ $i -gt 50 ] && fail "vm-c never reported"; sleep 0.1
+done
+expect 1 ctl set vm-c 1M
+has "$err" "target 1.00M is below what vm-c uses, "
+has "$err" "use --force"
+one_line "$err"
+expect 1 ctl limits vm-c --max 1M
+has "$err" "max 1.00M is below what vm-c uses"
 expect 1 ctl set vm-c 100G
 has "$err" "outside vm-c's limits"
 one_line "$err"
@@ -88,6 +128,10 @@ has "$out" "^reservation [0-9]*: 1.00G free and held"
 id=$(printf '%s\n' "$out" | sed -n 's/^reservation \([0-9]*\):.*/\1/p')
 expect 0 ctl status
 has "$out" "reserved 1.00G (1 reservation)"
+has "$out" "^reservation: $id, 1.00G held, [0-9]*s left"
+expect 0 ctl status --json
+has "$out" '"reservation_list":\[{"id":'"$id"',"kib":1048576,"granted":true,"left_ms":'
+
 expect 0 ctl release "$id"
 has "$out" "released reservation $id (1.00G)"
 expect 1 ctl release "$id"

@@ -18,7 +18,7 @@ complete_words() {
 }
 
 got=$(complete_words balloonctl "")
-[ "$got" = "auto help limits metrics release reload reserve set show status top " ] \
+[ "$got" = "auto explain help limits metrics release reload reserve set show status top " ] \
     || fail "subcommands: '$got'"
 got=$(complete_words balloonctl re)
 [ "$got" = "release reload reserve " ] || fail "re: '$got'"
@@ -30,6 +30,10 @@ got=$(complete_words balloonctl --socket "$SOCK" set vm-a "")
 [ -z "$got" ] || fail "set DOMAIN <size>: '$got'"
 got=$(complete_words balloonctl limits vm-a --m)
 [ "$got" = "--max --min --mode " ] || fail "limits --m: '$got'"
+got=$(complete_words balloonctl --socket "$SOCK" explain vm-)
+[ "$got" = "vm-a vm-b vm-c " ] || fail "explain vm-: '$got'"
+got=$(complete_words balloonctl set vm-a --f)
+[ "$got" = "--force " ] || fail "set --f: '$got'"
 got=$(complete_words balloonctl limits vm-a --mode "")
 [ "$got" = "auto fixed ignore " ] || fail "--mode: '$got'"
 # No daemon: no names, no error output.

@@ -33,7 +33,7 @@ metric hvm_videoram_kib "$video"
 ( xenstore-watch $base/memory/target | while read -r _p; do
       echo "$(now_s) $(xenstore-read $base/memory/target 2>/dev/null)"
   done ) > /tmp/s14.targets &
-sampler_start s14 2 sh -c "$BALLOONCTL show | awk '\$1 == \"$G\" { print \$11 }'"
+sampler_start s14 2 sh -c "$BALLOONCTL show | awk 'NR == 1 { for (i = 1; i <= NF; i++) if (\$i == \"STATE\") c = i } \$1 == \"$G\" { print \$c }'"
 cleanup() { sampler_stop s14; bctl auto $G >/dev/null 2>&1; }
 t0=$(now_s)
 ensure_balloond
