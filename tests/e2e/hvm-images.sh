@@ -28,6 +28,7 @@ mkdir -p "$cache/debs"
 
 say() { echo "e2e-hvm-images: $*" >&2; }
 die() { echo "e2e-hvm-images: error: $*" >&2; exit 1; }
+. "$here/image-lib.sh"
 
 [ -f "$cache/stamp" ] && [ -d "$cache/dom0-root" ] || die "no base images (run images.sh)"
 
@@ -43,7 +44,7 @@ ALL_PKGS="$DM_PKGS $TOOL_PKGS xen-utils-4.17"
 
 versions=$(apt-cache policy $ALL_PKGS 2>/dev/null |
            awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p, $2 }')
-stamp=$( { cat "$0"; echo "$versions"; cat "$cache/stamp"; } | cksum | cut -d' ' -f1)
+stamp=$( { cat "$0" "$here/image-lib.sh"; echo "$versions"; cat "$cache/stamp"; } | cksum | cut -d' ' -f1)
 if [ -f "$cache/hvm-stamp" ] && [ "$(cat "$cache/hvm-stamp")" = "$stamp" ] &&
    [ -f "$cache/hvm.cpio" ] && [ -x "$cache/hvm-tools/usr/bin/syslinux" ]; then
     say "cached HVM pieces are up to date"
@@ -51,27 +52,7 @@ if [ -f "$cache/hvm-stamp" ] && [ "$(cat "$cache/hvm-stamp")" = "$stamp" ] &&
 fi
 
 say "downloading packages"
-(
-    cd "$cache/debs"
-    need=""
-    for p in $ALL_PKGS; do
-        v=$(echo "$versions" | awk -v p="$p" '$1 == p":" { print $2 }')
-        v=$(echo "$v" | sed 's/:/%3a/')
-        ls "${p}_${v}_"*.deb >/dev/null 2>&1 || need="$need $p"
-    done
-    if [ -n "$need" ]; then
-        timeout 600 apt-get download -q $need ||
-            die "apt-get download failed for:$need"
-    fi
-)
-deb() { ls -t "$cache/debs/$1"_*.deb 2>/dev/null | head -n 1; }
-
-pad512() {
-    sz=$(stat -c %s "$1")
-    rem=$((sz % 512))
-    [ $rem -eq 0 ] || head -c $((512 - rem)) /dev/zero >> "$1"
-}
-mkcpio() { (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$2"; }
+fetch_debs $ALL_PKGS
 
 tmp="$cache/hvm-tmp.$$"
 rm -rf "$tmp"

@@ -27,6 +27,7 @@ mkdir -p "$cache/debs"
 
 say() { echo "e2e-images: $*" >&2; }
 die() { echo "e2e-images: error: $*" >&2; exit 1; }
+. "$here/image-lib.sh"
 
 for t in apt-get apt-cache dpkg-deb cpio gzip; do
     command -v $t >/dev/null 2>&1 || die "$t not found (run: make e2e-deps)"
@@ -50,7 +51,7 @@ ALL_PKGS="$DOM0_PKGS xen-hypervisor-4.17-amd64 busybox-static $kpkg"
 # release (or an edit here) rebuilds; anything else reuses the cache.
 versions=$(apt-cache policy $ALL_PKGS 2>/dev/null |
            awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p, $2 }')
-stamp=$( { cat "$0"; echo "$versions"; } | cksum | cut -d' ' -f1)
+stamp=$( { cat "$0" "$here/image-lib.sh"; echo "$versions"; } | cksum | cut -d' ' -f1)
 if [ -f "$cache/stamp" ] && [ "$(cat "$cache/stamp")" = "$stamp" ] &&
    [ -f "$cache/xen" ] && [ -f "$cache/vmlinuz" ] &&
    [ -f "$cache/dom0-base.cpio" ] && [ -f "$cache/guest-base.cpio.gz" ]; then
@@ -59,35 +60,7 @@ if [ -f "$cache/stamp" ] && [ "$(cat "$cache/stamp")" = "$stamp" ] &&
 fi
 
 say "downloading packages"
-# apt-get download writes into the current directory; fetch only what is
-# not cached yet (file names carry the version).
-(
-    cd "$cache/debs"
-    need=""
-    for p in $ALL_PKGS; do
-        v=$(echo "$versions" | awk -v p="$p" '$1 == p":" { print $2 }')
-        v=$(echo "$v" | sed 's/:/%3a/')
-        ls "${p}_${v}_"*.deb >/dev/null 2>&1 || need="$need $p"
-    done
-    if [ -n "$need" ]; then
-        timeout 600 apt-get download -q $need ||
-            die "apt-get download failed for:$need"
-    fi
-)
-
-deb() { ls -t "$cache/debs/$1"_*.deb 2>/dev/null | head -n 1; }
-
-# Padding to 512 bytes keeps the next archive 4-byte aligned: the kernel's
-# initramfs unpacker silently drops a misaligned cpio ("invalid magic").
-pad512() {
-    sz=$(stat -c %s "$1")
-    rem=$((sz % 512))
-    [ $rem -eq 0 ] || head -c $((512 - rem)) /dev/zero >> "$1"
-}
-
-mkcpio() { # dir output
-    (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$2"
-}
+fetch_debs $ALL_PKGS
 
 busybox_links() { # root
     bb="$1/bin/busybox"

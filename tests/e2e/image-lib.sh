@@ -1,0 +1,38 @@
+# image-lib.sh - what images.sh and hvm-images.sh share: fetching Debian
+# packages into the cache and packing initramfs archives.  Sourced; the
+# caller sets $cache, $versions ("pkg: version" lines from apt-cache
+# policy) and defines say/die.
+
+# Fetch those of the given packages whose current version is not cached
+# yet (apt-get download writes into the current directory; file names
+# carry the version).
+fetch_debs() {
+    (
+        cd "$cache/debs"
+        need=""
+        for p in "$@"; do
+            v=$(echo "$versions" | awk -v p="$p" '$1 == p":" { print $2 }')
+            v=$(echo "$v" | sed 's/:/%3a/')
+            ls "${p}_${v}_"*.deb >/dev/null 2>&1 || need="$need $p"
+        done
+        if [ -n "$need" ]; then
+            timeout 600 apt-get download -q $need ||
+                die "apt-get download failed for:$need"
+        fi
+    )
+}
+
+# The newest cached .deb of a package.
+deb() { ls -t "$cache/debs/$1"_*.deb 2>/dev/null | head -n 1; }
+
+# Padding to 512 bytes keeps the next archive 4-byte aligned: the kernel's
+# initramfs unpacker silently drops a misaligned cpio ("invalid magic").
+pad512() {
+    sz=$(stat -c %s "$1")
+    rem=$((sz % 512))
+    [ $rem -eq 0 ] || head -c $((512 - rem)) /dev/zero >> "$1"
+}
+
+mkcpio() { # dir output
+    (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$2"
+}
