@@ -3,6 +3,21 @@
 # caller sets $cache, $versions ("pkg: version" lines from apt-cache
 # policy) and defines say/die.
 
+# Xen runtime for dom0 (see ../../shared notes: xl, xenstored, xenconsoled
+# and what they link), jq for the scenario scripts.  sysd-images.sh
+# records them as installed in the systemd dom0's dpkg database.
+DOM0_PKGS="xen-utils-4.17 xen-utils-common xenstore-utils libxenmisc4.17
+ libxenstore4 libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1
+ libxentoollog1 libxentoolcore1 libxenhypfs1 libxendevicemodel1 libyajl2
+ libext2fs2 liblzma5 libuuid1 libzstd1 zlib1g libncurses6 libtinfo6 libc6
+ libgcc-s1 libcom-err2 jq libjq1 libonig5"
+
+# The real kernel package behind linux-image-amd64 (linux-image-6.1.0-NN-amd64).
+kernel_pkg() {
+    apt-cache depends linux-image-amd64 2>/dev/null |
+        awk '/Depends: linux-image-[0-9]/ { print $2; f = 1; exit } END { exit !f }'
+}
+
 # Fetch those of the given packages whose current version is not cached
 # yet (apt-get download writes into the current directory; file names
 # carry the version).

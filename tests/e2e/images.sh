@@ -33,17 +33,8 @@ for t in apt-get apt-cache dpkg-deb cpio gzip; do
     command -v $t >/dev/null 2>&1 || die "$t not found (run: make e2e-deps)"
 done
 
-kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-       awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-[ -n "$kpkg" ] || die "cannot resolve linux-image-amd64 (apt-get update?)"
+kpkg=$(kernel_pkg) || die "cannot resolve linux-image-amd64 (apt-get update?)"
 
-# Xen runtime for dom0 (see ../../shared notes: xl, xenstored, xenconsoled
-# and what they link), jq for the scenario scripts.
-DOM0_PKGS="xen-utils-4.17 xen-utils-common xenstore-utils libxenmisc4.17
- libxenstore4 libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1
- libxentoollog1 libxentoolcore1 libxenhypfs1 libxendevicemodel1 libyajl2
- libext2fs2 liblzma5 libuuid1 libzstd1 zlib1g libncurses6 libtinfo6 libc6
- libgcc-s1 libcom-err2 jq libjq1 libonig5"
 GUEST_PKGS="xenstore-utils libxenstore4 libxentoolcore1 libc6 libgcc-s1"
 ALL_PKGS="$DOM0_PKGS xen-hypervisor-4.17-amd64 busybox-static $kpkg"
 

@@ -96,6 +96,49 @@ mkcpio "$d" "$st/dom0-overlay.cpio"
 pad512 "$st/dom0-overlay.cpio"
 cat "$cache/dom0-base.cpio" "$st/dom0-overlay.cpio" > "$out/dom0.cpio"
 
+# ---- the systemd dom0 (only with E2E_SYSD=1, after sysd-images.sh) -------
+# Base + systemd layer + this overlay: the e2e files as above but none of
+# our binaries: the driver installs the balloond package from
+# $BUILDDIR/deb (`make deb`) with dpkg -i, which must bring them.  Plus the
+# host's configuration as an admin (or Xen's package scripts) would leave
+# it: /etc/default/xen, Xen's SysV script enabled, a machine id, and the
+# e2e driver's unit; units the testbed has no use for are masked
+# (sysd/masked.list says why for each).
+rm -f "$out/dom0-sysd.cpio"
+if [ "${E2E_SYSD:-}" = 1 ]; then
+    [ -f "$cache/sysd.cpio" ] || die "no systemd layer (run sysd-images.sh)"
+    s=$st/sysd
+    mkdir -p "$s/etc/xen" "$s/etc/systemd/system/multi-user.target.wants" \
+             "$s/var/log/xen/console" "$s/var/lib/xen" "$s/var/lib/xenstored" \
+             "$s/e2e/debs" "$s/guest"
+    cp -a "$d/e2e/." "$s/e2e/"
+    install -m 0755 "$here/dom0/sysd-driver.sh" "$s/e2e/sysd-driver.sh"
+    cp "$d/guest/guest.cpio.gz" "$s/guest/"
+    [ -n "$have_agent" ] && touch "$s/guest/has-agent"
+    cp "$here/dom0/xl.conf" "$s/etc/xen/xl.conf"
+    install -D -m 0644 "$here/sysd/default-xen" "$s/etc/default/xen"
+    cp "$here/sysd/e2e.service" "$s/etc/systemd/system/e2e.service"
+    ln -s ../e2e.service "$s/etc/systemd/system/multi-user.target.wants/e2e.service"
+    sed -e 's/#.*//' -e '/^ *$/d' "$here/sysd/masked.list" | while read -r u; do
+        ln -s /dev/null "$s/etc/systemd/system/$u"
+    done
+    # What update-rc.d does for /etc/init.d/xen (LSB Default-Start 2-5).
+    for l in 2 3 4 5; do mkdir -p "$s/etc/rc$l.d"; ln -s ../init.d/xen "$s/etc/rc$l.d/S01xen"; done
+    for l in 0 1 6; do mkdir -p "$s/etc/rc$l.d"; ln -s ../init.d/xen "$s/etc/rc$l.d/K01xen"; done
+    echo 6a0b7f3e2e0d4c1bba11002e2e000000 > "$s/etc/machine-id"
+    for p in balloond balloon-agent; do
+        f=$(ls -t "$build"/deb/${p}_*.deb 2>/dev/null | head -n 1)
+        if [ -n "$f" ]; then cp "$f" "$s/e2e/debs/"; else echo "e2e-overlay: no $build/deb/${p}_*.deb (make deb): its scenarios will skip" >&2; fi
+    done
+    # The exposure figure README.md states for `systemd-analyze security`.
+    sed -n 's/.*systemd-analyze security balloond.*: \([0-9.]* [A-Z]*\)`.*/\1/p' \
+        "$here/../../README.md" | head -n 1 > "$s/e2e/security.expected"
+    mkcpio "$s" "$st/sysd-overlay.cpio"
+    pad512 "$st/sysd-overlay.cpio"
+    cat "$cache/dom0-base.cpio" "$cache/sysd.cpio" "$st/sysd-overlay.cpio" > "$out/dom0-sysd.cpio"
+    echo "e2e-overlay: systemd dom0 with$(ls "$s/e2e/debs" | sed 's/^/ /' | tr -d '\n')" >&2
+fi
+
 # ---- the HVM guests' boot disk (only when hvm-images.sh has run) ----------
 # A FAT disk with syslinux, the kernel and this run's guest ramdisk: booted
 # by SeaBIOS in 15-47 s, where loading the same files through fw_cfg took

@@ -55,8 +55,10 @@ for t in qemu-system-x86_64 cpio timeout; do
         { echo "e2e: $t not found (run: make e2e-deps)" >&2; exit 1; }
 done
 
-# A suite with HVM=1 boots with the HVM pieces (hvm-images.sh) appended.
+# A suite with HVM=1 boots with the HVM pieces (hvm-images.sh) appended;
+# one with INIT=systemd boots the systemd dom0 (sysd-images.sh, overlay.sh).
 needs_hvm() { grep -q '^HVM=1' "$here/suites/$1" 2>/dev/null; }
+needs_sysd() { grep -q '^INIT=systemd' "$here/suites/$1" 2>/dev/null; }
 
 t_start=$(date +%s)
 "$here/images.sh" || exit 1
@@ -65,7 +67,12 @@ for s in $suites; do needs_hvm "$s" && hvm=1; done
 if [ -n "$hvm" ]; then
     "$here/hvm-images.sh" || exit 1
 fi
-"$here/overlay.sh" "$build" "$out" || exit 1
+E2E_SYSD=""
+for s in $suites; do needs_sysd "$s" && E2E_SYSD=1; done
+if [ -n "$E2E_SYSD" ]; then
+    "$here/sysd-images.sh" || exit 1
+fi
+E2E_SYSD=$E2E_SYSD "$here/overlay.sh" "$build" "$out" || exit 1
 if [ -n "$hvm" ]; then
     cat "$out/dom0.cpio" "$cache/hvm.cpio" "$out/hvm-disk.cpio" > "$out/dom0-hvm.cpio" || exit 1
 fi
@@ -75,15 +82,16 @@ echo "e2e: images ready in $(( $(date +%s) - t_start ))s"
 boot() {
     suite=$1 log=$2
     shift 2
-    img=$out/dom0.cpio
+    img=$out/dom0.cpio init=/init
     needs_hvm "$suite" && img=$out/dom0-hvm.cpio
+    needs_sysd "$suite" && img=$out/dom0-sysd.cpio init=/lib/systemd/systemd
     xenlog=""
     [ "${E2E_XEN_DEBUG:-0}" = 1 ] && xenlog="loglvl=all guest_loglvl=all"
     timeout -k 10 "$boot_timeout" qemu-system-x86_64 \
         -machine q35 -accel tcg -cpu qemu64,+svm,+npt -smp 2 -m "$mem" -no-reboot \
         -kernel "$cache/xen" \
         -append "dom0_mem=384M,max:384M dom0_max_vcpus=2 console=com1 com1=115200,8n1 $xenlog" \
-        -initrd "$cache/vmlinuz console=hvc0 earlyprintk=xen rdinit=/init quiet e2e.suite=$suite e2e.mode=$mode e2e.shell=$shell $*,$img" \
+        -initrd "$cache/vmlinuz console=hvc0 earlyprintk=xen rdinit=$init quiet e2e.suite=$suite e2e.mode=$mode e2e.shell=$shell $*,$img" \
         -display none -vga none -net none -monitor none -serial stdio \
         < /dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" | show_progress
 }

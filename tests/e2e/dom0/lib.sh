@@ -20,11 +20,14 @@ note() { echo "$*"; }
 metric() { echo "E2E-METRIC $1=$2"; }
 fail() {
     echo "FAIL: $*"
+    bd_log_tail
+    exit 1
+}
+bd_log_tail() {
     if [ -f "$BD_LOG" ]; then
         echo "--- balloond log (tail) ---"
         tail -n 25 "$BD_LOG"
     fi
-    exit 1
 }
 skip() { echo "$*" > "$E2E_SKIPFILE"; exit 77; }
 
@@ -180,6 +183,37 @@ bd_state_is() { [ "$(bd_state "$1")" = "$2" ]; }
 # Reload balloond with a config made of the base config plus extra lines.
 # The extra text is appended; later sections add rules after the base ones.
 bd_config_base() { cp /e2e/balloond.conf "$BD_CONF"; }
+
+# balloond under systemd (the systemd dom0, tests/e2e/sysd/): there it is
+# the packaged service, started, stopped and found through systemctl, its
+# log in the journal; the scenarios written for the busybox dom0 run
+# unchanged on top of these.
+BD_UNIT=balloond.service
+if [ -d /run/systemd/system ]; then
+    bd_pid() {
+        _p=$(systemctl show -p MainPID --value $BD_UNIT 2>/dev/null)
+        [ "${_p:-0}" != 0 ] && echo "$_p"
+    }
+    start_balloond() { # (a busybox-dom0 caller's extra options are ignored)
+        systemctl start $BD_UNIT || { systemctl status --no-pager $BD_UNIT; return 1; }
+        wait_until 30 bctl show --json
+    }
+    stop_balloond() { systemctl stop $BD_UNIT; }
+    bd_log_lines() { journalctl -q -u $BD_UNIT -o cat --no-pager 2>/dev/null | wc -l; }
+    bd_log_tail() {
+        echo "--- journalctl -u $BD_UNIT (tail) ---"
+        journalctl -q -u $BD_UNIT -n 25 --no-pager 2>/dev/null
+    }
+fi
+# sd_prop PROPERTY: one property of balloond's unit (systemctl show).
+sd_prop() { systemctl show -p "$1" --value $BD_UNIT 2>/dev/null; }
+# Journal position now, and balloond's lines since one (journalctl options).
+sd_cursor() { journalctl -q -n 1 -o cat --show-cursor 2>/dev/null | sed -n 's/^-- cursor: //p'; }
+sd_journal_since() { # CURSOR [journalctl options]
+    _c=$1
+    shift
+    journalctl -q -u $BD_UNIT --no-pager --after-cursor="$_c" "$@" 2>/dev/null
+}
 
 # ---- observers -------------------------------------------------------------
 # watch_start NAME PATH: log every xenstore event on PATH with a timestamp to

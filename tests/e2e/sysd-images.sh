@@ -1,0 +1,142 @@
+#!/bin/sh
+# sysd-images.sh - the cached layer that turns the testbed's dom0 into a
+# Debian dom0 run by systemd (suites with INIT=systemd, tests/e2e/README.md).
+#
+# Design: as images.sh, everything comes from Debian bookworm packages
+# fetched with `apt-get download` and unpacked with `dpkg -x`, cached under
+# tests/e2e/cache/ behind a stamp (this script's checksum, the package
+# versions, the base images' stamp).  The layer is unpacked by the kernel
+# over dom0-base.cpio (files replace busybox's links), so the dom0 keeps
+# the base's Xen tools and gains:
+#   - systemd as PID 1 (booted with rdinit=/lib/systemd/systemd) with
+#     journald and systemctl; no udev: devtmpfs creates /dev/xen/* as the
+#     modules load, and nothing here waits for a device unit;
+#   - what Debian's own /etc/init.d/xen (xen-utils-common; bookworm ships no
+#     systemd units for Xen: systemd-sysv-generator turns it into
+#     xen.service) runs: sysvinit-utils' init-functions, dpkg's
+#     start-stop-daemon, util-linux's choom, kmod's modprobe with a
+#     modules.dep for the Xen modules;
+#   - dpkg, GNU tar, ldconfig, perl-base and init-system-helpers, so that `dpkg -i`
+#     and the maintainer scripts debhelper writes (deb-systemd-helper,
+#     deb-systemd-invoke) run as on an installed system, with a dpkg
+#     database that records the base's and this layer's packages as
+#     installed (their Depends are what `dpkg -i balloond_*.deb` checks).
+# Documentation, manuals and locales are left out: the kernel unpacks the
+# whole layer at every boot.
+#
+# Output (in $E2E_CACHE, default tests/e2e/cache):
+#   sysd.cpio    the layer, padded to 512 bytes
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${E2E_CACHE:-$here/cache}
+mkdir -p "$cache/debs"
+
+say() { echo "e2e-sysd-images: $*" >&2; }
+die() { echo "e2e-sysd-images: error: $*" >&2; exit 1; }
+. "$here/image-lib.sh"
+
+[ -f "$cache/stamp" ] && [ -d "$cache/dom0-root" ] || die "no base images (run images.sh)"
+command -v depmod >/dev/null 2>&1 || die "depmod not found (kmod)"
+
+# systemd and the libraries it links (checked below), the helpers of
+# /etc/init.d/xen, dpkg and what the maintainer scripts run.
+SYSD_PKGS="systemd libsystemd-shared libsystemd0 libblkid1 libcap2
+ libgcrypt20 libgpg-error0 liblz4-1 libmount1 libselinux1 libpcre2-8-0
+ libssl3 libacl1 libaudit1 libcap-ng0 libcryptsetup12 libdevmapper1.02.1
+ libargon2-1 libjson-c5 libfdisk1 libkmod2 libp11-kit0 libffi8 libseccomp2
+ libapparmor1 libcrypt1 libip4tc2 libpam0g mount util-linux libsmartcols1
+ libudev1 kmod sysvinit-utils dpkg tar libmd0 libbz2-1.0 perl-base
+ init-system-helpers base-files libinih1 libc-bin"
+kpkg=$(kernel_pkg) || die "cannot resolve linux-image-amd64 (apt-get update?)"
+ALL_PKGS="$SYSD_PKGS $DOM0_PKGS busybox-static $kpkg"
+
+versions=$(apt-cache policy $ALL_PKGS 2>/dev/null |
+           awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p, $2 }')
+stamp=$( { cat "$0" "$here/image-lib.sh"; echo "$versions"; cat "$cache/stamp"; } | cksum | cut -d' ' -f1)
+if [ -f "$cache/sysd-stamp" ] && [ "$(cat "$cache/sysd-stamp")" = "$stamp" ] &&
+   [ -f "$cache/sysd.cpio" ]; then
+    say "cached systemd layer is up to date"
+    exit 0
+fi
+
+say "downloading packages"
+fetch_debs $ALL_PKGS
+
+tmp="$cache/sysd-tmp.$$"
+rm -rf "$tmp"
+mkdir -p "$tmp/root" "$tmp/k"
+trap 'rm -rf "$tmp"' EXIT
+r=$tmp/root
+
+say "building sysd.cpio"
+for p in $SYSD_PKGS; do
+    f=$(deb "$p")
+    [ -n "$f" ] || die "package $p was not downloaded"
+    dpkg-deb -x "$f" "$r"
+done
+rm -rf "$r/usr/share/doc" "$r/usr/share/man" "$r/usr/share/locale" \
+       "$r/usr/share/info" "$r/usr/share/lintian" "$r/usr/share/bug" \
+       "$r/usr/share/zsh" "$r/usr/share/bash-completion" \
+       "$r/usr/share/common-licenses" "$r/usr/lib/x86_64-linux-gnu/gconv"
+# The base links /var/run to /run; base-files' directories would replace
+# the link when the kernel unpacks this layer over it.
+rm -rf "$r/var/run" "$r/var/lock"
+ln -s /run "$r/var/run"
+ln -s /run/lock "$r/var/lock"
+
+# Every library the layer's programs link must be in the layer or the base.
+find "$r" -type f \( -perm -u+x -o -name '*.so*' \) | while read -r f; do
+    readelf -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'
+done | sort -u > "$tmp/needed"
+while read -r n; do
+    for d in "$r" "$cache/dom0-root"; do
+        for l in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu \
+                 usr/lib/x86_64-linux-gnu/systemd lib64; do
+            [ -e "$d/$l/$n" ] || [ -L "$d/$l/$n" ] && continue 3
+        done
+    done
+    die "no package of the layer or the base provides $n"
+done < "$tmp/needed"
+
+# The Xen modules where modprobe finds them (the kernel package has no
+# modules.dep: it is made at install time, here by depmod).
+dpkg-deb -x "$(deb "$kpkg")" "$tmp/k"
+kver=$(ls "$tmp/k/lib/modules")
+km=lib/modules/$kver
+for m in drivers/xen/xen-evtchn drivers/xen/xen-gntdev \
+         drivers/xen/xen-gntalloc drivers/xen/xen-privcmd \
+         drivers/xen/xenfs/xenfs; do
+    install -D -m 0644 "$tmp/k/$km/kernel/$m.ko" "$r/$km/kernel/$m.ko"
+done
+cp "$tmp/k/$km/modules.builtin" "$tmp/k/$km/modules.order" "$r/$km/"
+depmod -b "$r" "$kver" || die "depmod failed"
+
+# The dpkg database: every package of the base and of this layer is
+# installed (its control fields, Status, the list and the checksums of its
+# files).  Format 1 names a Multi-Arch: same package's files pkg:arch.*.
+db=$r/var/lib/dpkg
+mkdir -p "$db/info" "$db/updates" "$db/triggers"
+echo 1 > "$db/info/format"
+: > "$db/status"
+for p in $DOM0_PKGS busybox-static $SYSD_PKGS; do
+    f=$(deb "$p")
+    [ -n "$f" ] || die "package $p was not downloaded"
+    dpkg-deb -f "$f" > "$tmp/control"
+    awk '{ print } /^Package:/ { print "Status: install ok installed" }' \
+        "$tmp/control" >> "$db/status"
+    echo >> "$db/status"
+    name=$p
+    grep -q '^Multi-Arch: same' "$tmp/control" &&
+        name=$p:$(sed -n 's/^Architecture: //p' "$tmp/control")
+    dpkg-deb -c "$f" | awk '{ print $6 }' |
+        sed -e 's|^\./$|/.|' -e 's|^\.||' -e 's|/$||' > "$db/info/$name.list"
+    rm -rf "$tmp/ctl"
+    dpkg-deb -e "$f" "$tmp/ctl"
+    [ ! -f "$tmp/ctl/md5sums" ] || cp "$tmp/ctl/md5sums" "$db/info/$name.md5sums"
+done
+mkcpio "$r" "$tmp/sysd.cpio"
+pad512 "$tmp/sysd.cpio"
+mv "$tmp/sysd.cpio" "$cache/sysd.cpio"
+echo "$stamp" > "$cache/sysd-stamp"
+say "done: $(du -sh "$cache/sysd.cpio" | cut -f1) sysd.cpio"
