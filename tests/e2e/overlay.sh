@@ -97,7 +97,7 @@ pad512 "$st/dom0-overlay.cpio"
 cat "$cache/dom0-base.cpio" "$st/dom0-overlay.cpio" > "$out/dom0.cpio"
 
 # ---- the systemd dom0 (only with E2E_SYSD=1, after sysd-images.sh) -------
-# Base + systemd layer + this overlay: the e2e files as above but none of
+# The systemd dom0 image + this overlay: the e2e files as above but none of
 # our binaries: the driver installs the balloond package from
 # $BUILDDIR/deb (`make deb`) with dpkg -i, which must bring them.  Plus the
 # host's configuration as an admin (or Xen's package scripts) would leave
@@ -106,7 +106,7 @@ cat "$cache/dom0-base.cpio" "$st/dom0-overlay.cpio" > "$out/dom0.cpio"
 # (sysd/masked.list says why for each).
 rm -f "$out/dom0-sysd.cpio"
 if [ "${E2E_SYSD:-}" = 1 ]; then
-    [ -f "$cache/sysd.cpio" ] || die "no systemd layer (run sysd-images.sh)"
+    [ -f "$cache/dom0-sysd-base.cpio" ] || die "no systemd dom0 image (run sysd-images.sh)"
     s=$st/sysd
     mkdir -p "$s/etc/xen" "$s/etc/systemd/system/multi-user.target.wants" \
              "$s/var/log/xen/console" "$s/var/lib/xen" "$s/var/lib/xenstored" \
@@ -135,7 +135,7 @@ if [ "${E2E_SYSD:-}" = 1 ]; then
         "$here/../../README.md" | head -n 1 > "$s/e2e/security.expected"
     mkcpio "$s" "$st/sysd-overlay.cpio"
     pad512 "$st/sysd-overlay.cpio"
-    cat "$cache/dom0-base.cpio" "$cache/sysd.cpio" "$st/sysd-overlay.cpio" > "$out/dom0-sysd.cpio"
+    cat "$cache/dom0-sysd-base.cpio" "$st/sysd-overlay.cpio" > "$out/dom0-sysd.cpio"
     echo "e2e-overlay: systemd dom0 with$(ls "$s/e2e/debs" | sed 's/^/ /' | tr -d '\n')" >&2
 fi
 

@@ -1,13 +1,13 @@
 #!/bin/sh
-# sysd-images.sh - the cached layer that turns the testbed's dom0 into a
-# Debian dom0 run by systemd (suites with INIT=systemd, tests/e2e/README.md).
+# sysd-images.sh - the cached dom0 image of a Debian dom0 run by systemd
+# (suites with INIT=systemd, tests/e2e/README.md).
 #
 # Design: as images.sh, everything comes from Debian bookworm packages
 # fetched with `apt-get download` and unpacked with `dpkg -x`, cached under
 # tests/e2e/cache/ behind a stamp (this script's checksum, the package
-# versions, the base images' stamp).  The layer is unpacked by the kernel
-# over dom0-base.cpio (files replace busybox's links), so the dom0 keeps
-# the base's Xen tools and gains:
+# versions, the base images' stamp).  It is the base dom0 root
+# (images.sh's dom0-root: Xen tools, busybox) with these packages unpacked
+# over it, so that it gains:
 #   - systemd as PID 1 (booted with rdinit=/lib/systemd/systemd) with
 #     journald and systemctl; no udev: devtmpfs creates /dev/xen/* as the
 #     modules load, and nothing here waits for a device unit;
@@ -19,13 +19,16 @@
 #   - dpkg, GNU tar, ldconfig, perl-base and init-system-helpers, so that `dpkg -i`
 #     and the maintainer scripts debhelper writes (deb-systemd-helper,
 #     deb-systemd-invoke) run as on an installed system, with a dpkg
-#     database that records the base's and this layer's packages as
+#     database that records every package of the image as
 #     installed (their Depends are what `dpkg -i balloond_*.deb` checks).
 # Documentation, manuals and locales are left out: the kernel unpacks the
-# whole layer at every boot.
+# whole image at every boot.  One whole image rather than a layer appended
+# to dom0-base.cpio: unpacked over the base by the kernel, the layer's
+# /usr/bin/dpkg stayed busybox's link (busybox's dpkg then ran).
 #
 # Output (in $E2E_CACHE, default tests/e2e/cache):
-#   sysd.cpio    the layer, padded to 512 bytes
+#   dom0-sysd-base.cpio   the image, padded to 512 bytes (overlay.sh appends
+#                         the per-run part)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,8 +58,8 @@ versions=$(apt-cache policy $ALL_PKGS 2>/dev/null |
            awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p, $2 }')
 stamp=$( { cat "$0" "$here/image-lib.sh"; echo "$versions"; cat "$cache/stamp"; } | cksum | cut -d' ' -f1)
 if [ -f "$cache/sysd-stamp" ] && [ "$(cat "$cache/sysd-stamp")" = "$stamp" ] &&
-   [ -f "$cache/sysd.cpio" ]; then
-    say "cached systemd layer is up to date"
+   [ -f "$cache/dom0-sysd-base.cpio" ]; then
+    say "cached systemd dom0 is up to date"
     exit 0
 fi
 
@@ -65,11 +68,11 @@ fetch_debs $ALL_PKGS
 
 tmp="$cache/sysd-tmp.$$"
 rm -rf "$tmp"
-mkdir -p "$tmp/root" "$tmp/k"
+mkdir -p "$tmp/k" "$tmp/pkgs"
 trap 'rm -rf "$tmp"' EXIT
-r=$tmp/root
+r=$tmp/pkgs
 
-say "building sysd.cpio"
+say "building dom0-sysd-base.cpio"
 for p in $SYSD_PKGS; do
     f=$(deb "$p")
     [ -n "$f" ] || die "package $p was not downloaded"
@@ -79,13 +82,13 @@ rm -rf "$r/usr/share/doc" "$r/usr/share/man" "$r/usr/share/locale" \
        "$r/usr/share/info" "$r/usr/share/lintian" "$r/usr/share/bug" \
        "$r/usr/share/zsh" "$r/usr/share/bash-completion" \
        "$r/usr/share/common-licenses" "$r/usr/lib/x86_64-linux-gnu/gconv"
-# The base links /var/run to /run; base-files' directories would replace
-# the link when the kernel unpacks this layer over it.
+# /var/run and /var/lock are links into /run on an installed system;
+# base-files ships them as directories.
 rm -rf "$r/var/run" "$r/var/lock"
 ln -s /run "$r/var/run"
 ln -s /run/lock "$r/var/lock"
 
-# Every library the layer's programs link must be in the layer or the base.
+# Every library these packages' programs link must be in them or the base.
 find "$r" -type f \( -perm -u+x -o -name '*.so*' \) | while read -r f; do
     readelf -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'
 done | sort -u > "$tmp/needed"
@@ -96,8 +99,13 @@ while read -r n; do
             [ -e "$d/$l/$n" ] || [ -L "$d/$l/$n" ] && continue 3
         done
     done
-    die "no package of the layer or the base provides $n"
+    die "no package of the image provides $n"
 done < "$tmp/needed"
+
+# Over the base: tar replaces busybox's links with the real programs.
+cp -a "$cache/dom0-root" "$tmp/root"
+(cd "$r" && tar cf - .) | (cd "$tmp/root" && tar xf -) || die "merging into the base failed"
+r=$tmp/root
 
 # The Xen modules where modprobe finds them (the kernel package has no
 # modules.dep: it is made at install time, here by depmod).
@@ -112,7 +120,7 @@ done
 cp "$tmp/k/$km/modules.builtin" "$tmp/k/$km/modules.order" "$r/$km/"
 depmod -b "$r" "$kver" || die "depmod failed"
 
-# The dpkg database: every package of the base and of this layer is
+# The dpkg database: every package of the base and of this image is
 # installed (its control fields, Status, the list and the checksums of its
 # files).  Format 1 names a Multi-Arch: same package's files pkg:arch.*.
 db=$r/var/lib/dpkg
@@ -135,8 +143,9 @@ for p in $DOM0_PKGS busybox-static $SYSD_PKGS; do
     dpkg-deb -e "$f" "$tmp/ctl"
     [ ! -f "$tmp/ctl/md5sums" ] || cp "$tmp/ctl/md5sums" "$db/info/$name.md5sums"
 done
-mkcpio "$r" "$tmp/sysd.cpio"
-pad512 "$tmp/sysd.cpio"
-mv "$tmp/sysd.cpio" "$cache/sysd.cpio"
+mkcpio "$r" "$tmp/dom0-sysd-base.cpio"
+pad512 "$tmp/dom0-sysd-base.cpio"
+mv "$tmp/dom0-sysd-base.cpio" "$cache/dom0-sysd-base.cpio"
+rm -f "$cache/sysd.cpio"
 echo "$stamp" > "$cache/sysd-stamp"
-say "done: $(du -sh "$cache/sysd.cpio" | cut -f1) sysd.cpio"
+say "done: $(du -sh "$cache/dom0-sysd-base.cpio" | cut -f1) dom0-sysd-base.cpio"

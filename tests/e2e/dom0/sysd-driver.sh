@@ -46,6 +46,7 @@ host_failed() {
 # systemd's own account of the boot.
 systemd-analyze 2>/dev/null | sed -n 's/^Startup finished in /# systemd: startup /p'
 metric systemd_userspace_s "$(systemd-analyze 2>/dev/null | sed -n 's/.*+ \([0-9.]*\)s (userspace).*/\1/p')"
+systemd-analyze blame --no-pager 2>/dev/null | head -n 6 | sed 's/^ */# slowest unit: /'
 systemctl --no-pager --failed --plain --no-legend | sed 's/^/# failed unit: /'
 
 systemctl is-active -q xen.service ||

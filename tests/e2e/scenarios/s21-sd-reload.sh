@@ -1,0 +1,47 @@
+#!/bin/sh
+# s21-sd-reload (systemd dom0): `systemctl reload balloond` (the unit's
+# ExecReload sends SIGHUP) with a broken configuration that also changes
+# the weights: balloond keeps running (same main PID, active/running) with
+# the old configuration (g1's weight unchanged) and says why: a journal
+# line at priority err, its STATUS= line and `balloonctl status`.  Then
+# the same change without the error: applied, the error gone.
+# e2e-timeout: 100
+# e2e-needs-guests
+. /e2e/lib.sh
+need_bins balloond balloonctl
+ensure_balloond
+restore() { bd_conf; systemctl reload $BD_UNIT >/dev/null 2>&1; }
+trap restore EXIT
+active_running() { [ "$(sd_prop ActiveState)/$(sd_prop SubState)" = active/running ]; }
+
+pid0=$(bd_pid)
+w0=$(bd_field g1 weight)
+[ -n "$w0" ] && [ "$w0" != 150 ] || fail "g1's weight is '$w0' before the test"
+c=$(sd_cursor)
+bd_conf weight=150 shrink-delay=banana
+systemctl reload $BD_UNIT || fail "systemctl reload (broken config) returned $?"
+err_logged() { sd_journal_since "$c" -p err -o cat | grep -q .; }
+wait_until 20 err_logged || fail "no journal line at priority err after the broken reload"
+sd_journal_since "$c" -p err -o cat | sed 's/^/  err: /'
+wait_until 10 active_running || fail "after the broken reload: $(sd_prop ActiveState)/$(sd_prop SubState)"
+[ "$(bd_pid)" = "$pid0" ] || fail "main PID changed: $pid0 -> $(bd_pid)"
+st=$(sd_prop StatusText)
+note "STATUS: $st"
+case $st in *"reload failed"*) ;; *) fail "STATUS= does not name the failed reload" ;; esac
+bctl status > /tmp/status.txt 2>&1 || fail "balloonctl status failed: $(cat /tmp/status.txt)"
+grep -q 'reload failed' /tmp/status.txt || fail "balloonctl status does not name the failed reload: $(cat /tmp/status.txt)"
+[ "$(bd_field g1 weight)" = "$w0" ] || fail "the broken configuration was applied in part: g1 weight $(bd_field g1 weight)"
+
+c=$(sd_cursor)
+bd_conf weight=150
+systemctl reload $BD_UNIT || fail "systemctl reload (good config) returned $?"
+applied() { [ "$(bd_field g1 weight)" = 150 ]; }
+wait_until 20 applied || fail "the good configuration was not applied: g1 weight $(bd_field g1 weight)"
+wait_until 10 active_running || fail "after the good reload: $(sd_prop ActiveState)/$(sd_prop SubState)"
+[ "$(bd_pid)" = "$pid0" ] || fail "main PID changed: $pid0 -> $(bd_pid)"
+case $(sd_prop StatusText) in *"reload failed"*) fail "STATUS= still names a failed reload: $(sd_prop StatusText)" ;; esac
+bctl status > /tmp/status.txt 2>&1
+! grep -q 'reload failed' /tmp/status.txt || fail "balloonctl status still names the failed reload"
+[ -z "$(sd_journal_since "$c" -p err -o cat)" ] || fail "the good reload logged errors: $(sd_journal_since "$c" -p err -o cat)"
+sd_journal_since "$c" -o cat | sed 's/^/  log: /'
+exit 0
