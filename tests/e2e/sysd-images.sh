@@ -16,15 +16,20 @@
 #     xen.service) runs: sysvinit-utils' init-functions, dpkg's
 #     start-stop-daemon, util-linux's choom, kmod's modprobe with a
 #     modules.dep for the Xen modules;
+#   - dash as /bin/sh, as on Debian: busybox's sh (the base's /bin/sh)
+#     runs its own applet for any command it has one for, whatever PATH
+#     says (its dpkg, tar, mount, modprobe, start-stop-daemon), so Xen's
+#     init script and dpkg's maintainer scripts would not run Debian's
+#     tools under it;
 #   - dpkg, GNU tar, ldconfig, perl-base and init-system-helpers, so that `dpkg -i`
 #     and the maintainer scripts debhelper writes (deb-systemd-helper,
 #     deb-systemd-invoke) run as on an installed system, with a dpkg
 #     database that records every package of the image as
 #     installed (their Depends are what `dpkg -i balloond_*.deb` checks).
 # Documentation, manuals and locales are left out: the kernel unpacks the
-# whole image at every boot.  One whole image rather than a layer appended
-# to dom0-base.cpio: unpacked over the base by the kernel, the layer's
-# /usr/bin/dpkg stayed busybox's link (busybox's dpkg then ran).
+# whole image at every boot (one image of about the size the base plus a
+# layer would have; the base's busybox links are replaced here, by tar,
+# where a package brings the real program).
 #
 # Output (in $E2E_CACHE, default tests/e2e/cache):
 #   dom0-sysd-base.cpio   the image, padded to 512 bytes (overlay.sh appends
@@ -50,7 +55,7 @@ SYSD_PKGS="systemd libsystemd-shared libsystemd0 libblkid1 libcap2
  libargon2-1 libjson-c5 libfdisk1 libkmod2 libp11-kit0 libffi8 libseccomp2
  libapparmor1 libcrypt1 libip4tc2 libpam0g mount util-linux libsmartcols1
  libudev1 kmod sysvinit-utils dpkg tar libmd0 libbz2-1.0 perl-base
- init-system-helpers base-files libinih1 libc-bin"
+ init-system-helpers base-files libinih1 libc-bin dash"
 kpkg=$(kernel_pkg) || die "cannot resolve linux-image-amd64 (apt-get update?)"
 ALL_PKGS="$SYSD_PKGS $DOM0_PKGS busybox-static $kpkg"
 

@@ -61,7 +61,8 @@ mark "host up"
 deb=$(ls /e2e/debs/balloond_*.deb 2>/dev/null | head -n 1)
 if [ -n "$deb" ]; then
     t0=$(now_s)
-    dpkg -i "$deb" > /tmp/dpkg-i.log 2>&1
+    # By path: busybox's sh would run its own dpkg applet.
+    /usr/bin/dpkg -i "$deb" > /tmp/dpkg-i.log 2>&1
     echo "$?" > /tmp/dpkg-i.rc
     sed 's/^/# dpkg -i: /' /tmp/dpkg-i.log
     metric dpkg_install_ms "$(elapsed_ms "$t0")"

@@ -13,8 +13,9 @@ need_bins balloond balloonctl
 [ "$(cat /tmp/dpkg-i.rc 2>/dev/null)" = 0 ] || fail "dpkg -i failed: $(cat /tmp/dpkg-i.log)"
 st=$(dpkg-query -W -f '${Status}' balloond 2>&1)
 [ "$st" = "install ok installed" ] || fail "dpkg-query: balloond is '$st'"
-# Every file as shipped (the configuration is a conffile: skipped).
-dpkg --verify balloond > /tmp/verify.txt 2>&1
+# Every file as shipped (the configuration is a conffile: skipped).  dpkg
+# by path: busybox's sh would run its own dpkg applet.
+/usr/bin/dpkg --verify balloond > /tmp/verify.txt 2>&1
 grep -v ' c /' /tmp/verify.txt > /tmp/verify.bad
 [ ! -s /tmp/verify.bad ] || fail "dpkg --verify balloond: $(cat /tmp/verify.bad)"
 [ -z "$(sd_prop DropInPaths)" ] || fail "balloond.service has drop-ins: $(sd_prop DropInPaths)"
