@@ -38,6 +38,12 @@ grep -qx ActiveState=active /tmp/show.txt && grep -qx SubState=running /tmp/show
     fail "after systemctl start: $(tr '\n' ' ' < /tmp/show.txt)"
 grep -q '^StatusText=.*domains managed' /tmp/show.txt ||
     fail "no STATUS= text from balloond: $(grep StatusText /tmp/show.txt)"
+# The unit's processes (what the sandbox holds), for the log.
+for p in $(cat /sys/fs/cgroup/system.slice/balloond.service/cgroup.procs 2>/dev/null); do
+    note "  process $p: ppid $(awk '/^PPid:/ { print $2 }' /proc/$p/status)," \
+         "threads $(awk '/^Threads:/ { print $2 }' /proc/$p/status):" \
+         "$(tr '\0' ' ' < /proc/$p/cmdline)"
+done
 wait_until 20 snap || fail "balloonctl show --json failed: $(cat /tmp/bctl.err)"
 for d in Domain-0; do
     [ -n "$(sf "$d" domid)" ] || fail "balloonctl show lacks $d"

@@ -4,7 +4,7 @@
 # the weights: balloond keeps running (same main PID, active/running) with
 # the old configuration (g1's weight unchanged) and says why: a journal
 # line at priority err, its STATUS= line and `balloonctl status`.  Then
-# the same change without the error: applied, the error gone.
+# the same change without the error: applied, the error gone from STATUS=.
 # e2e-timeout: 100
 # e2e-needs-guests
 . /e2e/lib.sh
@@ -39,9 +39,9 @@ applied() { [ "$(bd_field g1 weight)" = 150 ]; }
 wait_until 20 applied || fail "the good configuration was not applied: g1 weight $(bd_field g1 weight)"
 wait_until 10 active_running || fail "after the good reload: $(sd_prop ActiveState)/$(sd_prop SubState)"
 [ "$(bd_pid)" = "$pid0" ] || fail "main PID changed: $pid0 -> $(bd_pid)"
+# STATUS= is the present state; `balloonctl status` keeps the failure as
+# its "last error" (the newest error, not a current one).
 case $(sd_prop StatusText) in *"reload failed"*) fail "STATUS= still names a failed reload: $(sd_prop StatusText)" ;; esac
-bctl status > /tmp/status.txt 2>&1
-! grep -q 'reload failed' /tmp/status.txt || fail "balloonctl status still names the failed reload"
 [ -z "$(sd_journal_since "$c" -p err -o cat)" ] || fail "the good reload logged errors: $(sd_journal_since "$c" -p err -o cat)"
 sd_journal_since "$c" -o cat | sed 's/^/  log: /'
 exit 0

@@ -7,12 +7,12 @@
 . /e2e/lib.sh
 need_bins balloond
 want=$(cat /e2e/security.expected 2>/dev/null)
-[ -n "$want" ] || fail "README.md states no exposure figure for systemd-analyze security balloond"
 systemd-analyze security --no-pager $BD_UNIT > /tmp/security.txt 2>&1
 grep -a '✗' /tmp/security.txt | sed 's/^/  /'
 got=$(sed -n 's/.*Overall exposure level for balloond.service: \([0-9.]* [A-Z]*\).*/\1/p' /tmp/security.txt)
 note "overall exposure: $got (README.md: $want)"
 metric sd_security_exposure "$(echo "$got" | tr ' ' _)"
 [ -n "$got" ] || fail "no overall exposure level: $(tail -n 5 /tmp/security.txt)"
+[ -n "$want" ] || fail "README.md states no exposure figure for systemd-analyze security balloond"
 [ "$got" = "$want" ] || fail "exposure $got, README.md states $want"
 exit 0
