@@ -19,6 +19,7 @@
 #   E2E_BUDGET     seconds for everything, boots and retries (default
 #                  1740): `make e2e` must stay under 30 minutes
 #   E2E_MEM        QEMU memory in MiB (default 2048)
+#   E2E_QEMU       the QEMU binary (default qemu-system-x86_64 on PATH)
 #   E2E_XEN_DEBUG=1   verbose Xen logging on the serial console
 #   DEMO_FOREVER=1    with --demo: run until Ctrl-C
 # Output: per scenario "ok N - suite/name ..." / "not ok ...", then
@@ -35,6 +36,7 @@ case $build in /*) ;; *) build=$top/$build ;; esac
 suites=${E2E_SUITES:-a b c e}
 budget=${E2E_BUDGET:-1740}
 mem=${E2E_MEM:-2048}
+qemu=${E2E_QEMU:-qemu-system-x86_64}
 mode=test
 shell=0
 
@@ -50,7 +52,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$picked" ] && suites=$picked
 
-for t in qemu-system-x86_64 cpio timeout; do
+for t in "$qemu" cpio timeout; do
     command -v $t >/dev/null 2>&1 ||
         { echo "e2e: $t not found (run: make e2e-deps)" >&2; exit 1; }
 done
@@ -79,7 +81,7 @@ boot() {
     needs_hvm "$suite" && img=$out/dom0-hvm.cpio
     xenlog=""
     [ "${E2E_XEN_DEBUG:-0}" = 1 ] && xenlog="loglvl=all guest_loglvl=all"
-    timeout -k 10 "$boot_timeout" qemu-system-x86_64 \
+    timeout -k 10 "$boot_timeout" "$qemu" \
         -machine q35 -accel tcg -cpu qemu64,+svm,+npt -smp 2 -m "$mem" -no-reboot \
         -kernel "$cache/xen" \
         -append "dom0_mem=384M,max:384M dom0_max_vcpus=2 console=com1 com1=115200,8n1 $xenlog" \
