@@ -79,7 +79,7 @@ obj = $(patsubst %.c,$(BUILDDIR)/%.o,$(1))
 
 $(BUILDDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # policy.mk first: the others link its POLICY_SRCS.
 include mk/policy.mk
@@ -110,6 +110,12 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory build-all
 	@BUILDDIR=$(BUILDDIR) sh tests/run-tests.sh $(TESTS) $(CHECKS)
+
+# The unit-test executables alone: no shell tests, no `make deps`.  The
+# Debian package build runs these (debian/rules).
+.PHONY: unit-check
+unit-check: $(TESTS)
+	@BUILDDIR=$(BUILDDIR) sh tests/run-tests.sh $(TESTS)
 
 # ---- install --------------------------------------------------------------
 # Units are written with /usr/sbin paths; install rewrites them to SBINDIR.
