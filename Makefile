@@ -119,6 +119,7 @@ unit-check: $(TESTS)
 
 # ---- install --------------------------------------------------------------
 # Units are written with /usr/sbin paths; install rewrites them to SBINDIR.
+# install builds only the programs (not the tests: no cmocka needed).
 # The config is installed only where none exists: an admin's edits survive
 # every reinstall, and uninstall leaves it in place.
 UNITS      = $(wildcard systemd/*.service)
@@ -126,7 +127,7 @@ COMPLETION = $(wildcard cli/balloonctl.bash)
 CONFFILE   = $(DESTDIR)$(SYSCONFDIR)/balloond/balloond.conf
 
 .PHONY: install uninstall
-install: build-all
+install: $(BINS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/balloond $(DESTDIR)$(BASHCOMPDIR)

@@ -19,8 +19,12 @@ DEB_DIR  := $(abspath $(BUILDDIR))/deb
 DEB_SRC  := $(DEB_DIR)/balloond-$(VERSION)
 DEB_JOBS ?= 2
 
-.PHONY: deb deb-build deb-lint
-deb: deps
+# The build tools and libraries only: not the test tools `make deps` adds.
+.PHONY: deb deb-deps deb-build deb-lint
+deb-deps:
+	@$(MAKE) --no-print-directory deps EXTRA_DEB_DEPS="$(DEB_BUILD_DEPS)"
+
+deb: deb-deps
 	@$(MAKE) --no-print-directory deb-build
 	@$(MAKE) --no-print-directory deb-lint
 	@ls -l $(DEB_DIR)/*.deb
