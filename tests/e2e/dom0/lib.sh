@@ -28,6 +28,25 @@ fail() {
 }
 skip() { echo "$*" > "$E2E_SKIPFILE"; exit 77; }
 
+# crash_cause NAME: why a crashed or shut-down guest stopped, one word.
+# "triple-fault": Xen shut down its HVM container on a triple fault and
+# its kernel said nothing of a panic or OOM first: the pattern of QEMU's
+# emulated SVM (tests/e2e/README.md), which run.sh may retry.  "panic":
+# the guest's kernel panicked (OOM among others), which balloond must
+# never cause.  "other": anything else.
+crash_cause() {
+    _cd=$(domid "$1" 2>/dev/null)
+    if grep -qE 'Kernel panic|Out of memory|oom-kill' \
+            /var/log/xen/console/guest-$1.log 2>/dev/null; then
+        echo panic
+    elif [ -n "$_cd" ] && xl dmesg 2>/dev/null |
+            grep -qE "\(XEN\) d${_cd}v[0-9]+ Triple fault"; then
+        echo triple-fault
+    else
+        echo other
+    fi
+}
+
 # wait_until SECONDS CMD...: run CMD every second until it succeeds.  (A
 # spawn of a dynamically linked tool costs ~0.2 s of CPU under TCG: polling
 # faster only steals time from the guests being observed.)
@@ -281,6 +300,7 @@ run_suite() {
             echo "$_c" >> /tmp/e2e-crashed
             echo "# $_s: FAIL: guest $_c crashed; its console:"
             tail -n 25 /var/log/xen/console/guest-$_c.log 2>/dev/null | sed "s/^/# $_s:   /"
+            echo "E2E-CRASH $_s $_c $(crash_cause "$_c")"
             [ "$_rc" != 0 ] || _rc=1
         done
         _secs=$(awk -v a="$_t0" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }')
