@@ -100,6 +100,19 @@ hog() { xenstore-write "$(xs_dom "$1")/data/e2e/hog-target-mib" "$2"; }
 hog_margin() { xenstore-write "$(xs_dom "$1")/data/e2e/hog-margin-mib" "$2"; }
 hog_have() { guest_key "$1" data/e2e/hog-mib; }
 hog_at_least() { [ "$(hog_have "$1")" -ge "$2" ] 2>/dev/null; }
+# hog_idle NAME: the hog lets go and balloond has seen the guest's use
+# fall under 160 MiB (an idle guest uses ~85 MiB).  A scenario that pins a
+# guest below what it used (balloonctl set refuses that without --force)
+# must not race the previous scenario's hog.
+hog_low() {
+    [ "$(hog_have "$1")" = 0 ] && snap &&
+        [ "$(sf "$1" used_kib)" -lt 163840 ] 2>/dev/null
+}
+hog_idle() {
+    hog "$1" 0
+    wait_until 60 hog_low "$1" ||
+        fail "$1 still uses $(sf "$1" used_kib) KiB 60 s after its hog was told to let go (hog holds $(hog_have "$1") MiB)"
+}
 
 create_guest() { # name [cfg]: create from /e2e/guests/NAME.cfg, wait for init
     _cfg=${2:-/e2e/guests/$1.cfg}
