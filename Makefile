@@ -79,7 +79,7 @@ obj = $(patsubst %.c,$(BUILDDIR)/%.o,$(1))
 
 $(BUILDDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # policy.mk first: the others link its POLICY_SRCS.
 include mk/policy.mk
@@ -111,8 +111,15 @@ check: deps
 	@$(MAKE) --no-print-directory build-all
 	@BUILDDIR=$(BUILDDIR) sh tests/run-tests.sh $(TESTS) $(CHECKS)
 
+# The unit-test executables alone: no shell tests, no `make deps`.  The
+# Debian package build runs these (debian/rules).
+.PHONY: unit-check
+unit-check: $(TESTS)
+	@BUILDDIR=$(BUILDDIR) sh tests/run-tests.sh $(TESTS)
+
 # ---- install --------------------------------------------------------------
 # Units are written with /usr/sbin paths; install rewrites them to SBINDIR.
+# install builds only the programs (not the tests: no cmocka needed).
 # The config is installed only where none exists: an admin's edits survive
 # every reinstall, and uninstall leaves it in place.
 UNITS      = $(wildcard systemd/*.service)
@@ -120,7 +127,7 @@ COMPLETION = $(wildcard cli/balloonctl.bash)
 CONFFILE   = $(DESTDIR)$(SYSCONFDIR)/balloond/balloond.conf
 
 .PHONY: install uninstall
-install: build-all
+install: $(BINS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/balloond $(DESTDIR)$(BASHCOMPDIR)

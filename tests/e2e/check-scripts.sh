@@ -49,4 +49,17 @@ if [ -x "$bd" ]; then
     "$bd" --check-config "$here/dom0/balloond.conf" >/dev/null ||
         err "dom0/balloond.conf rejected by $bd"
 fi
+# run.sh retries a boot only for an emulator triple fault (flake.sh).
+. "$here/flake.sh"
+t=$(mktemp -d)
+printf 'E2E: ok 1 - s02\nE2E-CRASH s03-idle-shrink:p1 p1 triple-fault\nE2E: not ok 2 - s03\nE2E: not ok 3 - s05\n' > "$t/tf"
+printf 'E2E-CRASH s03 p1 triple-fault\nE2E-CRASH s05 g1 panic\n' > "$t/mixed"
+printf 'E2E-CRASH s03 p1 panic\n' > "$t/panic"
+printf 'E2E: not ok 2 - s03 (rc=1, 9.0s)\n' > "$t/plain"
+printf 'E2E: not ok 1 - s02\nE2E-CRASH s03 p1 triple-fault\nE2E: not ok 2 - s03\n' > "$t/before"
+emulator_flake "$t/tf" || err "flake.sh: a lone triple fault is not taken for the emulator's"
+for f in mixed panic plain before; do
+    ! emulator_flake "$t/$f" || err "flake.sh: a $f failure is taken for the emulator's"
+done
+rm -rf "$t"
 exit $bad

@@ -31,6 +31,25 @@ bd_log_tail() {
 }
 skip() { echo "$*" > "$E2E_SKIPFILE"; exit 77; }
 
+# crash_cause NAME: why a crashed or shut-down guest stopped, one word.
+# "triple-fault": Xen shut down its HVM container on a triple fault and
+# its kernel said nothing of a panic or OOM first: the pattern of QEMU's
+# emulated SVM (tests/e2e/README.md), which run.sh may retry.  "panic":
+# the guest's kernel panicked (OOM among others), which balloond must
+# never cause.  "other": anything else.
+crash_cause() {
+    _cd=$(domid "$1" 2>/dev/null)
+    if grep -qE 'Kernel panic|Out of memory|oom-kill' \
+            /var/log/xen/console/guest-$1.log 2>/dev/null; then
+        echo panic
+    elif [ -n "$_cd" ] && xl dmesg 2>/dev/null |
+            grep -qE "\(XEN\) d${_cd}v[0-9]+ Triple fault"; then
+        echo triple-fault
+    else
+        echo other
+    fi
+}
+
 # wait_until SECONDS CMD...: run CMD every second until it succeeds.  (A
 # spawn of a dynamically linked tool costs ~0.2 s of CPU under TCG: polling
 # faster only steals time from the guests being observed.)
@@ -84,6 +103,19 @@ hog() { xenstore-write "$(xs_dom "$1")/data/e2e/hog-target-mib" "$2"; }
 hog_margin() { xenstore-write "$(xs_dom "$1")/data/e2e/hog-margin-mib" "$2"; }
 hog_have() { guest_key "$1" data/e2e/hog-mib; }
 hog_at_least() { [ "$(hog_have "$1")" -ge "$2" ] 2>/dev/null; }
+# hog_idle NAME: the hog lets go and balloond has seen the guest's use
+# fall under 160 MiB (an idle guest uses ~85 MiB).  A scenario that pins a
+# guest below what it used (balloonctl set refuses that without --force)
+# must not race the previous scenario's hog.
+hog_low() {
+    [ "$(hog_have "$1")" = 0 ] && snap &&
+        [ "$(sf "$1" used_kib)" -lt 163840 ] 2>/dev/null
+}
+hog_idle() {
+    hog "$1" 0
+    wait_until 60 hog_low "$1" ||
+        fail "$1 still uses $(sf "$1" used_kib) KiB 60 s after its hog was told to let go (hog holds $(hog_have "$1") MiB)"
+}
 
 create_guest() { # name [cfg]: create from /e2e/guests/NAME.cfg, wait for init
     _cfg=${2:-/e2e/guests/$1.cfg}
@@ -315,6 +347,7 @@ run_suite() {
             echo "$_c" >> /tmp/e2e-crashed
             echo "# $_s: FAIL: guest $_c crashed; its console:"
             tail -n 25 /var/log/xen/console/guest-$_c.log 2>/dev/null | sed "s/^/# $_s:   /"
+            echo "E2E-CRASH $_s $_c $(crash_cause "$_c")"
             [ "$_rc" != 0 ] || _rc=1
         done
         _secs=$(awk -v a="$_t0" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }')

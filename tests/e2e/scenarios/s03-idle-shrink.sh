@@ -20,6 +20,7 @@ bctl reload || fail "balloonctl reload (share-spare = no) failed"
 restore() { bd_conf; bctl reload >/dev/null 2>&1; }
 trap restore EXIT
 
+hog_idle $G
 # Give $G something to give back: pin it high, then release it.
 bctl set $G 400M || fail "balloonctl set $G 400M failed (rc=$?)"
 at400() { [ "$(xl_mem_mib $G)" -ge 395 ]; }

@@ -10,6 +10,7 @@
 G=${1:-g3}
 need_bins balloond balloonctl
 ensure_balloond
+hog_idle $G
 
 bctl set $G 300 2>/dev/null; rc=$?
 [ $rc = 2 ] || fail "'balloonctl set $G 300' (no unit) exited $rc, expected 2"
