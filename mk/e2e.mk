@@ -5,14 +5,19 @@
 # cached in tests/e2e/cache/.  The project's binaries are built here and
 # appended to the dom0 image on every run; a binary whose rule does not
 # exist yet makes its scenarios skip, a binary that fails to build fails.
+# The systemd dom0's suites (INIT=systemd, tests/e2e/sysd/) install the
+# Debian packages instead: `make e2e` builds them (deb-build) when such a
+# suite runs and no package newer than every tracked file is there.
 
-E2E_DEB_DEPS = qemu-system-x86 cpio busybox-static file
+E2E_DEB_DEPS = qemu-system-x86 cpio busybox-static file kmod
 E2E_BINS = $(BUILDDIR)/daemon/balloond $(BUILDDIR)/cli/balloonctl \
            $(BUILDDIR)/agent/balloon-agent
 # One whole run (every boot, retries included): under 30 minutes.
 E2E_TIMEOUT ?= 1800
 
-.PHONY: e2e e2e-deps e2e-bins e2e-images demo
+E2E_SYSD_SUITES := $(notdir $(shell grep -l '^INIT=systemd' tests/e2e/suites/* 2>/dev/null))
+
+.PHONY: e2e e2e-deps e2e-bins e2e-debs e2e-images demo
 e2e-deps:
 	@$(MAKE) --no-print-directory deps \
 	    EXTRA_DEB_DEPS="$(EXTRA_DEB_DEPS) $(E2E_DEB_DEPS)"
@@ -26,10 +31,24 @@ e2e-bins:
 	    fi; \
 	done
 
+# With E2E_SUITES unset, run.sh boots its default suites, which include
+# the systemd one.
+e2e-debs:
+	@need=""; for s in $(or $(E2E_SUITES),$(E2E_SYSD_SUITES)); do \
+	    case " $(E2E_SYSD_SUITES) " in *" $$s "*) need=1 ;; esac; \
+	done; [ -n "$$need" ] || exit 0; \
+	deb=$$(ls -t $(DEB_DIR)/balloond_*.deb 2>/dev/null | head -n 1); \
+	if [ -z "$$deb" ] || [ -n "$$(git ls-files 2>/dev/null | while read -r f; do \
+	        [ "$$f" -nt "$$deb" ] && { echo "$$f"; break; }; done)" ]; then \
+	    $(MAKE) --no-print-directory deb-build > $(DEB_DIR).log 2>&1 || \
+	        { tail -n 20 $(DEB_DIR).log; exit 1; }; \
+	    echo "e2e: built $$(ls $(DEB_DIR)/*.deb | wc -l) packages in $(DEB_DIR)"; \
+	fi
+
 e2e-images: e2e-deps
 	@sh tests/e2e/images.sh
 
-e2e: e2e-deps e2e-bins
+e2e: e2e-deps e2e-bins e2e-debs
 	@BUILDDIR=$(BUILDDIR) timeout -k 10 $(E2E_TIMEOUT) sh tests/e2e/run.sh
 
 # make demo: three guests with changing workloads on the real-Xen testbed;
