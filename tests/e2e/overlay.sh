@@ -131,7 +131,7 @@ if [ "${E2E_SYSD:-}" = 1 ]; then
         if [ -n "$f" ]; then cp "$f" "$s/e2e/debs/"; else echo "e2e-overlay: no $build/deb/${p}_*.deb (make deb): its scenarios will skip" >&2; fi
     done
     # The exposure figure README.md states for `systemd-analyze security`.
-    sed -n 's/.*systemd-analyze security balloond.*: \([0-9.]* [A-Z]*\)`.*/\1/p' \
+    sed -n 's/.*`systemd-analyze security balloond`[^`]*`\([0-9.]* [A-Z]*\)`.*/\1/p' \
         "$here/../../README.md" | head -n 1 > "$s/e2e/security.expected"
     mkcpio "$s" "$st/sysd-overlay.cpio"
     pad512 "$st/sysd-overlay.cpio"

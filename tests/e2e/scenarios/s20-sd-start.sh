@@ -3,8 +3,8 @@
 # (installed, its files as shipped, the unit enabled and started by the
 # maintainer scripts); then, with the test configuration, `systemctl start
 # balloond` returns only once balloond has sent READY=1 (Type=notify): the
-# unit is active/running with balloond's STATUS= line, and `balloonctl
-# show` lists every domain.
+# unit is active/running with balloond's STATUS= line, the control socket
+# has the configured group, and `balloonctl show` lists every domain.
 # e2e-timeout: 90
 # e2e-needs-guests
 . /e2e/lib.sh
@@ -26,9 +26,12 @@ grep -v ' c /' /tmp/verify.txt > /tmp/verify.bad
 [ "$(cat /tmp/after-install.active)" = active ] ||
     fail "after dpkg -i the unit is '$(cat /tmp/after-install.active)', not active"
 
-# The admin's configuration, then a start.
+# The admin's configuration, then a start.  The control socket's group
+# (here one systemd-sysusers made, which root is not a member of) needs
+# the unit's CAP_CHOWN and @chown system calls.
 systemctl stop $BD_UNIT || fail "systemctl stop balloond failed"
 bd_conf
+sed -i 's/^\[control\]$/[control]\ngroup = systemd-journal/' "$BD_CONF"
 t0=$(now_s)
 systemctl start $BD_UNIT || fail "systemctl start balloond failed"
 metric sd_start_ms "$(elapsed_ms "$t0")"
@@ -38,11 +41,15 @@ grep -qx ActiveState=active /tmp/show.txt && grep -qx SubState=running /tmp/show
     fail "after systemctl start: $(tr '\n' ' ' < /tmp/show.txt)"
 grep -q '^StatusText=.*domains managed' /tmp/show.txt ||
     fail "no STATUS= text from balloond: $(grep StatusText /tmp/show.txt)"
+g=$(stat -c %G /run/balloond/control 2>&1)
+[ "$g" = systemd-journal ] || fail "the control socket's group is '$g', not systemd-journal"
 # The unit's processes (what the sandbox holds), for the log.
 for p in $(cat /sys/fs/cgroup/system.slice/balloond.service/cgroup.procs 2>/dev/null); do
     note "  process $p: ppid $(awk '/^PPid:/ { print $2 }' /proc/$p/status)," \
          "threads $(awk '/^Threads:/ { print $2 }' /proc/$p/status):" \
          "$(tr '\0' ' ' < /proc/$p/cmdline)"
+    note "  its devices: $(ls -l /proc/$p/fd | awk '$NF ~ /^\/dev\// { print $NF }' | sort | uniq -c | tr -s ' \n' ' ')"
+    note "  $(grep -E '^(CapEff|Seccomp):' /proc/$p/status | tr -s '\t\n' '  ')"
 done
 wait_until 20 snap || fail "balloonctl show --json failed: $(cat /tmp/bctl.err)"
 for d in Domain-0; do
