@@ -12,7 +12,7 @@
 # Usage: run.sh [--suite NAME]... [--demo] [--shell]
 # Environment:
 #   BUILDDIR       where balloond, balloonctl, balloon-agent were built (build)
-#   E2E_SUITES     suites to boot, in order (default "a b c e"; the HVM
+#   E2E_SUITES     suites to boot, in order (default "a b c e f"; the HVM
 #                  suite d only when named: its guest triple-faults at times)
 #   E2E_BOOT_TIMEOUT  seconds per boot (default: the suite's BOOT_TIMEOUT,
 #                  else 300)
@@ -35,7 +35,7 @@ cache=${E2E_CACHE:-$here/cache}
 out=${E2E_OUT:-$here/out}
 build=${BUILDDIR:-build}
 case $build in /*) ;; *) build=$top/$build ;; esac
-suites=${E2E_SUITES:-a b c e}
+suites=${E2E_SUITES:-a b c e f}
 budget=${E2E_BUDGET:-1740}
 mem=${E2E_MEM:-2048}
 qemu=${E2E_QEMU:-qemu-system-x86_64}
