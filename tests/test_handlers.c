@@ -424,7 +424,9 @@ static void test_explain(void **state)
     assert_int_equal(bd_handlers.explain(call, &ref), 0);
     assert_non_null(strstr(reply_text(call),
                            "\"reported_used_kib\":614400,"
-                           "\"overhead_kib\":126976,\"use_kib\":741376"));
+                           "\"overhead_kib\":126976,"
+                           "\"overhead_source\":\"learned\","
+                           "\"use_kib\":741376"));
     assert_non_null(strstr(reply_text(call), "\"history\":["));
     call_free(call);
     /* a's change is in its history, with the reason it was written with */
