@@ -396,7 +396,8 @@ uint64_t bd_overhead_kib(const struct bd_dom_input *d, uint64_t learned_kib,
         *src = BD_OVH_CONFIGURED;
         return capk(d->overhead_kib);
     }
-    if (learned) {
+    /* a report with MemTotal teaches it, 0 included */
+    if (learned || (s->present && s->total_kib)) {
         *src = BD_OVH_LEARNED;
         return learned;
     }

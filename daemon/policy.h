@@ -228,9 +228,10 @@ uint64_t bd_overhead_estimate_kib(uint64_t static_max_kib);
  * comes from: the configured one (d->has_overhead), but never below what
  * was learned (a setting must not count less than the guest's own report
  * proves: that would squeeze it); else the learned one (learned_kib, from
- * bd_dom_track.overhead_kib, 0 = none); else, for a present report
- * without MemTotal, bd_overhead_estimate_kib(d->static_max_kib); else 0
- * (BD_OVH_NONE).  Pure; the plan, `explain`, `set` and the metrics use it.
+ * bd_dom_track.overhead_kib), when it is not 0 or the report has a
+ * MemTotal to learn from; else, for a present report without MemTotal,
+ * bd_overhead_estimate_kib(d->static_max_kib); else 0 (BD_OVH_NONE).
+ * Pure; the plan, `explain`, `set` and the metrics use it.
  */
 uint64_t bd_overhead_kib(const struct bd_dom_input *d, uint64_t learned_kib,
                          enum bd_overhead_src *src);

@@ -777,10 +777,10 @@ static void test_overhead_sources(void **state)
     /* learned wins over the estimate */
     assert_int_equal(bd_overhead_kib(&d, 40 * MIB, &src), 40 * MIB);
     assert_int_equal(src, BD_OVH_LEARNED);
-    /* a report with MemTotal is not estimated, whatever was learned */
+    /* a report with MemTotal is never estimated: it teaches, 0 included */
     d.stats.total_kib = 900 * MIB;
     assert_int_equal(bd_overhead_kib(&d, 0, &src), 0);
-    assert_int_equal(src, BD_OVH_NONE);
+    assert_int_equal(src, BD_OVH_LEARNED);
     d.stats.total_kib = 0;
     /* configured replaces the estimate, even with 0 ... */
     d.has_overhead = true;
