@@ -289,6 +289,24 @@ static void explain_row(FILE *f, yajl_val plan, const char *label,
             what);
 }
 
+/* What the overhead row says, by where the figure comes from: plan's
+ * overhead_source (a daemon without that key only learned it; null:
+ * nothing known). */
+static const char *overhead_what(yajl_val plan)
+{
+    const char *src = bctl_get_str(plan, "overhead_source");
+
+    if (!bctl_get(plan, "overhead_source") || (src && !strcmp(src, "learned")))
+        return "learned: held by the domain outside MemTotal";
+    if (!src)
+        return "none known: no report, or nothing learned yet";
+    if (!strcmp(src, "estimated"))
+        return "estimated from static-max: the report has no MemTotal";
+    if (!strcmp(src, "configured"))
+        return "configured: kernel-overhead in balloond.conf";
+    return "held by the domain outside MemTotal";
+}
+
 void bctl_print_explain(FILE *f, yajl_val r)
 {
     yajl_val d = bctl_get(r, "domain"), plan = bctl_get(r, "plan"),
@@ -310,7 +328,7 @@ void bctl_print_explain(FILE *f, yajl_val r)
     explain_row(f, plan, "reported use", "reported_used_kib",
                 "what the guest says it uses");
     explain_row(f, plan, "kernel overhead", "overhead_kib",
-                "learned: held by the domain outside MemTotal");
+                overhead_what(plan));
     explain_row(f, plan, "use counted", "use_kib",
                 "reported use + kernel overhead");
     explain_row(f, plan, "need", "need_kib",

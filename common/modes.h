@@ -1,10 +1,12 @@
 /*
- * modes.h - the names of domain modes and states: their one home.
+ * modes.h - the names of domain modes, states and overhead sources: their
+ * one home.
  *
  * Design: the config file, the state file, the control protocol, the
  * policy's reasons, balloonctl's tables and the metrics all speak of a
- * domain's mode (auto, fixed, ignore) and state (ok, no-stats, ...); the
- * enums and their spellings live here and nowhere else.  Header-only and
+ * domain's mode (auto, fixed, ignore) and state (ok, no-stats, ...), and
+ * `explain` of where its kernel overhead comes from; the enums and their
+ * spellings live here and nowhere else.  Header-only and
  * dependency-free, so that common/, daemon/, cli/ and the tests share it
  * without link rules.
  */
@@ -82,6 +84,33 @@ static inline const char *bd_state_name(enum bd_state s)
         return "clipped";
     }
     return "unknown";
+}
+
+/* Where the kernel overhead counted for a domain (memory its kernel holds
+ * outside the guest's MemTotal) comes from; daemon/policy.h's
+ * bd_overhead_kib() picks it. */
+enum bd_overhead_src {
+    BD_OVH_NONE = 0,   /* nothing known: counted as 0 */
+    BD_OVH_LEARNED,    /* current - MemTotal of the guest's own report */
+    BD_OVH_ESTIMATED,  /* the report has no MemTotal: from static-max */
+    BD_OVH_CONFIGURED, /* kernel-overhead in balloond.conf */
+};
+
+/* "learned", "estimated", "configured"; NULL for none (or anything
+ * else). */
+static inline const char *bd_overhead_src_name(enum bd_overhead_src s)
+{
+    switch (s) {
+    case BD_OVH_LEARNED:
+        return "learned";
+    case BD_OVH_ESTIMATED:
+        return "estimated";
+    case BD_OVH_CONFIGURED:
+        return "configured";
+    case BD_OVH_NONE:
+        break;
+    }
+    return NULL;
 }
 
 #endif /* BD_MODES_H */

@@ -755,7 +755,10 @@ int bd_proto_gen_explain(yajl_gen g, const struct bd_ctl_explain_plan *p,
 
     if (!rc) rc = gen_rc(yajl_gen_map_open(g));
     if (!rc) rc = gen_opt_u64(g, "reported_used_kib", st, p->reported_used_kib);
-    if (!rc) rc = gen_opt_u64(g, "overhead_kib", st, p->overhead_kib);
+    if (!rc)
+        rc = gen_opt_u64(g, "overhead_kib", st || p->overhead_source,
+                         p->overhead_kib);
+    if (!rc) rc = bd_gen_str(g, "overhead_source", p->overhead_source);
     if (!rc) rc = gen_opt_u64(g, "use_kib", pl && st, p->use_kib);
     if (!rc) rc = gen_opt_u64(g, "need_kib", pl && st, p->need_kib);
     if (!rc) rc = gen_opt_u64(g, "want_kib", pl && st, p->want_kib);

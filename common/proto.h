@@ -229,9 +229,12 @@ int bd_proto_gen_status(yajl_gen g, const struct bd_ctl_status_info *s);
 /* The inputs and figures of a domain's last plan, for `explain`. */
 struct bd_ctl_explain_plan {
     bool has_plan;              /* false: the "plan" figures are null */
-    bool has_stats;             /* false: reported use and overhead null */
+    bool has_stats;             /* false: reported use null, and the
+                                   overhead too unless configured */
     uint64_t reported_used_kib; /* what the guest says it uses */
-    uint64_t overhead_kib;      /* learned kernel overhead */
+    uint64_t overhead_kib;      /* kernel overhead counted */
+    const char *overhead_source; /* "learned", "estimated", "configured"
+                                    (common/modes.h); NULL = none known */
     uint64_t use_kib;           /* counted: reported + overhead */
     uint64_t need_kib, want_kib, share_kib;
     uint64_t lo_kib, hi_kib;    /* planning bounds */

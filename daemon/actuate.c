@@ -309,6 +309,8 @@ int bd_rebalance(struct bd_daemon *d, uint64_t now_ms)
         x->fixed_kib = dom->limits.fixed_kib;
         x->pin_kib = dom->pin_kib;
         x->hold_kib = dom->hold_kib;
+        x->has_overhead = dom->limits.has_overhead;
+        x->overhead_kib = dom->limits.overhead_kib;
         x->stats = dom->stats;
         track[n] = dom->track;
         doms[n] = dom;

@@ -88,6 +88,7 @@ int bd_config_init(struct bd_config *c)
     c->default_min.kib = 128 * 1024;
     c->default_weight = 100;
     c->external_hold_ms = 10 * 60 * 1000;
+    c->kernel_overhead.is_auto = true;
     c->allow_readonly = false;
     c->reserve_hold_ms = 60 * 1000;
     c->socket_path = strdup("/run/balloond/control");
@@ -217,6 +218,27 @@ static bool val_weight(struct parse *ps, const char *key, const char *v,
     return true;
 }
 
+/* kernel-overhead: "auto" or a size (% of static-max). */
+static bool val_overhead(struct parse *ps, const char *key, const char *v,
+                         struct bd_kernel_overhead *out)
+{
+    const char *why = "";
+    struct bd_size sz;
+
+    if (!strcmp(v, "auto")) {
+        out->is_auto = true;
+        return true;
+    }
+    if (bd_parse_size(v, true, &sz, &why)) {
+        report(ps, ps->line, key, "auto or a size (64M, 2%%) expected: %s: "
+               "\"%s\"", why, v);
+        return false;
+    }
+    out->is_auto = false;
+    out->size = sz;
+    return true;
+}
+
 static bool val_path(struct parse *ps, const char *key, const char *v,
                      size_t max, char **out)
 {
@@ -316,6 +338,8 @@ static void policy_key(struct parse *ps, const char *k, const char *v)
         val_weight(ps, k, v, &c->default_weight);
     else if (!strcmp(k, "external-hold"))
         val_duration(ps, k, v, 0, &c->external_hold_ms);
+    else if (!strcmp(k, "kernel-overhead"))
+        val_overhead(ps, k, v, &c->kernel_overhead);
     else
         unknown_key(ps, k);
 }
@@ -378,6 +402,8 @@ static void domain_key(struct parse *ps, const char *k, const char *v)
     } else if (!strcmp(k, "target")) {
         ps->line_target = ps->line;
         r->has_fixed = val_kib(ps, k, v, &r->fixed_kib);
+    } else if (!strcmp(k, "kernel-overhead")) {
+        r->has_overhead = val_overhead(ps, k, v, &r->overhead);
     } else {
         unknown_key(ps, k);
     }
@@ -806,6 +832,7 @@ void bd_config_limits(const struct bd_config *c, uint32_t domid,
                       struct bd_dom_limits *out)
 {
     const struct bd_domain_rule *r = bd_config_match(c, name ? name : "");
+    const struct bd_kernel_overhead *ovh = &c->kernel_overhead;
     uint64_t smax = static_max_kib;
 
     memset(out, 0, sizeof(*out));
@@ -833,7 +860,12 @@ void bd_config_limits(const struct bd_config *c, uint32_t domid,
             out->mode = r->mode;
         if (r->has_fixed)
             out->fixed_kib = r->fixed_kib;
+        if (r->has_overhead)
+            ovh = &r->overhead;
     }
+    out->has_overhead = !ovh->is_auto;
+    if (out->has_overhead)
+        out->overhead_kib = bd_size_resolve(&ovh->size, smax);
     /* Never beyond what Xen allows; a min above max means max. */
     if (smax && out->max_kib > smax)
         out->max_kib = smax;

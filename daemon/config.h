@@ -20,6 +20,13 @@
 
 #define BD_DEFAULT_CONFIG BD_SYSCONFDIR "/balloond/balloond.conf"
 
+/* kernel-overhead: "auto" (learned from MemTotal, else estimated: see
+ * policy.h's bd_overhead_kib()) or a size, % of the domain's static-max. */
+struct bd_kernel_overhead {
+    bool is_auto;
+    struct bd_size size; /* when !is_auto */
+};
+
 struct bd_domain_rule {
     char *glob;
     unsigned line;          /* where the section starts */
@@ -29,6 +36,8 @@ struct bd_domain_rule {
     uint32_t weight;
     enum bd_mode mode;
     uint64_t fixed_kib;     /* `target`, for mode = fixed */
+    bool has_overhead;      /* kernel-overhead given in the section: */
+    struct bd_kernel_overhead overhead;
 };
 
 struct bd_config {
@@ -47,6 +56,8 @@ struct bd_config {
     uint32_t default_weight;
     uint64_t external_hold_ms;   /* honour another writer's target; 0 = until
                                     `balloonctl auto` */
+    struct bd_kernel_overhead kernel_overhead; /* for domains no rule sets
+                                                  it for; default auto */
 
     /* [control] */
     char *socket_path;
@@ -94,6 +105,8 @@ struct bd_dom_limits {
     uint32_t weight;
     enum bd_mode mode;
     uint64_t fixed_kib;
+    bool has_overhead;        /* kernel-overhead configured (not auto): */
+    uint64_t overhead_kib;    /* resolved against static-max */
 };
 void bd_config_limits(const struct bd_config *c, uint32_t domid,
                       const char *name, uint64_t static_max_kib,

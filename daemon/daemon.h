@@ -232,6 +232,10 @@ bool bd_domain_plannable(const struct bd_daemon *d,
                          const struct bd_domain *dom);
 /* The guest reports memory pressure (bd_guest_pressure() of its report). */
 bool bd_domain_pressure(const struct bd_domain *dom);
+/* The kernel overhead counted for it now and where it comes from (*src):
+ * policy.h's bd_overhead_kib() on its limits, report and track. */
+uint64_t bd_domain_overhead_kib(const struct bd_domain *dom,
+                                enum bd_overhead_src *src);
 /* The range its target may take (decide.h), from its effective limits. */
 struct bd_range bd_domain_range(const struct bd_domain *dom);
 /* Memory promised to domains (target above current) but not yet taken,

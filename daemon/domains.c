@@ -663,6 +663,21 @@ bool bd_domain_pressure(const struct bd_domain *dom)
     return bd_guest_pressure(&dom->stats);
 }
 
+uint64_t bd_domain_overhead_kib(const struct bd_domain *dom,
+                                enum bd_overhead_src *src)
+{
+    struct bd_dom_input in;
+
+    memset(&in, 0, sizeof(in));
+    in.static_max_kib = dom->static_max_kib;
+    in.has_overhead = dom->limits.has_overhead;
+    in.overhead_kib = dom->limits.overhead_kib;
+    in.stats = dom->stats;
+    /* a report being refused counts as none: nothing to estimate from */
+    in.stats.present = dom->stats.present && !dom->stats_err[0];
+    return bd_overhead_kib(&in, dom->track.overhead_kib, src);
+}
+
 void bd_domains_event(struct bd_daemon *d, const struct bd_host_event *ev,
                       uint64_t now_ms, bool *kick)
 {

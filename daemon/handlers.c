@@ -126,12 +126,15 @@ static int apply_now(struct bd_ctl_call *call, uint32_t domid)
 }
 
 /* What the guest uses in target terms: its report plus the kernel
- * overhead learned for it (0 = unknown). */
+ * overhead counted for it (learned, estimated or configured); 0 without
+ * a report. */
 static uint64_t guest_use_kib(const struct bd_domain *dom)
 {
+    enum bd_overhead_src src;
+
     if (!dom->stats.present || dom->stats_err[0])
         return 0;
-    return dom->stats.used_kib + dom->track.overhead_kib;
+    return dom->stats.used_kib + bd_domain_overhead_kib(dom, &src);
 }
 
 /* A target (set) or max (limits) below the guest's use needs force. */
@@ -139,18 +142,22 @@ static int below_use(struct bd_ctl_call *call, const struct bd_domain *dom,
                      const char *what, uint64_t kib, bool force)
 {
     uint64_t use = guest_use_kib(dom);
+    enum bd_overhead_src src;
+    uint64_t ovh = bd_domain_overhead_kib(dom, &src);
+    const char *how = bd_overhead_src_name(src);
     char a[32], b[32], c[32], e[32];
 
     if (force || !bd_guard_below_use(kib, use))
         return 0;
     return bd_ctl_fail(call, -EPERM,
                        "%s %s is below what %s uses, %s (reported %s + "
-                       "kernel overhead %s); the guest may swap or run out "
-                       "of memory: use --force if that is meant",
+                       "kernel overhead %s%s%s); the guest may swap or run "
+                       "out of memory: use --force if that is meant",
                        what, bd_format_kib(kib, a, sizeof(a)), dom->name,
                        bd_format_kib(use, b, sizeof(b)),
                        bd_format_kib(dom->stats.used_kib, c, sizeof(c)),
-                       bd_format_kib(dom->track.overhead_kib, e, sizeof(e)));
+                       bd_format_kib(ovh, e, sizeof(e)), how ? ", " : "",
+                       how ? how : "");
 }
 
 static int h_status(struct bd_ctl_call *call)
@@ -544,6 +551,7 @@ static int h_explain(struct bd_ctl_call *call, const struct bd_ctl_domref *ref)
     const struct bd_domain *dom = find(d, ref);
     struct bd_ctl_explain_plan pl;
     struct bd_ctl_change ch[BD_HISTORY_MAX];
+    enum bd_overhead_src ovh_src;
     uint64_t now = bd_daemon_now_ms(d);
     size_t n, first;
     int rc;
@@ -554,7 +562,8 @@ static int h_explain(struct bd_ctl_call *call, const struct bd_ctl_domref *ref)
     pl.has_plan = dom->has_dec;
     pl.has_stats = dom->stats.present && !dom->stats_err[0];
     pl.reported_used_kib = dom->stats.used_kib;
-    pl.overhead_kib = dom->track.overhead_kib;
+    pl.overhead_kib = bd_domain_overhead_kib(dom, &ovh_src);
+    pl.overhead_source = bd_overhead_src_name(ovh_src);
     pl.use_kib = dom->dec.use_kib;
     pl.need_kib = dom->dec.need_kib;
     pl.want_kib = dom->dec.want_kib;

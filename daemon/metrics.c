@@ -70,9 +70,10 @@ static const struct dom_metric dom_metrics[] = {
                               "its target.", 4},
     {"balloond_domain_min_bytes", "Effective minimum target.", 5},
     {"balloond_domain_max_bytes", "Effective maximum target.", 6},
-    {"balloond_domain_overhead_bytes", "Learned kernel overhead: memory the "
-                                       "domain holds outside the guest's "
-                                       "MemTotal.", 7},
+    {"balloond_domain_overhead_bytes", "Kernel overhead counted (learned, "
+                                       "estimated or configured): memory "
+                                       "the domain holds outside the "
+                                       "guest's MemTotal.", 7},
 };
 
 /* One sample of dm for dom; false when it has none (no report). */
@@ -87,9 +88,12 @@ static bool dom_value(const struct dom_metric *dm, const struct bd_domain *dom,
     case 4: *v = dom->has_dec && dom->dec.state == BD_STATE_STUCK; return true;
     case 5: *v = dom->limits.min_kib * 1024; return true;
     case 6: *v = dom->limits.max_kib * 1024; return true;
-    case 7:
-        *v = dom->track.overhead_kib * 1024;
-        return dom->stats.present;
+    case 7: {
+        enum bd_overhead_src src;
+
+        *v = bd_domain_overhead_kib(dom, &src) * 1024;
+        return dom->stats.present || src != BD_OVH_NONE;
+    }
     }
     return false;
 }

@@ -351,7 +351,9 @@ static void track_progress(const struct bd_policy_params *p,
  * space): measured at 57 MiB on a 297 MiB Linux PV guest with a 512 MiB
  * static-max under real Xen.  A target that covers the reported use but not
  * this leaves the guest a MemTotal below its use, and a Linux guest then
- * OOM-panics.  So use is counted in target terms: reported use + overhead.
+ * OOM-panics.  So use is counted in target terms: reported use + overhead
+ * (bd_overhead_kib(): learned here, else estimated for a report without
+ * MemTotal, or configured).
  *
  * current - MemTotal is only meaningful when the report was taken with
  * the balloon at rest: one received before a plan saw the balloon at rest
@@ -364,8 +366,8 @@ static void track_progress(const struct bd_policy_params *p,
  * A guest that lies about MemTotal to inflate this still gets no more
  * than its fair share: its use competes at the same tier as everyone's.
  */
-static uint64_t overhead_of(const struct bd_dom_input *d,
-                            struct bd_dom_track *t)
+static void learn_overhead(const struct bd_dom_input *d,
+                           struct bd_dom_track *t)
 {
     const struct bd_guest_stats *s = &d->stats;
     uint64_t cur = capk(d->current_kib), tot = capk(s->total_kib);
@@ -374,7 +376,46 @@ static uint64_t overhead_of(const struct bd_dom_input *d,
 
     if (tot && tot <= cur && (!t->overhead_kib || at_rest))
         t->overhead_kib = cur - tot;
-    return minu(t->overhead_kib, cur);
+}
+
+uint64_t bd_overhead_estimate_kib(uint64_t static_max_kib)
+{
+    return BD_OVERHEAD_EST_FIXED_KIB +
+           capk(static_max_kib) / BD_OVERHEAD_EST_SMAX_DIV;
+}
+
+uint64_t bd_overhead_kib(const struct bd_dom_input *d, uint64_t learned_kib,
+                         enum bd_overhead_src *src)
+{
+    const struct bd_guest_stats *s = &d->stats;
+    uint64_t learned = capk(learned_kib);
+
+    /* a configured figure replaces the estimate; below a learned one it
+     * would squeeze the guest under what its own report proves */
+    if (d->has_overhead && capk(d->overhead_kib) >= learned) {
+        *src = BD_OVH_CONFIGURED;
+        return capk(d->overhead_kib);
+    }
+    /* a report with MemTotal teaches it, 0 included */
+    if (learned || (s->present && s->total_kib)) {
+        *src = BD_OVH_LEARNED;
+        return learned;
+    }
+    if (s->present && !s->total_kib) {
+        *src = BD_OVH_ESTIMATED;
+        return bd_overhead_estimate_kib(d->static_max_kib);
+    }
+    *src = BD_OVH_NONE;
+    return 0;
+}
+
+/* The overhead counted for an auto domain in this plan. */
+static uint64_t overhead_of(const struct bd_dom_input *d,
+                            const struct bd_dom_track *t)
+{
+    enum bd_overhead_src src;
+
+    return bd_overhead_kib(d, t->overhead_kib, &src);
 }
 
 /* The need of an auto domain with fresh stats: use (with the kernel's
@@ -384,12 +425,15 @@ static uint64_t estimate_need(const struct bd_policy_params *p,
                               struct bd_dom_track *t, struct work *w)
 {
     const struct bd_guest_stats *s = &d->stats;
-    uint64_t used = capk(capk(s->used_kib) + overhead_of(d, t));
     uint64_t cur = capk(d->current_kib);
+    uint64_t used;
     uint64_t head, n;
     uint32_t boost;
     uint32_t pct = p->headroom_pct > 1000 ? 1000 : p->headroom_pct;
 
+    learn_overhead(d, t);
+    /* nothing holds more outside MemTotal than the domain holds */
+    used = capk(capk(s->used_kib) + minu(overhead_of(d, t), cur));
     head = maxu(used * pct / 100, capk(p->headroom_min_kib));
     n = capk(used + head);
     w->used = used;
@@ -578,7 +622,7 @@ static void prepare_auto(struct planner *pl, size_t i)
     const struct bd_dom_input *d = &pl->doms[i];
     struct bd_dom_track *t = &pl->track[i];
     struct work *x = &pl->w[i];
-    uint64_t tin = capk(d->target_kib), need, want;
+    uint64_t tin = capk(d->target_kib), need, want, ovh;
 
     x->cls = CLS_AUTO;
     x->stats = stats_fresh(pl->p, &d->stats, pl->now_ms);
@@ -599,9 +643,9 @@ static void prepare_auto(struct planner *pl, size_t i)
      * nothing and it cannot even report.  A clamp, not a base: fairness
      * still counts from fair_lo, so a share above the floor does not move
      * with it (the floor follows a learned, noisy overhead) */
-    if (t->overhead_kib)
-        x->lo = maxu(x->lo, minu(capk(t->overhead_kib +
-                                      capk(pl->p->headroom_min_kib)),
+    ovh = overhead_of(d, t);
+    if (ovh)
+        x->lo = maxu(x->lo, minu(capk(ovh + capk(pl->p->headroom_min_kib)),
                                  x->hi));
     x->tier[TIER_MIN] = x->lo;
     x->tier[TIER_USED] = x->stats ? clampu(x->used, x->lo, x->hi) : x->lo;

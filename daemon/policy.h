@@ -87,6 +87,9 @@ struct bd_dom_input {
     uint64_t fixed_kib;       /* BD_MODE_FIXED: 0 = keep target_kib */
     uint64_t pin_kib;         /* balloonctl set: 0 = not pinned */
     uint64_t hold_kib;        /* external target being honoured: 0 = none */
+    bool has_overhead;        /* kernel-overhead configured: overhead_kib */
+    uint64_t overhead_kib;    /* (else learned from MemTotal or estimated,
+                                 see bd_overhead_kib()) */
     struct bd_guest_stats stats;
 };
 
@@ -102,7 +105,8 @@ struct bd_dom_track {
     uint64_t stuck_since_ms;     /* 0 = not stuck */
     uint64_t clip_kib;           /* learned ceiling below target, 0 = none */
     uint64_t last_change_ms;     /* last time the planned target changed */
-    uint64_t overhead_kib;       /* learned: current - guest's MemTotal */
+    uint64_t overhead_kib;       /* learned: current - guest's MemTotal
+                                    (0 = nothing learned) */
     uint64_t rest_ms;            /* first plan that saw current at rest at
                                     the target (0 = moving): a report
                                     received after it was taken at rest */
@@ -134,7 +138,7 @@ struct bd_decision {
     char reason[80];     /* one short human-readable line */
     /* The plan's inputs and figures for this domain (balloonctl explain).
      * Zero for held and ignored domains where they play no part. */
-    uint64_t use_kib;    /* reported use plus learned kernel overhead */
+    uint64_t use_kib;    /* reported use plus kernel overhead */
     uint64_t need_kib;   /* use plus headroom (or a pressure boost) */
     uint64_t want_kib;   /* the need's peak, held for shrink-delay */
     uint64_t share_kib;  /* what the fair division gave */
@@ -172,11 +176,11 @@ struct bd_plan {
  *  - growth is only planned with memory that is free now or being released
  *    by shrinks of domains that are making progress: a stuck domain counts
  *    at what it holds;
- *  - a guest's reported use (plus its kernel's overhead) is a floor for its
- *    target up to its fair share; a guest that lies gets no more than its
- *    fair share;
- *  - an auto domain's target is never below its learned kernel overhead
- *    plus headroom_min_kib (up to its upper bound), whatever min says; that
+ *  - a guest's reported use (plus its kernel's overhead, bd_overhead_kib():
+ *    learned, estimated or configured) is a floor for its target up to its
+ *    fair share; a guest that lies gets no more than its fair share;
+ *  - an auto domain's target is never below its kernel overhead plus
+ *    headroom_min_kib (up to its upper bound), whatever min says; that
  *    floor only clamps: fair shares count from min, not from it;
  *  - dec[i].write is set when target_kib differs from the target in force
  *    (changes smaller than hysteresis_kib are dropped unless a limit,
@@ -198,6 +202,39 @@ int bd_policy_plan(const struct bd_policy_params *p,
                    const struct bd_host_input *host,
                    const struct bd_dom_input *doms, struct bd_dom_track *track,
                    size_t n, uint64_t now_ms, struct bd_plan *plan);
+
+/*
+ * The kernel overhead of a guest whose report has no MemTotal (Qubes'
+ * one-number memory/meminfo), which balloond cannot learn: an estimate
+ * from static-max, BD_OVERHEAD_EST_FIXED_KIB + static_max_kib /
+ * BD_OVERHEAD_EST_SMAX_DIV.  Measured under real Xen (tests/e2e/README.md,
+ * "Facts"): a Debian 12 Linux PV guest with a 512 MiB static-max holds
+ * 56-57 MiB outside MemTotal.  Of that, what grows with static-max is the
+ * memmap (a 64-byte struct page per 4 KiB page: 1/64, 8 MiB) and, on PV,
+ * the p2m list and the direct map's page tables (1/512 each): 1/51 in
+ * all, rounded to 1/48 (10.7 MiB); the rest, about 47 MiB, is the kernel
+ * image, its data and early boot reservations, rounded up to 64 MiB for
+ * bigger kernels.  So 74.7 MiB at 512 MiB (31% above the measure), 149
+ * MiB at 4 GiB.  Over-counting is the safe direction: the guest keeps a
+ * little more; under-counting OOM-panics it.  kernel-overhead in
+ * balloond.conf states the figure for guests this does not fit.
+ */
+#define BD_OVERHEAD_EST_FIXED_KIB (UINT64_C(64) * 1024)
+#define BD_OVERHEAD_EST_SMAX_DIV 48
+uint64_t bd_overhead_estimate_kib(uint64_t static_max_kib);
+
+/*
+ * The kernel overhead counted for a domain (KiB), *src set to where it
+ * comes from: the configured one (d->has_overhead), but never below what
+ * was learned (a setting must not count less than the guest's own report
+ * proves: that would squeeze it); else the learned one (learned_kib, from
+ * bd_dom_track.overhead_kib), when it is not 0 or the report has a
+ * MemTotal to learn from; else, for a present report without MemTotal,
+ * bd_overhead_estimate_kib(d->static_max_kib); else 0 (BD_OVH_NONE).
+ * Pure; the plan, `explain`, `set` and the metrics use it.
+ */
+uint64_t bd_overhead_kib(const struct bd_dom_input *d, uint64_t learned_kib,
+                         enum bd_overhead_src *src);
 
 /* The documented defaults (used by config and tests). */
 void bd_policy_params_default(struct bd_policy_params *p);

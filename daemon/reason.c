@@ -127,9 +127,9 @@ static void put_clip(struct text *t, const struct bd_reason_facts *f)
     put_str(t, " (no hot-plug?)");
 }
 
-/* The use counted for the guest is its report plus the kernel overhead
- * learned for it (plus swap in use under pressure): named so, since it
- * is more than the USED column beside it. */
+/* The use counted for the guest is its report plus its kernel overhead
+ * (learned, estimated or configured; plus swap in use under pressure):
+ * named so, since it is more than the USED column beside it. */
 static void put_uses(struct text *t, const char *what,
                      const struct bd_reason_facts *f, const char *tail)
 {

@@ -290,6 +290,50 @@ static void test_errors_domain(void **state)
         "t.conf:3: min: duplicate key (first set at line 2)\n");
 }
 
+/* kernel-overhead: auto (the default: learned, else estimated by the
+ * policy), a size, or % of the domain's static-max; in [policy] for every
+ * domain, in [domain] for those it matches ("auto" there undoes the
+ * [policy] figure). */
+static void test_kernel_overhead(void **state)
+{
+    struct bd_config *c = load_ok("[policy]\nkernel-overhead = 96M\n"
+                                  "[domain small*]\nkernel-overhead = 0\n"
+                                  "[domain pct*]\nkernel-overhead = 5%\n"
+                                  "[domain learn*]\nkernel-overhead = auto\n");
+    struct bd_dom_limits l;
+    (void)state;
+
+    bd_config_limits(c, 7, "web", 2 * 1024 * 1024, &l);
+    assert_true(l.has_overhead);
+    assert_int_equal(l.overhead_kib, 96 * 1024);
+    bd_config_limits(c, 7, "small-fw", 2 * 1024 * 1024, &l);
+    assert_true(l.has_overhead);
+    assert_int_equal(l.overhead_kib, 0);
+    bd_config_limits(c, 7, "pct1", 2 * 1024 * 1024, &l);
+    assert_true(l.has_overhead);
+    assert_int_equal(l.overhead_kib, 2 * 1024 * 1024 / 20);
+    bd_config_limits(c, 7, "learner", 2 * 1024 * 1024, &l);
+    assert_false(l.has_overhead);
+    bd_config_free(c);
+    c = load_ok("");
+    assert_true(c->kernel_overhead.is_auto);
+    bd_config_limits(c, 7, "web", 2 * 1024 * 1024, &l);
+    assert_false(l.has_overhead);
+    bd_config_free(c);
+
+    BAD("[policy]\nkernel-overhead = lots\n",
+        "t.conf:2: kernel-overhead: auto or a size (64M, 2%) expected: ");
+    BAD("[domain x]\nkernel-overhead = 64\n",
+        "t.conf:2: kernel-overhead: auto or a size (64M, 2%) expected: size "
+        "needs a unit");
+    BAD("[domain x]\nkernel-overhead = 150%\n",
+        "t.conf:2: kernel-overhead: auto or a size");
+    BAD("[domain x]\nkernel-overhead = AUTO\n",
+        "t.conf:2: kernel-overhead: auto or a size");
+    BAD("[host]\nkernel-overhead = 64M\n",
+        "t.conf:2: kernel-overhead: unknown key in [host]\n");
+}
+
 static void test_every_error_reported(void **state)
 {
     (void)state;
@@ -460,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_errors_structure),
         cmocka_unit_test(test_errors_values),
         cmocka_unit_test(test_errors_domain),
+        cmocka_unit_test(test_kernel_overhead),
         cmocka_unit_test(test_every_error_reported),
         cmocka_unit_test(test_long_line_and_nul),
         cmocka_unit_test(test_nul_in_file),

@@ -219,6 +219,45 @@ static void test_show_available_unknown(void **state)
     call_free(call);
 }
 
+/* A Qubes one-number report has no MemTotal to learn the kernel overhead
+ * from: it is estimated from static-max (4G: 64M + 4G/48), explain says
+ * so, and set below the use it counts needs --force.  A configured
+ * kernel-overhead replaces the estimate. */
+static void test_overhead_estimated_or_configured(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_domref ref = by_id(1);
+    struct bd_ctl_call *call;
+    bool kick = false;
+    uint64_t est = 64 * M + 4 * G / 48;
+
+    fake_set_key(c->fh, 1, "memory/meminfo", "812345");
+    bd_domain_find(&c->d, 1)->stats_dirty = true;
+    bd_domains_process_dirty(&c->d, c->now_ms + 2000, &kick);
+    call = call_new(c);
+    assert_int_equal(bd_handlers.explain(call, &ref), 0);
+    assert_non_null(strstr(reply_text(call), "\"overhead_source\":"
+                                             "\"estimated\""));
+    assert_non_null(strstr(reply_text(call), "\"overhead_kib\":152917,"));
+    call_free(call);
+    /* above the report, below the report + the estimate */
+    call = call_new(c);
+    assert_int_equal(bd_handlers.set(call, &ref, 812345 + est - M, false),
+                     -EPERM);
+    assert_non_null(strstr(call->error, "kernel overhead 149M, estimated"));
+    call_free(call);
+
+    c->cfg->kernel_overhead.is_auto = false;
+    c->cfg->kernel_overhead.size.kib = 200 * M;
+    bd_domains_apply_config(&c->d);
+    call = call_new(c);
+    assert_int_equal(bd_handlers.explain(call, &ref), 0);
+    assert_non_null(strstr(reply_text(call), "\"overhead_kib\":204800,"
+                                             "\"overhead_source\":"
+                                             "\"configured\""));
+    call_free(call);
+}
+
 /* After xl rename, the new name finds the domain and the old one does
  * not; show says the new name. */
 static void test_rename_followed(void **state)
@@ -424,7 +463,9 @@ static void test_explain(void **state)
     assert_int_equal(bd_handlers.explain(call, &ref), 0);
     assert_non_null(strstr(reply_text(call),
                            "\"reported_used_kib\":614400,"
-                           "\"overhead_kib\":126976,\"use_kib\":741376"));
+                           "\"overhead_kib\":126976,"
+                           "\"overhead_source\":\"learned\","
+                           "\"use_kib\":741376"));
     assert_non_null(strstr(reply_text(call), "\"history\":["));
     call_free(call);
     /* a's change is in its history, with the reason it was written with */
@@ -561,6 +602,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_set_admission, setup, teardown),
         cmocka_unit_test_setup_teardown(test_show_available_unknown, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_overhead_estimated_or_configured,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_followed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reserve_finishes_through_hook,

@@ -724,6 +724,144 @@ static void test_floor_is_kernel_overhead(void **state)
     fx_free(f);
 }
 
+/* ---- guests whose report has no MemTotal (Qubes' one number) -------------
+ * balloond cannot learn their kernel's overhead, so it counts an estimate
+ * from static-max (policy.h); a learned figure wins over it, a configured
+ * one replaces it but never counts less than a learned one. */
+
+/* A Qubes-style guest: fresh one-number report (use only, no MemTotal). */
+static void qubes_dom(struct fx *f, size_t i, uint64_t cur, uint64_t smax,
+                      uint64_t used)
+{
+    dom(f, i, cur, smax, used);
+    f->d[i].stats.total_kib = 0;
+    f->d[i].stats.until_changed = true;
+}
+
+/* The estimate covers what was measured under real Xen (tests/e2e/README.md:
+ * 56-57 MiB outside MemTotal at a 512 MiB static-max) and grows with
+ * static-max at least as the memmap does (1/64). */
+static void test_overhead_estimate_covers_measure(void **state)
+{
+    (void)state;
+
+    assert_true(bd_overhead_estimate_kib(512 * MIB) >= 57 * MIB);
+    assert_int_equal(bd_overhead_estimate_kib(512 * MIB),
+                     64 * MIB + 512 * MIB / 48);
+    for (uint64_t smax = 256 * MIB; smax <= 1024 * GIB; smax *= 2)
+        assert_true(bd_overhead_estimate_kib(2 * smax) -
+                        bd_overhead_estimate_kib(smax) >= smax / 64);
+    /* absurd sizes stay clear of overflow */
+    assert_true(bd_overhead_estimate_kib(UINT64_MAX) < UINT64_MAX / 4);
+}
+
+/* Which figure counts: configured (never below learned), learned,
+ * estimated (a present report without MemTotal), or none. */
+static void test_overhead_sources(void **state)
+{
+    struct bd_dom_input d;
+    enum bd_overhead_src src;
+    uint64_t est = bd_overhead_estimate_kib(2 * GIB);
+    (void)state;
+
+    memset(&d, 0, sizeof(d));
+    d.static_max_kib = 2 * GIB;
+    assert_int_equal(bd_overhead_kib(&d, 0, &src), 0); /* no report */
+    assert_int_equal(src, BD_OVH_NONE);
+    assert_null(bd_overhead_src_name(src));
+    d.stats.present = true;
+    d.stats.used_kib = 600 * MIB;
+    assert_int_equal(bd_overhead_kib(&d, 0, &src), est);
+    assert_int_equal(src, BD_OVH_ESTIMATED);
+    assert_string_equal(bd_overhead_src_name(src), "estimated");
+    /* learned wins over the estimate */
+    assert_int_equal(bd_overhead_kib(&d, 40 * MIB, &src), 40 * MIB);
+    assert_int_equal(src, BD_OVH_LEARNED);
+    /* a report with MemTotal is never estimated: it teaches, 0 included */
+    d.stats.total_kib = 900 * MIB;
+    assert_int_equal(bd_overhead_kib(&d, 0, &src), 0);
+    assert_int_equal(src, BD_OVH_LEARNED);
+    d.stats.total_kib = 0;
+    /* configured replaces the estimate, even with 0 ... */
+    d.has_overhead = true;
+    d.overhead_kib = 0;
+    assert_int_equal(bd_overhead_kib(&d, 0, &src), 0);
+    assert_int_equal(src, BD_OVH_CONFIGURED);
+    d.overhead_kib = 300 * MIB;
+    assert_int_equal(bd_overhead_kib(&d, 40 * MIB, &src), 300 * MIB);
+    assert_int_equal(src, BD_OVH_CONFIGURED);
+    assert_string_equal(bd_overhead_src_name(src), "configured");
+    /* ... but never counts less than the guest's own report proves */
+    d.overhead_kib = 10 * MIB;
+    assert_int_equal(bd_overhead_kib(&d, 40 * MIB, &src), 40 * MIB);
+    assert_int_equal(src, BD_OVH_LEARNED);
+    assert_string_equal(bd_overhead_src_name(src), "learned");
+}
+
+/* The bug: a one-number guest under host pressure was planned at its
+ * report + headroom, below what it really uses plus what its kernel holds
+ * outside MemTotal (a Linux guest then OOM-panics).  Its use now counts
+ * the estimate: it keeps use + estimate + at least headroom-min while
+ * another guest under pressure takes the rest. */
+static void test_one_number_guest_counts_estimate(void **state)
+{
+    struct fx *f = fx_new(2, 3 * GIB);
+    uint64_t est = bd_overhead_estimate_kib(2 * GIB);
+    (void)state;
+
+    qubes_dom(f, 0, 1 * GIB, 2 * GIB, 600 * MIB);
+    dom(f, 1, 1536 * MIB, 8 * GIB, 1536 * MIB);
+    f->d[1].stats.has_psi = true;
+    f->d[1].stats.psi_some_x100 = 5000; /* wants twice what it holds */
+    fx_sync_free(f);
+    run(f);
+    assert_true(f->dec[0].target_kib >=
+                600 * MIB + est + f->p.headroom_min_kib);
+    assert_int_equal(f->dec[0].use_kib, 600 * MIB + est);
+    assert_int_equal(f->t[0].overhead_kib, 0); /* nothing learned */
+    /* the needs did not fit: the other guest got the rest */
+    assert_true(f->dec[1].target_kib < f->dec[1].need_kib);
+    assert_true(sum_targets(f) <= 3 * GIB);
+    fx_free(f);
+}
+
+/* However short the host, a one-number guest keeps the estimate plus
+ * headroom-min, above a lower min, as a guest with a learned overhead
+ * does (test_floor_is_kernel_overhead). */
+static void test_one_number_guest_floor(void **state)
+{
+    struct fx *f = fx_new(3, 1 * GIB);
+    uint64_t est = bd_overhead_estimate_kib(2 * GIB);
+    (void)state;
+
+    f->p.reserve_kib = 2 * GIB; /* more than the host: squeeze */
+    for (size_t i = 0; i < 3; i++) {
+        qubes_dom(f, i, 400 * MIB, 2 * GIB, 20 * MIB);
+        f->d[i].min_kib = 64 * MIB;
+    }
+    fx_sync_free(f);
+    run(f);
+    for (size_t i = 0; i < 3; i++)
+        assert_true(f->dec[i].target_kib >= est + f->p.headroom_min_kib);
+    fx_free(f);
+}
+
+/* A configured kernel-overhead is what the plan counts for such a guest
+ * (here less than the estimate: a small non-Linux guest). */
+static void test_configured_overhead_counts(void **state)
+{
+    struct fx *f = fx_new(1, 4 * GIB);
+    (void)state;
+
+    qubes_dom(f, 0, 1 * GIB, 2 * GIB, 600 * MIB);
+    f->d[0].has_overhead = true;
+    f->d[0].overhead_kib = 8 * MIB;
+    fx_sync_free(f);
+    run(f);
+    assert_int_equal(f->dec[0].use_kib, 608 * MIB);
+    fx_free(f);
+}
+
 /* The kernel floor is a clamp, not where fairness counts from: two guests
  * alike but for their kernel's overhead get the same share when it is
  * above both floors.  (As a base, the floor moved every fair share by the
@@ -1243,6 +1381,11 @@ int main(void)
         cmocka_unit_test(test_reserve_kept),
         cmocka_unit_test(test_reserve_unreachable_keeps_mins),
         cmocka_unit_test(test_floor_is_kernel_overhead),
+        cmocka_unit_test(test_overhead_estimate_covers_measure),
+        cmocka_unit_test(test_overhead_sources),
+        cmocka_unit_test(test_one_number_guest_counts_estimate),
+        cmocka_unit_test(test_one_number_guest_floor),
+        cmocka_unit_test(test_configured_overhead_counts),
         cmocka_unit_test(test_floor_is_not_a_base),
         cmocka_unit_test(test_zero_free_grow_only_from_shrinks),
         cmocka_unit_test(test_stuck_not_counted_then_retried),

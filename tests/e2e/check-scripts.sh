@@ -61,5 +61,9 @@ emulator_flake "$t/tf" || err "flake.sh: a lone triple fault is not taken for th
 for f in mixed panic plain before; do
     ! emulator_flake "$t/$f" || err "flake.sh: a $f failure is taken for the emulator's"
 done
+printf '(XEN) d1v0 Triple fault - invoking HVM shutdown action 1\n(XEN) CPU:    1\n(XEN) RIP:    e008:[<ffff82d0402044a5>]\n' > "$t/xenrip"
+printf '(XEN) d1v0 Triple fault - invoking HVM shutdown action 1\n(XEN) RIP:    0010:[<ffffffff8102a5c1>]\n' > "$t/guestrip"
+[ -n "$(xen_state_in_guest "$t/xenrip")" ] || err "flake.sh: Xen's RIP in a guest's dump not seen"
+[ -z "$(xen_state_in_guest "$t/guestrip")" ] || err "flake.sh: a guest's own RIP taken for Xen's"
 rm -rf "$t"
 exit $bad

@@ -20,3 +20,13 @@ emulator_flake() {
         /E2E: not ok / && !crash { bad = 1 }
         END { exit !(crash && !bad) }'
 }
+
+# xen_state_in_guest LOG: ", its saved state Xen's own" when Xen's dump of
+# the triple-faulted vCPU shows Xen's code segment (e008) as the guest's:
+# the guest was resumed with the host's registers (seen: RIP just after
+# Xen's VMRUN, rax its VMCB address, rsp Xen's stack), which no guest
+# and no target write can cause.  Empty otherwise.
+xen_state_in_guest() {
+    tr -d '\r' < "$1" | grep -a -A4 'Triple fault' |
+        grep -aq 'RIP: *e008:' && echo ", its saved state Xen's own"
+}

@@ -7,13 +7,14 @@
 # "E2E: ..." lines (see dom0/init).  Everything here is bounded by timeout;
 # a boot that never reports "done" is a failure and its log tail is shown.
 # A boot that dies early (QEMU exits, no "done") is retried once: the notes
-# record rare TCG crashes of unknown cause.
+# record rare TCG crashes of unknown cause.  A boot whose only crash is a
+# PVH/HVM guest's triple fault with no panic of its own is QEMU's emulated
+# SVM (flake.sh): discarded and retried, up to E2E_FLAKE_RETRIES times.
 #
 # Usage: run.sh [--suite NAME]... [--demo] [--shell]
 # Environment:
 #   BUILDDIR       where balloond, balloonctl, balloon-agent were built (build)
-#   E2E_SUITES     suites to boot, in order (default "a b c e f"; the HVM
-#                  suite d only when named: its guest triple-faults at times)
+#   E2E_SUITES     suites to boot, in order (default "a b c d e f")
 #   E2E_BOOT_TIMEOUT  seconds per boot (default: the suite's BOOT_TIMEOUT,
 #                  else 300)
 #   E2E_BUDGET     seconds for everything, boots and retries (default
@@ -21,7 +22,7 @@
 #   E2E_MEM        QEMU memory in MiB (default 2048)
 #   E2E_QEMU       the QEMU binary (default qemu-system-x86_64 on PATH)
 #   E2E_FLAKE_RETRIES  boots of a suite retried after a PVH/HVM guest
-#                  triple-faulted with no panic of its own (default 2)
+#                  triple-faulted with no panic of its own (default 3)
 #   E2E_XEN_DEBUG=1   verbose Xen logging on the serial console
 #   DEMO_FOREVER=1    with --demo: run until Ctrl-C
 # Output: per scenario "ok N - suite/name ..." / "not ok ...", then
@@ -35,7 +36,7 @@ cache=${E2E_CACHE:-$here/cache}
 out=${E2E_OUT:-$here/out}
 build=${BUILDDIR:-build}
 case $build in /*) ;; *) build=$top/$build ;; esac
-suites=${E2E_SUITES:-a b c e f}
+#   E2E_SUITES     suites to boot, in order (default "a b c d e f")
 budget=${E2E_BUDGET:-1740}
 mem=${E2E_MEM:-2048}
 qemu=${E2E_QEMU:-qemu-system-x86_64}
@@ -127,7 +128,7 @@ if [ "$mode" = demo ]; then
 fi
 
 . "$here/flake.sh"
-flake_retries=${E2E_FLAKE_RETRIES:-2}
+flake_retries=${E2E_FLAKE_RETRIES:-3}
 flaked=""
 
 pass=0 fail=0 skipped=0 n=0
@@ -154,7 +155,7 @@ for s in $suites; do
             emulator_flake "$log" || break
             [ $flakes -lt "$flake_retries" ] || break
             flakes=$((flakes + 1)) flaked="$flaked $s"
-            echo "e2e: suite $s: $(grep -a -o 'E2E-CRASH .*' "$log" | awk '{ print $3 }' | sort -u | tr '\n' ' ')triple-faulted with no panic of its own: QEMU's emulated SVM (tests/e2e/README.md); this boot is discarded, retrying"
+            echo "e2e: suite $s: $(grep -a -o 'E2E-CRASH .*' "$log" | awk '{ print $3 }' | sort -u | tr '\n' ' ')triple-faulted with no panic of its own$(xen_state_in_guest "$log"): QEMU's emulated SVM (tests/e2e/README.md); this boot is discarded, retrying"
             cp "$log" "$log.flake$flakes"
             continue
         fi

@@ -62,6 +62,8 @@ static void read_dom(struct fuzz_in *in, struct bd_dom_input *d, uint32_t i,
     d->fixed_kib = fuzz_u64(in, 1) & 1 ? fuzz_range(in, 0, 2 * smax) : 0;
     d->pin_kib = fuzz_u64(in, 1) & 1 ? fuzz_range(in, 1, 2 * smax) : 0;
     d->hold_kib = fuzz_u64(in, 1) & 1 ? fuzz_range(in, 1, 2 * smax) : 0;
+    d->has_overhead = fuzz_u64(in, 1) & 1; /* kernel-overhead configured */
+    d->overhead_kib = d->has_overhead ? fuzz_range(in, 0, BD_SIZE_MAX_KIB) : 0;
     st->present = fuzz_u64(in, 1) & 1;
     if (!st->present)
         return;

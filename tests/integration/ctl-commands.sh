@@ -59,6 +59,7 @@ has "$out" "^  use counted "
 has "$out" "^target changes (oldest first):"
 expect 0 ctl explain --json vm-a
 has "$out" '"plan":{"reported_used_kib":'
+has "$out" '"overhead_source":'
 has "$out" '"history":\['
 expect 1 ctl explain ghost
 has "$err" "explain: no domain named 'ghost'"
