@@ -36,7 +36,7 @@ cache=${E2E_CACHE:-$here/cache}
 out=${E2E_OUT:-$here/out}
 build=${BUILDDIR:-build}
 case $build in /*) ;; *) build=$top/$build ;; esac
-#   E2E_SUITES     suites to boot, in order (default "a b c d e f")
+suites=${E2E_SUITES:-a b c d e f}
 budget=${E2E_BUDGET:-1740}
 mem=${E2E_MEM:-2048}
 qemu=${E2E_QEMU:-qemu-system-x86_64}
