@@ -23,14 +23,9 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${E2E_CACHE:-$here/cache}
-mkdir -p "$cache/debs"
-
-say() { echo "e2e-hvm-images: $*" >&2; }
-die() { echo "e2e-hvm-images: error: $*" >&2; exit 1; }
 . "$here/image-lib.sh"
-
-[ -f "$cache/stamp" ] && [ -d "$cache/dom0-root" ] || die "no base images (run images.sh)"
+image_script e2e-hvm-images
+need_base_images
 
 # The device model and what it links beyond the base image (found with
 # ldd against dom0-root; checked again below).

@@ -1,7 +1,24 @@
-# image-lib.sh - what images.sh and hvm-images.sh share: fetching Debian
-# packages into the cache and packing initramfs archives.  Sourced; the
-# caller sets $cache, $versions ("pkg: version" lines from apt-cache
-# policy) and defines say/die.
+# image-lib.sh - what images.sh, hvm-images.sh and sysd-images.sh share:
+# their start, fetching Debian packages into the cache and packing
+# initramfs archives.  Sourced after the caller set $here (its folder);
+# the caller calls image_script first and sets $versions ("pkg: version"
+# lines from apt-cache policy) before fetching.
+
+# image_script NAME: $cache (E2E_CACHE, default tests/e2e/cache) with its
+# debs/ folder, and say/die print as NAME.
+image_script() {
+    image_name=$1
+    cache=${E2E_CACHE:-$here/cache}
+    mkdir -p "$cache/debs"
+}
+say() { echo "$image_name: $*" >&2; }
+die() { echo "$image_name: error: $*" >&2; exit 1; }
+
+# need_base_images: the layers on top of images.sh's need its output.
+need_base_images() {
+    [ -f "$cache/stamp" ] && [ -d "$cache/dom0-root" ] ||
+        die "no base images (run images.sh)"
+}
 
 # Xen runtime for dom0 (see ../../shared notes: xl, xenstored, xenconsoled
 # and what they link), jq for the scenario scripts.  sysd-images.sh

@@ -22,12 +22,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${E2E_CACHE:-$here/cache}
-mkdir -p "$cache/debs"
-
-say() { echo "e2e-images: $*" >&2; }
-die() { echo "e2e-images: error: $*" >&2; exit 1; }
 . "$here/image-lib.sh"
+image_script e2e-images
 
 for t in apt-get apt-cache dpkg-deb cpio gzip; do
     command -v $t >/dev/null 2>&1 || die "$t not found (run: make e2e-deps)"

@@ -37,14 +37,9 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${E2E_CACHE:-$here/cache}
-mkdir -p "$cache/debs"
-
-say() { echo "e2e-sysd-images: $*" >&2; }
-die() { echo "e2e-sysd-images: error: $*" >&2; exit 1; }
 . "$here/image-lib.sh"
-
-[ -f "$cache/stamp" ] && [ -d "$cache/dom0-root" ] || die "no base images (run images.sh)"
+image_script e2e-sysd-images
+need_base_images
 command -v depmod >/dev/null 2>&1 || die "depmod not found (kmod)"
 
 # systemd and the libraries it links (checked below), the helpers of
