@@ -55,11 +55,7 @@ mkdir -p "$tmp/all" "$tmp/root" "$tmp/tools"
 trap 'rm -rf "$tmp"' EXIT
 
 say "building hvm.cpio"
-for p in $DM_PKGS xen-utils-4.17; do
-    f=$(deb "$p")
-    [ -n "$f" ] || die "package $p was not downloaded"
-    dpkg-deb -x "$f" "$tmp/all"
-done
+unpack_debs "$tmp/all" $DM_PKGS xen-utils-4.17
 a=$tmp/all r=$tmp/root
 install -D -m 0644 "$a/usr/lib/xen-4.17/boot/hvmloader" "$r/usr/lib/xen-4.17/boot/hvmloader"
 install -D -m 0755 "$a/usr/libexec/xen-qemu-system-i386" "$r/usr/libexec/xen-qemu-system-i386"
@@ -85,9 +81,7 @@ mkcpio "$r" "$tmp/hvm.cpio"
 pad512 "$tmp/hvm.cpio"
 
 say "unpacking the disk tools"
-for p in $TOOL_PKGS; do
-    dpkg-deb -x "$(deb "$p")" "$tmp/tools"
-done
+unpack_debs "$tmp/tools" $TOOL_PKGS
 rm -rf "$tmp/tools/usr/share/doc" "$tmp/tools/usr/share/man"
 
 rm -rf "$cache/hvm-tools"

@@ -57,6 +57,24 @@ fetch_debs() {
 # The newest cached .deb of a package.
 deb() { ls -t "$cache/debs/$1"_*.deb 2>/dev/null | head -n 1; }
 
+# cached_deb PKG: deb's path, or an error when it was not downloaded (in a
+# command substitution: f=$(cached_deb p) || exit 1).
+cached_deb() {
+    _f=$(deb "$1")
+    [ -n "$_f" ] || die "package $1 was not downloaded"
+    echo "$_f"
+}
+
+# unpack_debs DIR PKG...: each package's files into DIR.
+unpack_debs() {
+    _dir=$1
+    shift
+    for _p in "$@"; do
+        _f=$(cached_deb "$_p") || exit 1
+        dpkg-deb -x "$_f" "$_dir"
+    done
+}
+
 # Padding to 512 bytes keeps the next archive 4-byte aligned: the kernel's
 # initramfs unpacker silently drops a misaligned cpio ("invalid magic").
 pad512() {

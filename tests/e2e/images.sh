@@ -77,11 +77,7 @@ say "building dom0 root"
 r="$cache/dom0-root.new"
 rm -rf "$r" "$cache/dom0-root"
 mkdir -p "$r"
-for p in $DOM0_PKGS busybox-static; do
-    f=$(deb "$p")
-    [ -n "$f" ] || die "package $p was not downloaded"
-    dpkg-deb -x "$f" "$r"
-done
+unpack_debs "$r" $DOM0_PKGS busybox-static
 # Only xl, xenstored, xenconsoled and friends are used; the rest is weight
 # the kernel would unpack at every boot.
 rm -rf "$r/usr/share/doc" "$r/usr/share/man" "$r/usr/share/locale" \
@@ -110,9 +106,7 @@ say "building guest root"
 g="$cache/guest-root.new"
 rm -rf "$g" "$cache/guest-root"
 mkdir -p "$g"
-for p in $GUEST_PKGS busybox-static; do
-    dpkg-deb -x "$(deb "$p")" "$g"
-done
+unpack_debs "$g" $GUEST_PKGS busybox-static
 rm -rf "$g/usr/share" "$g/usr/lib/x86_64-linux-gnu/gconv" "$g/sbin/ldconfig"
 busybox_links "$g"
 mkdir -p "$g/proc" "$g/sys" "$g/dev" "$g/run" "$g/tmp" "$g/hog" "$g/etc"

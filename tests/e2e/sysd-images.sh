@@ -73,11 +73,7 @@ trap 'rm -rf "$tmp"' EXIT
 r=$tmp/pkgs
 
 say "building dom0-sysd-base.cpio"
-for p in $SYSD_PKGS; do
-    f=$(deb "$p")
-    [ -n "$f" ] || die "package $p was not downloaded"
-    dpkg-deb -x "$f" "$r"
-done
+unpack_debs "$r" $SYSD_PKGS
 rm -rf "$r/usr/share/doc" "$r/usr/share/man" "$r/usr/share/locale" \
        "$r/usr/share/info" "$r/usr/share/lintian" "$r/usr/share/bug" \
        "$r/usr/share/zsh" "$r/usr/share/bash-completion" \
@@ -128,8 +124,7 @@ mkdir -p "$db/info" "$db/updates" "$db/triggers"
 echo 1 > "$db/info/format"
 : > "$db/status"
 for p in $DOM0_PKGS busybox-static $SYSD_PKGS; do
-    f=$(deb "$p")
-    [ -n "$f" ] || die "package $p was not downloaded"
+    f=$(cached_deb "$p") || exit 1
     dpkg-deb -f "$f" > "$tmp/control"
     awk '{ print } /^Package:/ { print "Status: install ok installed" }' \
         "$tmp/control" >> "$db/status"
