@@ -81,9 +81,9 @@ $(BUILDDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-# policy.mk first: the others link its POLICY_SRCS.
-include mk/policy.mk
-include $(filter-out mk/policy.mk,$(sort $(wildcard mk/*.mk)))
+# srcs.mk first: the others link its source lists.
+include mk/srcs.mk
+include $(filter-out mk/srcs.mk,$(sort $(wildcard mk/*.mk)))
 
 .PHONY: build-all
 build-all: $(BINS) $(TESTS)

@@ -22,7 +22,7 @@
 
 #include "bench/bench.h"
 #include "common/xskeys.h"
-#include "daemon/guest_stats.h"
+#include "daemon/policy/guest_stats.h"
 #include "sim/sim.h"
 
 #define MIB UINT64_C(1024)

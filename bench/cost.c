@@ -20,7 +20,9 @@
 #include <time.h>
 
 #include "bench/bench.h"
-#include "daemon/simrun.h"
+#include "daemon/base/log.h"
+#include "daemon/cycle.h"
+#include "sim/simrun.h"
 
 #define GIB (UINT64_C(1024) * 1024)
 #define MIB UINT64_C(1024)

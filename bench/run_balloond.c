@@ -16,7 +16,9 @@
 #include <stdlib.h>
 
 #include "bench/bench.h"
-#include "daemon/simrun.h"
+#include "daemon/base/log.h"
+#include "daemon/cycle.h"
+#include "sim/simrun.h"
 
 #define LOOK_MS 5000
 

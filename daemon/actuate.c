@@ -32,17 +32,11 @@
 #include <time.h>
 
 #include "common/size.h"
+#include "daemon/actuate.h"
+#include "daemon/base/log.h"
 #include "daemon/daemon.h"
-
-void bd_policy_params_now(const struct bd_daemon *d,
-                          struct bd_policy_params *p)
-{
-    *p = d->cfg->policy;
-    p->reserve_kib = bd_size_resolve(&d->cfg->reserve, d->phys.total_kib);
-    /* shrink-rate is per interval, however often a kick plans in between. */
-    if (d->cfg->interval_ms)
-        p->decay_interval_ms = d->cfg->interval_ms;
-}
+#include "daemon/domains.h"
+#include "daemon/reserve.h"
 
 static void log_failure(struct bd_daemon *d, struct bd_domain *dom, int rc,
                         uint64_t target_kib)

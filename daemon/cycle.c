@@ -18,18 +18,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/actuate.h"
+#include "daemon/base/log.h"
+#include "daemon/cycle.h"
 #include "daemon/daemon.h"
+#include "daemon/domains.h"
+#include "daemon/metrics.h"
+#include "daemon/reserve.h"
+#include "daemon/state.h"
 
 /* Events drained at most per call: the fd stays readable and the loop
  * comes back, so one flooding guest cannot starve the others. */
 #define BD_DRAIN_MAX 4096
-
-uint64_t bd_daemon_now_ms(const struct bd_daemon *d)
-{
-    if (d->hooks && d->hooks->now_ms)
-        return d->hooks->now_ms(d->hooks_ud);
-    return 0;
-}
 
 int bd_daemon_drain(struct bd_daemon *d, uint64_t now_ms, bool *kick,
                     uint64_t *dirty_next_ms)
@@ -44,30 +44,6 @@ int bd_daemon_drain(struct bd_daemon *d, uint64_t now_ms, bool *kick,
     if (d->rescan_needed)
         *kick = true;
     return rc < 0 && rc != -EAGAIN ? rc : 0;
-}
-
-void bd_daemon_error(struct bd_daemon *d, const char *fmt, ...)
-{
-    va_list ap;
-
-    d->cnt.errors++;
-    va_start(ap, fmt);
-    vsnprintf(d->last_error, sizeof(d->last_error), fmt, ap);
-    va_end(ap);
-}
-
-void bd_domain_history_add(struct bd_domain *dom, uint64_t now_ms,
-                           uint64_t from_kib, uint64_t to_kib, bool dry_run,
-                           const char *reason)
-{
-    struct bd_target_change *c = &dom->hist[dom->n_hist % BD_HISTORY_MAX];
-
-    c->at_ms = now_ms;
-    c->from_kib = from_kib;
-    c->to_kib = to_kib;
-    c->dry_run = dry_run;
-    snprintf(c->reason, sizeof(c->reason), "%s", reason ? reason : "");
-    dom->n_hist++;
 }
 
 bool bd_daemon_guard(struct bd_daemon *d, const struct bd_config *cfg,

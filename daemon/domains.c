@@ -24,35 +24,13 @@
 #include <time.h>
 
 #include "common/limits.h"
-#include "common/xskeys.h"
 #include "common/size.h"
+#include "common/xskeys.h"
+#include "daemon/base/log.h"
 #include "daemon/daemon.h"
-
-int bd_host_split_path(const char *path, uint32_t *domid, const char **rel)
-{
-    static const char pfx[] = "/local/domain/";
-    const char *p;
-    uint64_t v = 0;
-    int digits = 0;
-
-    if (strncmp(path, pfx, sizeof(pfx) - 1) != 0)
-        return -EINVAL;
-    p = path + sizeof(pfx) - 1;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        v = v * 10 + (uint64_t)(*p - '0');
-        if (++digits > 5)
-            return -EINVAL;
-    }
-    if (digits == 0 || v > BD_DOMID_MAX)
-        return -EINVAL;
-    if (*p == '/')
-        p++;
-    else if (*p != '\0')
-        return -EINVAL;
-    *domid = (uint32_t)v;
-    *rel = p;
-    return 0;
-}
+#include "daemon/domains.h"
+#include "daemon/reserve.h"
+#include "daemon/state.h"
 
 int bd_daemon_init(struct bd_daemon *d, struct bd_config *cfg,
                    struct bd_host *host)
@@ -508,13 +486,6 @@ int bd_domain_read_stats(struct bd_daemon *d, struct bd_domain *dom,
     dom->stats = st;
     dom->stats_seq = seq;
     return 0;
-}
-
-bool bd_domain_plannable(const struct bd_daemon *d,
-                         const struct bd_domain *dom)
-{
-    (void)d;
-    return dom->usable && !dom->dying && dom->name[0] != '\0';
 }
 
 static int watch_domain(struct bd_daemon *d, struct bd_domain *dom)

@@ -28,7 +28,13 @@
 #include <systemd/sd-daemon.h>
 
 #include "common/size.h"
+#include "daemon/base/log.h"
+#include "daemon/cycle.h"
+#include "daemon/domains.h"
 #include "daemon/loop.h"
+#include "daemon/metrics.h"
+#include "daemon/reserve.h"
+#include "daemon/state.h"
 
 /* How often a waiting reservation looks at free memory again. */
 #define BD_RES_POLL_MS 500

@@ -16,9 +16,9 @@
 
 #include <systemd/sd-event.h>
 
-#include "daemon/control.h"
+#include "daemon/control/control.h"
 #include "daemon/daemon.h"
-#include "daemon/handlers.h"
+#include "daemon/control/handlers.h"
 
 struct bd_loop {
     sd_event *ev;

@@ -21,7 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/base/log.h"
+#include "daemon/domains.h"
+#include "daemon/host/xlconf.h"
 #include "daemon/loop.h"
+#include "daemon/state.h"
 
 #define XL_CONF "/etc/xen/xl.conf"
 /* sysexits' EX_CONFIG: the unit does not restart on it (a restart cannot
@@ -258,6 +262,10 @@ int main(int argc, char **argv)
     if (rc < 0) {
         if (rc == -ENOENT && strncmp(host_spec, "sim:", 4) == 0)
             bd_err("unknown simulator scenario '%s'", host_spec + 4);
+        else if (rc == -EPROTONOSUPPORT)
+            bd_err("--host %s: this balloond has no simulated host; "
+                   "balloond-sim (make sim) is the same daemon with it",
+                   host_spec);
         else
             bd_err("cannot open the %s host: %s", host_spec, strerror(-rc));
         goto out;

@@ -20,8 +20,11 @@
 #include <unistd.h>
 
 #include "common/size.h"
-#include "daemon/atomic.h"
+#include "daemon/base/atomic.h"
 #include "daemon/daemon.h"
+#include "daemon/domains.h"
+#include "daemon/metrics.h"
+#include "daemon/reserve.h"
 
 static void label_escape(FILE *f, const char *s)
 {

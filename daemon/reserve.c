@@ -19,7 +19,9 @@
 #include <string.h>
 
 #include "common/size.h"
+#include "daemon/base/log.h"
 #include "daemon/daemon.h"
+#include "daemon/reserve.h"
 
 uint64_t bd_reserved_kib(const struct bd_daemon *d)
 {

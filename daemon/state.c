@@ -34,8 +34,10 @@
 
 #include "common/limits.h"
 #include "common/size.h"
-#include "daemon/atomic.h"
+#include "daemon/base/atomic.h"
+#include "daemon/base/log.h"
 #include "daemon/daemon.h"
+#include "daemon/state.h"
 
 #define STATE_MAGIC "balloond-state 1"
 #define STATE_MAX_BYTES (1024 * 1024)

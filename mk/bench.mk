@@ -11,8 +11,6 @@ BENCH_BIN := $(BUILDDIR)/bench/bench
 BENCH_OWN_SRCS := bench/run.c bench/run_balloond.c bench/baselines.c \
                   bench/trace.c bench/cost.c
 BENCH_LIBS := $(INIH_LIBS) -lz -lm
-# daemon.mk is read after this file: its source lists are expanded when
-# the rules are used (second expansion), so they keep their one home.
 BENCH_DAEMON_OBJS = $(call obj,$(DAEMON_CORE_SRCS) $(DAEMON_SIMRUN_SRCS))
 
 .SECONDEXPANSION:

@@ -1,5 +1,5 @@
-# daemon/config.c: balloond.conf parsing (the lead's), its tests and man page.
-CONFIG_OBJ := $(call obj,daemon/config.c common/size.c $(POLICY_SRCS))
+# daemon/config/config.c: balloond.conf parsing, its tests and man page.
+CONFIG_OBJ := $(call obj,$(CONFIG_SRCS))
 
 TESTS += $(BUILDDIR)/tests/test_config
 $(eval $(call LINK,$(BUILDDIR)/tests/test_config,$(call obj,tests/test_config.c) $(CONFIG_OBJ),$(INIH_LIBS) $(CMOCKA_LIBS)))

@@ -72,9 +72,8 @@ CHECKS += tests/e2e/check-scripts.sh
 # host, in virtual time (tests/e2e/demo_sim.c).  It prints `balloonctl
 # show` through the daemon's own handler and balloonctl's own printer.
 DEMO_SIM_BIN := $(BUILDDIR)/tests/e2e/demo-sim
-DEMO_SIM_OBJS = $(call obj,$(sort tests/e2e/demo_sim.c daemon/handlers.c \
-    daemon/control.c common/proto.c cli/client.c cli/format.c \
-    $(DAEMON_CORE_SRCS) $(DAEMON_SIMRUN_SRCS)))
+DEMO_SIM_OBJS = $(call obj,$(sort tests/e2e/demo_sim.c $(CONTROL_SRCS) \
+    cli/client.c cli/format.c $(DAEMON_CORE_SRCS) $(DAEMON_SIMRUN_SRCS)))
 $(DEMO_SIM_BIN): $$(DEMO_SIM_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(YAJL_LIBS) $(SYSTEMD_LIBS) $(INIH_LIBS) -lm

@@ -11,8 +11,8 @@
 # harnesses with the normal compiler and replays the corpus and
 # tests/fuzz/regress/ (inputs that once found a bug) through them.
 #
-# The policy's sources come from mk/policy.mk, which is read after this
-# file: link prerequisites are expanded a second time, when it is known.
+# The source lists come from mk/srcs.mk; link prerequisites are expanded a
+# second time, when every fragment has been read.
 
 FUZZ_DEB_DEPS := clang libclang-rt-14-dev
 EXTRA_DEB_DEPS += $(FUZZ_DEB_DEPS)
@@ -28,7 +28,7 @@ FUZZ_CFLAGS   = $(CFLAGS) -O1 -fno-omit-frame-pointer \
                 -fno-sanitize-recover=undefined
 
 # Sources and libraries of each harness, besides tests/fuzz/fuzz_NAME.c.
-FUZZ_SRCS_config      = daemon/config.c common/size.c $(POLICY_SRCS)
+FUZZ_SRCS_config      = $(CONFIG_SRCS)
 FUZZ_LIBS_config      = $(INIH_LIBS)
 FUZZ_SRCS_request     = common/proto.c common/size.c
 FUZZ_LIBS_request     = $(YAJL_LIBS)
@@ -36,8 +36,8 @@ FUZZ_SRCS_reply       = cli/client.c cli/format.c common/proto.c \
                         common/size.c
 FUZZ_LIBS_reply       = $(YAJL_LIBS)
 FUZZ_SRCS_size        = common/size.c
-FUZZ_SRCS_guest_stats = daemon/guest_stats.c common/size.c
-FUZZ_SRCS_state       = daemon/state.c daemon/atomic.c daemon/log.c common/size.c \
+FUZZ_SRCS_guest_stats = $(GUEST_STATS_SRCS) common/size.c
+FUZZ_SRCS_state       = daemon/state.c $(BASE_SRCS) common/size.c \
                         $(POLICY_SRCS)
 FUZZ_SRCS_procfs      = agent/procfs.c common/size.c
 FUZZ_SRCS_policy      = $(POLICY_SRCS)

@@ -1,5 +1,5 @@
 # The control protocol (common/proto.c, shared by balloond and balloonctl)
-# and its unit test.  balloond links common/proto.c and daemon/control.c
+# and its unit test.  balloond links common/proto.c and daemon/control/control.c
 # with $(YAJL_LIBS) $(SYSTEMD_LIBS).
 PROTO_SRCS := common/proto.c
 
@@ -7,4 +7,4 @@ TESTS += $(BUILDDIR)/tests/test_proto
 $(eval $(call LINK,$(BUILDDIR)/tests/test_proto,$(call obj,tests/test_proto.c common/proto.c common/size.c),$(YAJL_LIBS) $(CMOCKA_LIBS)))
 
 TESTS += $(BUILDDIR)/tests/test_control
-$(eval $(call LINK,$(BUILDDIR)/tests/test_control,$(call obj,tests/test_control.c daemon/control.c common/proto.c common/size.c),$(YAJL_LIBS) $(SYSTEMD_LIBS) $(CMOCKA_LIBS)))
+$(eval $(call LINK,$(BUILDDIR)/tests/test_control,$(call obj,tests/test_control.c daemon/control/control.c common/proto.c common/size.c),$(YAJL_LIBS) $(SYSTEMD_LIBS) $(CMOCKA_LIBS)))

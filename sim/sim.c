@@ -78,22 +78,6 @@ void bd_sim_free(struct bd_sim *sim)
     free(sim);
 }
 
-struct bd_sim_guest *bd_sim_find(const struct bd_sim *sim, uint32_t domid)
-{
-    size_t lo = 0, hi = sim->n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (sim->g[mid].domid == domid)
-            return &sim->g[mid];
-        if (sim->g[mid].domid < domid)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
 uint64_t bd_sim_used_kib(const struct bd_sim *sim)
 {
     uint64_t sum = 0;
@@ -489,27 +473,6 @@ int bd_sim_dom_stats(const struct bd_sim *sim, uint32_t domid,
         return -ENOENT;
     *out = g->stats;
     return 0;
-}
-
-void bd_sim_log(struct bd_sim *sim, uint32_t domid, int key)
-{
-    if (sim->n_log == sim->cap_log) {
-        size_t ncap = sim->cap_log ? sim->cap_log * 2 : 256;
-        struct bd_sim_change *n;
-
-        if (ncap > BD_SIM_LOG_MAX)
-            ncap = BD_SIM_LOG_MAX;
-        n = ncap > sim->cap_log ? realloc(sim->log, ncap * sizeof(*n)) : NULL;
-        if (!n) {
-            sim->log_overflow = true;
-            return;
-        }
-        sim->log = n;
-        sim->cap_log = ncap;
-    }
-    sim->log[sim->n_log].domid = domid;
-    sim->log[sim->n_log].key = key;
-    sim->n_log++;
 }
 
 size_t bd_sim_changes(const struct bd_sim *sim,

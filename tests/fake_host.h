@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "daemon/host.h"
+#include "daemon/host/host.h"
 
 #define FAKE_MAX_DOMS 16
 #define FAKE_MAX_KEYS 24

@@ -11,7 +11,7 @@
 # Needs the prometheus and prometheus-node-exporter packages (make deps).
 set -u
 BUILDDIR=${BUILDDIR:-build}
-B=$BUILDDIR/daemon/balloond
+B=$BUILDDIR/sim/balloond-sim
 C=$BUILDDIR/cli/balloonctl
 NE=${NODE_EXPORTER:-prometheus-node-exporter}
 T=$(mktemp -d /tmp/bd-promcheck.XXXXXX)

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 
 #define MiB (UINT64_C(1024))
 #define GiB (UINT64_C(1024) * 1024)

@@ -29,7 +29,7 @@
 #include <cmocka.h>
 #include <yajl/yajl_tree.h>
 
-#include "daemon/control.h"
+#include "daemon/control/control.h"
 
 static sd_event *ev;
 static struct bd_ctl_server *srv;

@@ -18,7 +18,10 @@
 
 #include <cmocka.h>
 
+#include "daemon/base/log.h"
 #include "daemon/daemon.h"
+#include "daemon/domains.h"
+#include "daemon/metrics.h"
 #include "tests/fake_host.h"
 
 #define M (UINT64_C(1024))

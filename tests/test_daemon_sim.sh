@@ -1,14 +1,16 @@
 #!/bin/sh
 # test_daemon_sim.sh - the real balloond on the simulated host.
 #
-# Runs $BUILDDIR/daemon/balloond --host=sim:basic for a few seconds and
+# Runs $BUILDDIR/sim/balloond-sim (balloond with the simulated host)
+# --host=sim:basic for a few seconds and
 # checks what an operator relies on: options and exit codes, it becomes
 # ready and rebalances (log lines with sd-daemon prefixes), writes its
 # metrics file, survives a SIGHUP with a broken configuration (old one kept)
 # and takes a fixed one, --dry-run writes nothing, and SIGTERM stops it
 # promptly with exit status 0.
 set -u
-B=${BUILDDIR:-build}/daemon/balloond
+B=${BUILDDIR:-build}/sim/balloond-sim
+PROD=${BUILDDIR:-build}/daemon/balloond
 T=$(mktemp -d /tmp/bd-sim-test.XXXXXX)
 PID=
 fail() { echo "FAIL: $*"; [ -f "$T/log" ] && sed 's/^/  | /' "$T/log" | tail -30; cleanup; exit 1; }
@@ -39,6 +41,14 @@ echo "$out" | grep -q "bad.conf:2" || fail "check-config must name the line: $ou
 echo "$out" | grep -q "bad.conf:3" || fail "check-config must list every error"
 "$B" --config "$T/ok.conf" --host=sim:nonesuch 2>/dev/null
 [ $? -eq 1 ] || fail "unknown scenario must exit 1"
+# The installed balloond has no simulator in it (issue 20): no bd_sim_
+# symbol, and --host sim: is refused with a line naming balloond-sim.
+if [ -x "$PROD" ]; then
+    ! nm "$PROD" | grep -q ' bd_sim_' || fail "$PROD links the simulator"
+    err=$("$PROD" --config "$T/ok.conf" --host=sim:basic 2>&1)
+    [ $? -eq 1 ] || fail "balloond --host sim: must exit 1"
+    echo "$err" | grep -q "balloond-sim" || fail "balloond --host sim: says: $err"
+fi
 "$B" --config "$T/bad.conf" --host=sim:basic 2>/dev/null
 [ $? -eq 78 ] || fail "an invalid configuration at start must exit 78"
 

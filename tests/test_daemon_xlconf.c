@@ -17,7 +17,9 @@
 
 #include <cmocka.h>
 
+#include "daemon/base/log.h"
 #include "daemon/daemon.h"
+#include "daemon/host/xlconf.h"
 
 static char path[64];
 

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/decide.h"
+#include "daemon/policy/decide.h"
 
 #define M (UINT64_C(1024))
 #define G (UINT64_C(1024) * 1024)

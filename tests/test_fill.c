@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/fill.h"
+#include "daemon/policy/fill.h"
 #include "tests/rng.h"
 
 #define MAX_ITEMS 300

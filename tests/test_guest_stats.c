@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/guest_stats.h"
+#include "daemon/policy/guest_stats.h"
 
 #define SMAX (4ULL * 1024 * 1024) /* 4 GiB static-max */
 

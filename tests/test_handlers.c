@@ -20,8 +20,12 @@
 
 #include <cmocka.h>
 
+#include "daemon/base/log.h"
+#include "daemon/control/handlers.h"
+#include "daemon/cycle.h"
 #include "daemon/daemon.h"
-#include "daemon/handlers.h"
+#include "daemon/domains.h"
+#include "daemon/reserve.h"
 #include "tests/fake_host.h"
 
 #define M (UINT64_C(1024))

@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/policy.h"
+#include "daemon/policy/policy.h"
 #include "tests/rng.h"
 
 #define MIB UINT64_C(1024)

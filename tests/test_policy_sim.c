@@ -30,8 +30,10 @@
 
 #include <cmocka.h>
 
-#include "daemon/simrun.h"
+#include "daemon/base/log.h"
+#include "daemon/domains.h"
 #include "sim/sim.h"
+#include "sim/simrun.h"
 #include "tests/rng.h"
 
 #define MIB UINT64_C(1024)

@@ -26,8 +26,10 @@
 
 #include <cmocka.h>
 
-#include "daemon/simrun.h"
+#include "daemon/base/log.h"
+#include "daemon/domains.h"
 #include "sim/sim.h"
+#include "sim/simrun.h"
 
 #define MIB UINT64_C(1024)
 #define GIB (UINT64_C(1024) * 1024)

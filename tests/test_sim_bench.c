@@ -28,8 +28,10 @@
 
 #include "bench/bench.h"
 #include "common/xskeys.h"
-#include "daemon/guest_stats.h"
-#include "daemon/host.h"
+#include "daemon/cycle.h"
+#include "daemon/host/host.h"
+#include "daemon/policy/guest_stats.h"
+#include "sim/host_sim.h"
 #include "sim/sim.h"
 
 #define MIB UINT64_C(1024)

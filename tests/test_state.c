@@ -23,7 +23,12 @@
 
 #include <cmocka.h>
 
+#include "daemon/base/log.h"
+#include "daemon/cycle.h"
 #include "daemon/daemon.h"
+#include "daemon/domains.h"
+#include "daemon/state.h"
+#include "sim/host_sim.h"
 #include "sim/sim.h"
 #include "tests/fake_host.h"
 

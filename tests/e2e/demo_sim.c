@@ -26,10 +26,13 @@
 #include <yajl/yajl_tree.h>
 
 #include "cli/client.h"
+#include "daemon/base/log.h"
+#include "daemon/control/handlers.h"
+#include "daemon/cycle.h"
 #include "daemon/daemon.h"
-#include "daemon/handlers.h"
-#include "daemon/simrun.h"
+#include "daemon/domains.h"
 #include "sim/sim.h"
+#include "sim/simrun.h"
 
 #define MIB UINT64_C(1024)
 #define N_GUESTS 3

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "common/size.h"
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 #include "tests/fuzz/fuzz.h"
 
 static void check_size(const struct bd_size *s)

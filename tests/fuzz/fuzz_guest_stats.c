@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "common/size.h"
-#include "daemon/guest_stats.h"
+#include "daemon/policy/guest_stats.h"
 #include "tests/fuzz/fuzz.h"
 
 /* guest_stats.c's tolerance above static-max (SIZE_SLACK_KIB). */

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "common/size.h"
-#include "daemon/policy.h"
+#include "daemon/policy/policy.h"
 #include "tests/fuzz/fuzz.h"
 
 #define MAX_DOMS 8

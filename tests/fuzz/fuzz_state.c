@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "common/size.h"
+#include "daemon/base/log.h"
 #include "daemon/daemon.h"
+#include "daemon/state.h"
 #include "tests/fuzz/fuzz.h"
 
 static char dir[64], path[96], path2[96];

@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "common/proto.h"
-#include "daemon/control.h"
+#include "daemon/control/control.h"
 
 #define HOG_IDLE 8       /* idle connections held for the whole attack */
 #define BURST 30         /* opened at once: more than one uid may hold */

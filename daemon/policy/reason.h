@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/policy.h"
+#include "daemon/policy/policy.h"
 
 /* Which signal says that a guest's working set does not fit. */
 enum bd_press {

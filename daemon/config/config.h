@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "common/size.h"
-#include "daemon/policy.h"
+#include "daemon/policy/policy.h"
 
 #define BD_DEFAULT_CONFIG BD_SYSCONFDIR "/balloond/balloond.conf"
 

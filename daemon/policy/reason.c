@@ -7,7 +7,7 @@
  * read exactly like balloonctl's columns (`512M`, `1.50G`, `12.00G`),
  * times in s, min or h.
  */
-#include "daemon/reason.h"
+#include "daemon/policy/reason.h"
 
 /* A text under construction: p moves toward end, which stays free for
  * the NUL. */

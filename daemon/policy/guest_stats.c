@@ -18,7 +18,7 @@
 
 #include "common/size.h"
 #include "common/xskeys.h"
-#include "daemon/guest_stats.h"
+#include "daemon/policy/guest_stats.h"
 
 const char *const bd_stat_key_path[BD_SK_N] = {
     [BD_SK_MEM_TOTAL] = BD_XS_AGENT_MEM_TOTAL,

@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/simrun.h"
+#include "daemon/cycle.h"
+#include "daemon/domains.h"
+#include "sim/host_sim.h"
+#include "sim/simrun.h"
 
 static uint64_t sr_now(void *ud)
 {

@@ -20,8 +20,13 @@
 
 #include "common/proto.h"
 #include "common/size.h"
+#include "daemon/base/log.h"
+#include "daemon/control/handlers.h"
+#include "daemon/cycle.h"
 #include "daemon/daemon.h"
-#include "daemon/handlers.h"
+#include "daemon/domains.h"
+#include "daemon/metrics.h"
+#include "daemon/reserve.h"
 
 static struct bd_daemon *D(struct bd_ctl_call *call)
 {

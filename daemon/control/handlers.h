@@ -9,7 +9,7 @@
 #ifndef BD_HANDLERS_H
 #define BD_HANDLERS_H
 
-#include "daemon/control.h"
+#include "daemon/control/control.h"
 
 extern const struct bd_ctl_ops bd_handlers;
 

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/policy.h"
+#include "daemon/policy/policy.h"
 
 enum bd_stat_key {
     BD_SK_MEM_TOTAL = 0,

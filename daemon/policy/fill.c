@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "daemon/fill.h"
+#include "daemon/policy/fill.h"
 
 static uint64_t minu(uint64_t a, uint64_t b)
 {

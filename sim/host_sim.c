@@ -22,7 +22,8 @@
 #include <string.h>
 
 #include "common/xskeys.h"
-#include "daemon/daemon.h"
+#include "daemon/base/log.h"
+#include "sim/host_sim.h"
 #include "sim/sim.h"
 
 #define SIM_DOMID_SLOTS 0x7ff0  /* highest domid + 1 */

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "common/size.h"
-#include "daemon/guard.h"
+#include "daemon/config/guard.h"
 
 static const char *const kind_names[BD_WARN__COUNT] = {
     [BD_WARN_SHADOWED_RULE] = "shadowed_rule",

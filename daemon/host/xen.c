@@ -32,8 +32,9 @@
 #include <xentoollog.h>
 
 #include "common/size.h"
+#include "daemon/base/log.h"
 #include "daemon/daemon.h"
-#include "daemon/guest_stats.h"
+#include "daemon/policy/guest_stats.h"
 
 struct xen_priv {
     xentoollog_logger logger; /* first: the callbacks get this pointer */

@@ -3,9 +3,9 @@
  *
  * Design: everything balloond needs from the hypervisor and xenstore goes
  * through one ops table, so the daemon runs unchanged against real Xen
- * (host_xen.c: libxl + libxenstore), against the deterministic simulator
- * (host_sim.c, --host=sim:SCENARIO) and against the fake hosts of the unit
- * tests.  Every op returns 0 or -errno: libxl's ERROR_* codes and
+ * (xen.c: libxl + libxenstore), against the deterministic simulator
+ * (sim/host_sim.c, in balloond-sim and the tests) and against the fake
+ * host of the unit tests (tests/fake_host.c).  Every op returns 0 or -errno: libxl's ERROR_* codes and
  * xenstore's errno are translated inside the backend and nowhere else.
  *
  * Sizes are KiB.  A domain's current_kib is comparable with its
@@ -108,19 +108,11 @@ struct bd_host {
     uint64_t step_ms; /* how often step() wants to run, 0 = never */
 };
 
-/* Backends. */
+/* The real backend: libxl and libxenstore (xen.c). */
 int bd_host_xen_open(struct bd_host **out);
-int bd_host_sim_open(const char *scenario, uint64_t now_ms,
-                     struct bd_host **out);
-/* A simulated host over a model built by the caller (taken over: freed
- * with the host, or at once on failure); the daemon's clock reads now_ms
- * at the model's current virtual time.  0 or -ENOMEM. */
-struct bd_sim;
-int bd_host_sim_wrap(struct bd_sim *sim, uint64_t now_ms,
-                     struct bd_host **out);
-/* The model behind a simulated host; NULL for other hosts. */
-struct bd_sim *bd_host_sim_model(struct bd_host *h);
-/* "xen" or "sim:SCENARIO". */
+/* The host --host SPEC names: "xen", or "sim:SCENARIO" in a build that
+ * links the simulated host (balloond-sim: sim/open.c; balloond's own
+ * daemon/host/open.c says -EPROTONOSUPPORT).  0 or -errno. */
 int bd_host_open(const char *spec, uint64_t now_ms, struct bd_host **out);
 void bd_host_close(struct bd_host *h);
 

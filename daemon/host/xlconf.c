@@ -19,7 +19,7 @@
 
 #include <libxlutil.h>
 
-#include "daemon/daemon.h"
+#include "daemon/host/xlconf.h"
 
 /* Mirrors xl's auto_autoballoon(). */
 static int dom0_mem_set(const char *cmdline)

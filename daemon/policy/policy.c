@@ -76,9 +76,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/fill.h"
-#include "daemon/policy.h"
-#include "daemon/reason.h"
+#include "daemon/policy/fill.h"
+#include "daemon/policy/policy.h"
+#include "daemon/policy/reason.h"
 
 #define KIB_CAP BD_FILL_MAX_KIB /* 1 PiB: no sum of 4096 overflows */
 #define MIB UINT64_C(1024)

@@ -40,7 +40,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "daemon/control.h"
+#include "daemon/control/control.h"
 
 struct conn {
     struct bd_ctl_server *srv;

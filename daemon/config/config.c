@@ -21,7 +21,7 @@
 #include <strings.h>
 #include <sys/types.h>
 
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 
 #define MAX_GLOB_LEN 256
 #define MAX_PATH_LEN 107 /* sizeof(sun_path) - 1 */

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "daemon/policy.h"
+#include "daemon/policy/policy.h"
 
 /* The range a domain's target may take. */
 struct bd_range {

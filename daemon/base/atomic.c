@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/atomic.h"
+#include "daemon/base/atomic.h"
 
 static int write_all(int fd, const char *buf, size_t len)
 {

@@ -7,7 +7,7 @@
  */
 #include <errno.h>
 
-#include "daemon/decide.h"
+#include "daemon/policy/decide.h"
 
 uint64_t bd_sub0(uint64_t a, uint64_t b)
 {

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 
 /* At most this many warnings are kept (later ones are dropped). */
 #define BD_WARN_MAX 32

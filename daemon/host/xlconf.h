@@ -1,0 +1,14 @@
+/*
+ * xlconf.h - what xl.conf says about autoballoon (xlconf.c).
+ */
+#ifndef BD_XLCONF_H
+#define BD_XLCONF_H
+
+
+
+/* 1 if xl would autoballoon given xl.conf text (NULL = no file) and the
+ * Xen command line (NULL = unknown), 0 if not.  *why says why. */
+int bd_xl_autoballoon(const char *xl_conf_path, const char *xen_cmdline,
+                      const char **why);
+
+#endif /* BD_XLCONF_H */

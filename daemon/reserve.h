@@ -1,0 +1,39 @@
+/*
+ * reserve.h - reservations of free memory for domains about to start
+ * (reserve.c).
+ */
+#ifndef BD_RESERVE_H
+#define BD_RESERVE_H
+
+#include "daemon/daemon.h"
+
+/* Sum of reservations (waiting and granted). */
+uint64_t bd_reserved_kib(const struct bd_daemon *d);
+/* The same minus outstanding claims, which are reservations in use. */
+uint64_t bd_reserved_effective_kib(const struct bd_daemon *d);
+/* What could be freed at best: free memory plus every automatically
+ * managed domain's memory above its min (except's excepted; NULL: none).
+ * What reserve, and set for a grow, may ask for. */
+uint64_t bd_res_freeable_kib(const struct bd_daemon *d,
+                             const struct bd_domain *except);
+/* What granted reservations hold (free and kept for their taker). */
+uint64_t bd_res_granted_kib(const struct bd_daemon *d);
+/* A new domain, or a pin (balloonctl set), took kib that granted
+ * reservations were holding for it. */
+void bd_res_consume(struct bd_daemon *d, uint64_t kib);
+/* Ask for kib of free memory within timeout_ms; the reply goes to
+ * hooks->reserve_done(waiter) when granted or timed out.  0; -EBUSY (too
+ * many), -ENOSPC (more than could ever be freed; err says why). */
+int bd_res_add(struct bd_daemon *d, uint64_t kib, uint64_t timeout_ms,
+               void *waiter, uint64_t now_ms, char *err, size_t errlen);
+/* Grant what is free, time out what waited too long, expire holds.
+ * Returns whether a reservation still waits. */
+bool bd_res_progress(struct bd_daemon *d, uint64_t now_ms);
+/* Release a granted reservation: 0, -ENOENT, -EBUSY (still waiting). */
+int bd_res_release(struct bd_daemon *d, uint64_t id, uint64_t *kib);
+/* The waiter of a pending reservation went away: give it up. */
+void bd_res_abandon(struct bd_daemon *d, void *waiter);
+/* Finish every reservation (shutdown), with why as the error. */
+void bd_res_finish_all(struct bd_daemon *d, const char *why);
+
+#endif /* BD_RESERVE_H */
