@@ -4,7 +4,7 @@
  * Design: trace.c loads a grid trace and its meta file; run.c builds a
  * simulated host (sim/sim.h, the one host model) with one guest per trace
  * VM whose demand is the trace, and runs one policy on it in virtual
- * time: balloond is the real daemon (bd_cycle() through daemon/simrun.h,
+ * time: balloond is the real daemon (bd_cycle() through sim/simrun.h,
  * run_balloond.c), the baselines (baselines.c: static, squeezed, qmemman)
  * see the guests only through the model's keys and hypervisor figures and
  * set targets with bd_sim_set_target(); oracle-min is computed.  bench.c
@@ -18,6 +18,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* KiB x ms in one GiB-hour: the unit of shortfall and demand. */
+#define KIB_MS_PER_GIB_H (1024.0 * 1024.0 * 3600.0 * 1000.0)
 
 struct bd_sim;
 

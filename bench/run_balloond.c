@@ -2,7 +2,7 @@
  * run_balloond.c - balloond in the benchmark: the real daemon, nothing
  * else.
  *
- * Design: the model goes to bd_simrun (daemon/simrun.h), which runs the
+ * Design: the model goes to bd_simrun (sim/simrun.h), which runs the
  * daemon's one cycle, bd_cycle(), on the simulated host in virtual time
  * exactly as its event loop would (ticks, kicks on reports, deferred
  * report reads).  The configuration is the default one except reserve =

@@ -87,7 +87,7 @@ static inline const char *bd_state_name(enum bd_state s)
 }
 
 /* Where the kernel overhead counted for a domain (memory its kernel holds
- * outside the guest's MemTotal) comes from; daemon/policy.h's
+ * outside the guest's MemTotal) comes from; daemon/policy/policy.h's
  * bd_overhead_kib() picks it. */
 enum bd_overhead_src {
     BD_OVH_NONE = 0,   /* nothing known: counted as 0 */

@@ -24,7 +24,7 @@
  *   metrics                                     (read-only)
  *   explain  domain                             (read-only)
  *
- * Reply fields are written by the daemon's handlers (daemon/control.h);
+ * Reply fields are written by the daemon's handlers (daemon/control/control.h);
  * the helpers below write the structured ones so that the key names live
  * here, next to the client code that reads them (cli/).
  *

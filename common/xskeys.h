@@ -5,7 +5,7 @@
  * Design: plain string macros, so that they can be concatenated and used
  * in static tables.  Paths are relative to a domain's /local/domain/N
  * unless they start with '@' or '/'.  Three report conventions exist (see
- * daemon/guest_stats.h for how they are parsed, balloon-agent(8) for the
+ * daemon/policy/guest_stats.h for how they are parsed, balloon-agent(8) for the
  * agent's own):
  *   - balloon-agent: BD_XS_AGENT_* under data/balloon/, seq written last;
  *   - XenServer's xe-daemon: data/meminfo_total and data/meminfo_free (KiB,

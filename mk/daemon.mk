@@ -46,3 +46,6 @@ promcheck: $(BUILDDIR)/sim/balloond-sim $(BUILDDIR)/cli/balloonctl
 	@BUILDDIR=$(BUILDDIR) sh tests/promcheck.sh
 
 MAN8 += man/balloond.8
+
+# Calls and includes go one way between the rooms (daemon/README).
+CHECKS += tests/layering.sh

@@ -84,7 +84,7 @@ enum bd_sim_behaviour {
     BD_SIM_SILENT,          /* reports nothing (no agent) */
 };
 
-/* How a guest reports (the three conventions of daemon/guest_stats.h). */
+/* How a guest reports (the three conventions of daemon/policy/guest_stats.h). */
 enum bd_sim_reporter {
     BD_SIM_REP_AGENT = 0, /* balloon-agent: the keys below data/balloon, written when
                              agent/report.c's bd_report_decide() says so

@@ -1,5 +1,5 @@
 /*
- * test_decide.c - the pure decisions around the plan (daemon/decide.h).
+ * test_decide.c - the pure decisions around the plan (daemon/policy/decide.h).
  *
  * Each contract clause of decide.h has a case here: the target range,
  * the growth budget, the kind of write (a stuck domain's retry included),

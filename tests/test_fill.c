@@ -1,5 +1,5 @@
 /*
- * test_fill.c - unit tests of the fill algorithms (daemon/fill.c).
+ * test_fill.c - unit tests of the fill algorithms (daemon/policy/fill.c).
  *
  * Links nothing but fill.c.  Hand-computed cases for each fill (empty set,
  * budget below and above the total room, equal and unequal weights, caps,

@@ -1,5 +1,5 @@
 /*
- * test_guard.c - settings that cannot work (daemon/guard.c).
+ * test_guard.c - settings that cannot work (daemon/config/guard.c).
  *
  * Each case is one of issue 13's bad configurations: a [domain] section
  * an earlier pattern always wins over, a rule for Domain-0 without

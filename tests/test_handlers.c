@@ -1,5 +1,5 @@
 /*
- * test_handlers.c - the control socket's answers (daemon/handlers.c) on a
+ * test_handlers.c - the control socket's answers (daemon/control/handlers.c) on a
  * fake host, without an event loop.
  *
  * The handlers take the daemon as userdata and run the one cycle after a

@@ -1,5 +1,5 @@
 /*
- * test_policy.c - unit tests of the pure policy core (daemon/policy.c).
+ * test_policy.c - unit tests of the pure policy core (daemon/policy/policy.c).
  *
  * Links nothing but the policy.  Every test builds a snapshot, plans, and
  * checks the contract of policy.h through check_plan() (bounds, order,

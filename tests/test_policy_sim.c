@@ -5,7 +5,7 @@
  * test_policy.c checks single plans on hand-made snapshots.  What needs
  * balloons to move (idle guests giving memory back, shares of spare
  * memory, stickiness, a steady state settling) runs here: the real daemon
- * (daemon/simrun.h: the one cycle, report parsing, actuation) on a host
+ * (sim/simrun.h: the one cycle, report parsing, actuation) on a host
  * built with sim/sim.h, in virtual time.  Guests report through the same
  * keys as a real guest, so a guest can only report the use it holds; its
  * demand above that shows as pressure.

@@ -1,7 +1,7 @@
 /*
  * test_sim.c - the real daemon against the deterministic simulator.
  *
- * The daemon itself runs on the model (daemon/simrun.h: the one cycle,
+ * The daemon itself runs on the model (sim/simrun.h: the one cycle,
  * the real report parsing and actuation, in virtual time with the loop's
  * own schedule: a cycle every interval and on kicks).  Every second of
  * virtual time the test looks at what it did, and a violation fails the

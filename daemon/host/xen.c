@@ -1,5 +1,5 @@
 /*
- * host_xen.c - the real host: libxl for the hypervisor, libxenstore for
+ * xen.c - the real host: libxl for the hypervisor, libxenstore for
  * keys and watches.
  *
  * Design: one libxl context (with a logger that forwards only libxl's
@@ -33,7 +33,7 @@
 
 #include "common/size.h"
 #include "daemon/base/log.h"
-#include "daemon/daemon.h"
+#include "daemon/host/host.h"
 #include "daemon/policy/guest_stats.h"
 
 struct xen_priv {

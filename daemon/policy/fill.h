@@ -1,6 +1,6 @@
 /*
  * fill.h - sharing a budget among items that each have room to grow: the
- * fill algorithms behind the policy's plan (daemon/policy.c).
+ * fill algorithms behind the policy's plan (daemon/policy/policy.c).
  *
  * Design: pure functions on the caller's array of plain items; no clock,
  * no I/O, no globals, no allocation (the caller passes the scratch).  Every

@@ -5,7 +5,7 @@
  * Design: the story has one home, dom0/demo.phases, which dom0/demo.sh
  * plays on real Xen; here the same phases become the guests' demand
  * (a trace per guest: its base use plus what its hog asks for), and the
- * daemon runs through bd_simrun (daemon/simrun.h: bd_cycle() on a model
+ * daemon runs through bd_simrun (sim/simrun.h: bd_cycle() on a model
  * host) with the testbed's own balloond.conf.  A phase's action is applied
  * as on the testbed: KEY=VALUE replaces that key's line in the
  * configuration, then the daemon reloads.  Every virtual second one CSV

@@ -1,5 +1,5 @@
 /*
- * fuzz_config.c - balloond.conf (daemon/config.c) from any bytes.
+ * fuzz_config.c - balloond.conf (daemon/config/config.c) from any bytes.
  *
  * Invariants (config.h): an error always comes with messages, each of the
  * form "NAME:LINE: ..." with a line that exists; a config that loads has

@@ -1,7 +1,7 @@
 /*
  * fuzz_guest_stats.c - the three guest report conventions (balloon-agent's
  * data/balloon/ keys, XenServer's data/meminfo_total + meminfo_free, Qubes'
- * memory/meminfo) through bd_guest_stats_parse() (daemon/guest_stats.c).
+ * memory/meminfo) through bd_guest_stats_parse() (daemon/policy/guest_stats.c).
  *
  * Input: 2 bytes of which-keys-are-present bits (bit k: enum bd_stat_key
  * k), 4 bytes of the domain's static-max in MiB (0 = unknown), then the

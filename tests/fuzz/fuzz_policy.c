@@ -1,5 +1,5 @@
 /*
- * fuzz_policy.c - the planner, bd_policy_plan() (daemon/policy.h), fed
+ * fuzz_policy.c - the planner, bd_policy_plan() (daemon/policy/policy.h), fed
  * hostile but in-range snapshots: any parameters the config accepts, any
  * host, one to eight domains with any limits, modes, pins, holds and
  * guest reports (a guest may claim anything up to BD_SIZE_MAX_KIB), over
