@@ -125,6 +125,13 @@ if [ "${E2E_SYSD:-}" = 1 ]; then
     # What update-rc.d does for /etc/init.d/xen (LSB Default-Start 2-5).
     for l in 2 3 4 5; do mkdir -p "$s/etc/rc$l.d"; ln -s ../init.d/xen "$s/etc/rc$l.d/S01xen"; done
     for l in 0 1 6; do mkdir -p "$s/etc/rc$l.d"; ln -s ../init.d/xen "$s/etc/rc$l.d/K01xen"; done
+    # Debian's xendomains is installed but not enabled: s26 starts it in
+    # one transaction with balloond, as a boot does; its stop at shutdown
+    # shuts the guests down without saving them and waits 1 s for each
+    # (the testbed's busybox guests ignore a shutdown request).
+    mkdir -p "$s/etc/xen/auto"
+    printf 'XENDOMAINS_SAVE=""\nXENDOMAINS_RESTORE=""\nXENDOMAINS_AUTO=/etc/xen/auto\nXENDOMAINS_STOP_MAXWAIT=1\n' \
+        > "$s/etc/default/xendomains"
     echo 6a0b7f3e2e0d4c1bba11002e2e000000 > "$s/etc/machine-id"
     # balloond's package only: no guest runs systemd (tests/e2e/README.md).
     f=$(ls -t "$build"/deb/balloond_*.deb 2>/dev/null | head -n 1)

@@ -21,6 +21,11 @@
 #     says (its dpkg, tar, mount, modprobe, start-stop-daemon), so Xen's
 #     init script and dpkg's maintainer scripts would not run Debian's
 #     tools under it;
+#   - what Debian's own /etc/init.d/xendomains (xen-utils-common) runs:
+#     bash, python3 for its xen-init-name and xen-init-list helpers (the
+#     interpreter, its minimal library and the standard library, less the
+#     extension modules whose libraries the image lacks), and initscripts'
+#     /lib/init/vars.sh;
 #   - dpkg, GNU tar, ldconfig, perl-base and init-system-helpers, so that `dpkg -i`
 #     and the maintainer scripts debhelper writes (deb-systemd-helper,
 #     deb-systemd-invoke) run as on an installed system, with a dpkg
@@ -50,7 +55,9 @@ SYSD_PKGS="systemd libsystemd-shared libsystemd0 libblkid1 libcap2
  libargon2-1 libjson-c5 libfdisk1 libkmod2 libp11-kit0 libffi8 libseccomp2
  libapparmor1 libcrypt1 libip4tc2 libpam0g mount util-linux libsmartcols1
  libudev1 kmod sysvinit-utils dpkg tar libmd0 libbz2-1.0 perl-base
- init-system-helpers base-files libinih1 libc-bin dash"
+ init-system-helpers base-files libinih1 libc-bin dash
+ bash python3-minimal python3.11-minimal libpython3.11-minimal
+ libpython3.11-stdlib libexpat1 initscripts"
 kpkg=$(kernel_pkg) || die "cannot resolve linux-image-amd64 (apt-get update?)"
 ALL_PKGS="$SYSD_PKGS $DOM0_PKGS busybox-static $kpkg"
 
@@ -83,6 +90,26 @@ rm -rf "$r/usr/share/doc" "$r/usr/share/man" "$r/usr/share/locale" \
 rm -rf "$r/var/run" "$r/var/lock"
 ln -s /run "$r/var/run"
 ln -s /run/lock "$r/var/lock"
+
+# Python's extension modules for what xendomains never imports (sqlite,
+# readline, curses, dbm, ...) link libraries the image has no use for:
+# those modules are left out, the rest must link.
+have_lib() {
+    for _d in "$r" "$cache/dom0-root"; do
+        for _l in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu lib64; do
+            [ -e "$_d/$_l/$1" ] || [ -L "$_d/$_l/$1" ] && return 0
+        done
+    done
+    return 1
+}
+for f in "$r"/usr/lib/python3.11/lib-dynload/*.so; do
+    for n in $(readelf -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+        have_lib "$n" || { rm -f "$f"; break; }
+    done
+done
+rm -rf "$r/usr/lib/python3.11/test" "$r/usr/lib/python3.11/idlelib" \
+       "$r/usr/lib/python3.11/tkinter" "$r/usr/lib/python3.11/lib2to3" \
+       "$r/usr/lib/python3.11/pydoc_data" "$r/usr/lib/python3.11/ensurepip"
 
 # Every library these packages' programs link must be in them or the base.
 find "$r" -type f \( -perm -u+x -o -name '*.so*' \) | while read -r f; do

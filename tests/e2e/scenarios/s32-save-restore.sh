@@ -1,0 +1,46 @@
+#!/bin/sh
+# s32-save-restore: `xl save` of a guest, whose memory balloond then lends
+# to l1 and l2, and a plain `xl restore` of it, which finds the start pool
+# free and succeeds; the restored guest (a new domid) reports again within
+# seconds, not a heartbeat later.  The saved guest is small: its image is
+# written to dom0's RAM.  Arguments: l1 l2.
+# e2e-timeout: 300
+# e2e-needs-guests
+. /e2e/lib.sh
+L1=${1:-l1} L2=${2:-l2}
+POOL=320 RESERVE=128
+need_bins balloond balloonctl balloon-agent
+bd_conf start-pool=${POOL}M
+if bd_alive; then bctl reload || fail "balloonctl reload (start-pool) failed"; else ensure_balloond; fi
+cleanup() { xl destroy n3 2>/dev/null; rm -f /tmp/n3.save; }
+trap cleanup EXIT
+
+sed -e 's/^name = .*/name = "n3"/' -e 's/^memory = .*/memory = 128/' \
+    -e 's/^maxmem = .*/maxmem = 128/' /e2e/guests/g1.cfg > /tmp/n3.cfg
+create_guest n3 /tmp/n3.cfg || fail "n3 did not start"
+reports() { snap && [ "$(sf n3 used_kib)" != null ] && [ -n "$(sf n3 used_kib)" ]; }
+wait_until 60 reports || fail "n3 never reported"
+id0=$(domid n3)
+t0=$(now_s)
+timeout 120 xl save n3 /tmp/n3.save > /tmp/n3s.log 2>&1 || { cat /tmp/n3s.log; fail "xl save n3 failed"; }
+metric save_ms "$(elapsed_ms "$t0")"
+note "saved n3 (domid $id0): $(du -m /tmp/n3.save | cut -f1) MiB image"
+
+# Its memory is free again, and balloond lends what is beyond the pool.
+lent() {
+    xl_snap
+    [ $(( $(xm $L1) + $(xm $L2) )) -ge 700 ] &&
+        [ "$(host_free_mib)" -le $((RESERVE + POOL + 96)) ]
+}
+wait_until 90 lent || fail "spare memory not lent after the save: free $(host_free_mib) MiB"
+note "lent again: host free $(host_free_mib) MiB"
+t0=$(now_s)
+timeout 120 xl restore /tmp/n3.save > /tmp/n3r.log 2>&1 || { cat /tmp/n3r.log; fail "plain xl restore failed with $(host_free_mib) MiB free"; }
+metric restore_ms "$(elapsed_ms "$t0")"
+id1=$(domid n3)
+note "restored n3 as domid $id1"
+t0=$(now_s)
+reported_again() { snap && [ "$(sf n3 domid)" = "$id1" ] && [ "$(sf n3 used_kib)" != null ] && [ -n "$(sf n3 used_kib)" ]; }
+wait_until 20 reported_again || fail "restored n3 (domid $id1) reports nothing after 20 s: state $(sf n3 state)"
+metric restore_report_ms "$(elapsed_ms "$t0")"
+exit 0
