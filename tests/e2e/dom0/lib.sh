@@ -284,6 +284,41 @@ sampler_stop() {
 watch_targets_start() { for _d in "$@"; do watch_start "tgt.$_d" "$(xs_dom "$_d")/memory/target"; done; }
 watch_targets_stop() { for _d in "$@"; do watch_stop "tgt.$_d"; done; }
 
+# ---- starting VMs (suite g) ------------------------------------------------
+# use_pool MIB: the test configuration with a start pool of MIB, in force.
+use_pool() {
+    bd_conf start-pool=${1}M
+    if bd_alive; then bctl reload || fail "balloonctl reload (start-pool ${1}M) failed"
+    else ensure_balloond; fi
+}
+# lent L1 L2 MAX_FREE_MIB: the two lenders hold over 700 MiB between them
+# (balloond lent them the spare memory) and the host has at most
+# MAX_FREE_MIB free.
+lent() {
+    xl_snap
+    [ $(( $(xm "$1") + $(xm "$2") )) -ge 700 ] && [ "$(host_free_mib)" -le "$3" ]
+}
+# none_below_use DOMAIN...: fail unless each holds at least what it uses.
+none_below_use() {
+    snap
+    xl_snap
+    for _d in "$@"; do
+        _u=$(sf "$_d" used_kib)
+        [ "$_u" = null ] || [ -z "$_u" ] && continue
+        [ $(( $(xm "$_d") * 1024 )) -ge "$_u" ] ||
+            fail "$_d at $(xm "$_d") MiB is below its use $((_u / 1024)) MiB"
+    done
+}
+# newvm_cfg NAME MIB [AGENT]: a one-size guest config from g1's in
+# /tmp/NAME.cfg; without AGENT=1 it runs no balloon-agent.
+newvm_cfg() {
+    _x=' e2e.agent=0'
+    [ "${3:-0}" = 1 ] && _x=''
+    sed -e "s/^name = .*/name = \"$1\"/" -e "s/^memory = .*/memory = $2/" \
+        -e "s/^maxmem = .*/maxmem = $2/" \
+        -e "s/^extra = \"\(.*\)\"/extra = \"\1$_x\"/" /e2e/guests/g1.cfg > "/tmp/$1.cfg"
+}
+
 # ---- suites ---------------------------------------------------------------
 # A suite file sets GUESTS (created in that order before the scenarios) and
 # SCENARIOS (names of /e2e/scenarios/NAME.sh, each optionally followed by

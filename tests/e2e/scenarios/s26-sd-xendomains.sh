@@ -16,11 +16,7 @@ need_bins balloond balloonctl
 cleanup() { for n in x1 x2; do xl destroy $n 2>/dev/null; rm -f /etc/xen/auto/$n.cfg; done; }
 trap cleanup EXIT
 
-for n in x1 x2; do
-    sed -e "s/^name = .*/name = \"$n\"/" -e 's/^memory = .*/memory = 160/' \
-        -e 's/^maxmem = .*/maxmem = 160/' \
-        -e 's/^extra = "\(.*\)"/extra = "\1 e2e.agent=0"/' /e2e/guests/g1.cfg > /etc/xen/auto/$n.cfg
-done
+for n in x1 x2; do newvm_cfg $n 160 && mv /tmp/$n.cfg /etc/xen/auto/; done
 systemctl show -p After --value $BD_UNIT | grep -qw xendomains.service ||
     fail "balloond.service is not ordered after xendomains.service: After=$(systemctl show -p After --value $BD_UNIT)"
 systemctl stop $BD_UNIT || fail "systemctl stop balloond failed"

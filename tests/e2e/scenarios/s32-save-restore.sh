@@ -10,13 +10,11 @@
 L1=${1:-l1} L2=${2:-l2}
 POOL=320 RESERVE=128
 need_bins balloond balloonctl balloon-agent
-bd_conf start-pool=${POOL}M
-if bd_alive; then bctl reload || fail "balloonctl reload (start-pool) failed"; else ensure_balloond; fi
+use_pool $POOL
 cleanup() { xl destroy n3 2>/dev/null; rm -f /tmp/n3.save; }
 trap cleanup EXIT
 
-sed -e 's/^name = .*/name = "n3"/' -e 's/^memory = .*/memory = 128/' \
-    -e 's/^maxmem = .*/maxmem = 128/' /e2e/guests/g1.cfg > /tmp/n3.cfg
+newvm_cfg n3 128 1
 create_guest n3 /tmp/n3.cfg || fail "n3 did not start"
 reports() { snap && [ "$(sf n3 used_kib)" != null ] && [ -n "$(sf n3 used_kib)" ]; }
 wait_until 60 reports || fail "n3 never reported"
@@ -27,12 +25,7 @@ metric save_ms "$(elapsed_ms "$t0")"
 note "saved n3 (domid $id0): $(du -m /tmp/n3.save | cut -f1) MiB image"
 
 # Its memory is free again, and balloond lends what is beyond the pool.
-lent() {
-    xl_snap
-    [ $(( $(xm $L1) + $(xm $L2) )) -ge 700 ] &&
-        [ "$(host_free_mib)" -le $((RESERVE + POOL + 96)) ]
-}
-wait_until 90 lent || fail "spare memory not lent after the save: free $(host_free_mib) MiB"
+wait_until 90 lent $L1 $L2 $((RESERVE + POOL + 96)) || fail "spare memory not lent after the save: free $(host_free_mib) MiB"
 note "lent again: host free $(host_free_mib) MiB"
 t0=$(now_s)
 timeout 120 xl restore /tmp/n3.save > /tmp/n3r.log 2>&1 || { cat /tmp/n3r.log; fail "plain xl restore failed with $(host_free_mib) MiB free"; }

@@ -17,9 +17,7 @@ trap cleanup EXIT
 hog $L1 300
 wait_until 60 hog_at_least $L1 250 || fail "$L1's hog did not reach 250 MiB"
 total=$(host_total_mib)
-sed -e 's/^name = .*/name = "n4"/' -e "s/^memory = .*/memory = $total/" \
-    -e "s/^maxmem = .*/maxmem = $total/" \
-    -e 's/^extra = "\(.*\)"/extra = "\1 e2e.agent=0"/' /e2e/guests/g1.cfg > /tmp/n4.cfg
+newvm_cfg n4 $total
 timeout 100 "$BALLOONCTL" create --timeout 20s /tmp/n4.cfg > /tmp/n4.out 2> /tmp/n4.err; rc=$?
 cat /tmp/n4.out /tmp/n4.err
 [ $rc != 0 ] || fail "balloonctl create of ${total} MiB succeeded"
@@ -32,11 +30,5 @@ timeout 60 "$BALLOONCTL" reserve $((total - 200))M --timeout 10s > /tmp/r.out 2>
 cat /tmp/r.out /tmp/r.err
 [ $rc != 0 ] || fail "balloonctl reserve $((total - 200))M cut guests without --force"
 grep -q "$L1" /tmp/r.err || fail "the refusal does not name $L1"
-snap
-xl_snap
-for d in $L1 $L2; do
-    u=$(sf $d used_kib)
-    [ "$u" = null ] && continue
-    [ $(( $(xm $d) * 1024 )) -ge "$u" ] || fail "$d at $(xm $d) MiB is below its use $((u / 1024)) MiB"
-done
+none_below_use $L1 $L2
 exit 0
