@@ -274,9 +274,17 @@ char *bd_format_kib(uint64_t kib, char *buf, size_t len)
         snprintf(buf, len, "%" PRIu64 "K", kib);
     else if (kib / div >= 100)
         snprintf(buf, len, "%" PRIu64 "%c", (kib + div / 2) / div, units[u]);
-    else
-        /* Two significant decimals at most, without floating point. */
-        snprintf(buf, len, "%" PRIu64 ".%02" PRIu64 "%c", kib / div,
-                 (kib % div) * 100 / div, units[u]);
+    else {
+        /* Hundredths rounded to nearest, without floating point (kib is
+         * below 100 units here, so kib * 100 cannot overflow); 99.995
+         * and above round up to a whole 100. */
+        uint64_t h = (kib * 100 + div / 2) / div;
+
+        if (h >= 10000)
+            snprintf(buf, len, "%" PRIu64 "%c", h / 100, units[u]);
+        else
+            snprintf(buf, len, "%" PRIu64 ".%02" PRIu64 "%c", h / 100, h % 100,
+                     units[u]);
+    }
     return buf;
 }
