@@ -248,6 +248,11 @@ void bctl_print_status(FILE *f, yajl_val st)
             bctl_size(st, "reserve_kib", c, sizeof(c)),
             bctl_size(st, "reserved_kib", d, sizeof(d)), nres,
             nres == 1 ? "" : "s");
+    fprintf(f, "starts:      start pool %s kept free (not lent); a new domain "
+            "can get %s now, %s after reclaim\n",
+            bctl_size(st, "start_pool_kib", a, sizeof(a)),
+            bctl_size(st, "capacity_now_kib", b, sizeof(b)),
+            bctl_size(st, "capacity_reclaim_kib", c, sizeof(c)));
     fprintf(f, "domains:     %" PRIu64 " (%" PRIu64 " managed)\n", ndom, nman);
     if (bctl_get_u64(st, "last_rebalance_ago_ms", &ago))
         fprintf(f, "rebalances:  %" PRIu64 ", last %s ago; %" PRIu64

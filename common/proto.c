@@ -716,6 +716,10 @@ int bd_proto_gen_status(yajl_gen g, const struct bd_ctl_status_info *s)
     if (!rc) rc = bd_gen_u64(g, "reserve_kib", s->reserve_kib);
     if (!rc) rc = bd_gen_u64(g, "reserved_kib", s->reserved_kib);
     if (!rc) rc = bd_gen_u64(g, "reservations", s->n_reservations);
+    if (!rc) rc = bd_gen_u64(g, "start_pool_kib", s->start_pool_kib);
+    if (!rc) rc = bd_gen_u64(g, "capacity_now_kib", s->capacity_now_kib);
+    if (!rc)
+        rc = bd_gen_u64(g, "capacity_reclaim_kib", s->capacity_reclaim_kib);
     if (!rc) rc = bd_gen_u64(g, "domains", s->domains);
     if (!rc) rc = bd_gen_u64(g, "domains_managed", s->domains_managed);
     if (!rc)

@@ -210,6 +210,9 @@ struct bd_ctl_status_info {
     uint64_t reserve_kib;           /* configured host reserve */
     uint64_t reserved_kib;          /* held by reservations now */
     uint32_t n_reservations;
+    uint64_t start_pool_kib;        /* kept free for starts, not lent */
+    uint64_t capacity_now_kib;      /* a new domain could get now */
+    uint64_t capacity_reclaim_kib;  /* ...after reclaim above guests' use */
     uint32_t domains;               /* domains seen */
     uint32_t domains_managed;       /* of them in auto mode */
     bool has_last_rebalance;

@@ -56,6 +56,8 @@ void bd_policy_params_now(const struct bd_daemon *d,
 {
     *p = d->cfg->policy;
     p->reserve_kib = bd_size_resolve(&d->cfg->reserve, d->phys.total_kib);
+    p->start_pool_kib =
+        bd_size_resolve(&d->cfg->start_pool, d->phys.total_kib);
     /* shrink-rate is per interval, however often a kick plans in between. */
     if (d->cfg->interval_ms)
         p->decay_interval_ms = d->cfg->interval_ms;

@@ -125,6 +125,27 @@ static void render_domains(FILE *f, const struct bd_daemon *d)
     }
 }
 
+/* Starting domains: the pool and what a new domain could get. */
+static void render_starts(FILE *f, const struct bd_daemon *d,
+                          const struct bd_policy_params *p)
+{
+    uint64_t cap_now, cap_reclaim;
+
+    bd_res_capacity(d, &cap_now, &cap_reclaim);
+    family(f, "balloond_start_pool_bytes", "gauge",
+           "Free memory kept for starting domains (start-pool): not lent.");
+    fprintf(f, "balloond_start_pool_bytes %" PRIu64 "\n",
+            p->start_pool_kib * 1024);
+    family(f, "balloond_capacity_now_bytes", "gauge",
+           "Memory a new domain could get now (free beyond the reserve).");
+    fprintf(f, "balloond_capacity_now_bytes %" PRIu64 "\n", cap_now * 1024);
+    family(f, "balloond_capacity_reclaim_bytes", "gauge",
+           "Memory a new domain could get after reclaiming what guests hold "
+           "above their use and minimum.");
+    fprintf(f, "balloond_capacity_reclaim_bytes %" PRIu64 "\n",
+            cap_reclaim * 1024);
+}
+
 static void render_host(FILE *f, const struct bd_daemon *d)
 {
     struct bd_policy_params p;
@@ -156,6 +177,7 @@ static void render_host(FILE *f, const struct bd_daemon *d)
            "Memory held for balloonctl reserve.");
     fprintf(f, "balloond_host_reserved_bytes %" PRIu64 "\n",
             bd_reserved_kib(d) * 1024);
+    render_starts(f, d, &p);
     family(f, "balloond_reservations", "gauge",
            "Reservations waiting or held.");
     fprintf(f, "balloond_reservations %zu\n", d->n_res);

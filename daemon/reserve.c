@@ -112,6 +112,47 @@ uint64_t bd_res_freeable_kib(const struct bd_daemon *d,
     return can;
 }
 
+uint64_t bd_res_safe_give_kib(const struct bd_daemon *d,
+                              const struct bd_domain *dom)
+{
+    uint64_t floor;
+
+    if (!bd_domain_plannable(d, dom) || dom->limits.mode != BD_MODE_AUTO ||
+        dom->pin_kib || dom->hold_kib || !dom->has_dec ||
+        dom->dec.state == BD_STATE_NO_STATS || !dom->dec.use_kib)
+        return 0;
+    floor = dom->limits.min_kib;
+    if (dom->dec.use_kib > floor)
+        floor = dom->dec.use_kib;
+    if (dom->dec.lo_kib > floor)
+        floor = dom->dec.lo_kib;
+    return bd_sub0(dom->current_kib, floor);
+}
+
+uint64_t bd_res_safe_kib(const struct bd_daemon *d)
+{
+    uint64_t can = bd_free_unclaimed_kib(d->phys.free_kib,
+                                         d->phys.outstanding_kib);
+
+    for (size_t i = 0; i < d->n_doms; i++)
+        can += bd_res_safe_give_kib(d, d->doms[i]);
+    return can;
+}
+
+void bd_res_capacity(const struct bd_daemon *d, uint64_t *now_kib,
+                     uint64_t *reclaim_kib)
+{
+    struct bd_policy_params pp;
+    uint64_t kept;
+
+    bd_policy_params_now(d, &pp);
+    kept = pp.reserve_kib + bd_reserved_kib(d);
+    *now_kib = bd_sub0(bd_free_unclaimed_kib(d->phys.free_kib,
+                                             d->phys.outstanding_kib),
+                       kept);
+    *reclaim_kib = bd_sub0(bd_res_safe_kib(d), kept);
+}
+
 int bd_res_add(struct bd_daemon *d, uint64_t kib, uint64_t timeout_ms,
                void *waiter, uint64_t now_ms, char *err, size_t errlen)
 {

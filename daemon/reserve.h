@@ -16,6 +16,19 @@ uint64_t bd_reserved_effective_kib(const struct bd_daemon *d);
  * What reserve, and set for a grow, may ask for. */
 uint64_t bd_res_freeable_kib(const struct bd_daemon *d,
                              const struct bd_domain *except);
+/* What a domain could give without going below its minimum or its counted
+ * use (last plan); 0 when its use is unknown (no report: never cut) or it
+ * is not automatically managed. */
+uint64_t bd_res_safe_give_kib(const struct bd_daemon *d,
+                              const struct bd_domain *dom);
+/* Free memory (less claims) plus every domain's bd_res_safe_give_kib():
+ * what could be freed without squeezing anyone. */
+uint64_t bd_res_safe_kib(const struct bd_daemon *d);
+/* What a new domain could get: now, from free memory (less the host
+ * reserve and the reservations), and after reclaim (plus what guests
+ * hold above their use and minimum). */
+void bd_res_capacity(const struct bd_daemon *d, uint64_t *now_kib,
+                     uint64_t *reclaim_kib);
 /* What granted reservations hold (free and kept for their taker). */
 uint64_t bd_res_granted_kib(const struct bd_daemon *d);
 /* A new domain, or a pin (balloonctl set), took kib that granted

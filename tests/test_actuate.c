@@ -54,6 +54,8 @@ static int setup(void **state)
     c->cfg->policy.hysteresis_kib = 16 * M;
     c->cfg->reserve.is_pct = false;
     c->cfg->reserve.kib = 256 * M;
+    c->cfg->start_pool.is_pct = false;
+    c->cfg->start_pool.kib = 0;
     bd_daemon_init(&c->d, c->cfg, &c->fh->h);
     bd_log_level = getenv("BD_TEST_VERBOSE") ? 7 : 2;
     fake_add(c->fh, 1, "a", 2 * G, 4 * G);

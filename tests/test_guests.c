@@ -54,6 +54,7 @@ static const struct bd_daemon_hooks hooks = {.now_ms = t_now};
 
 static const char cfg_text[] = "[host]\n"
                                "reserve = 256M\n"
+                               "start-pool = 0\n"
                                "[domain web]\n"
                                "min = 1G\n"
                                "weight = 300\n";

@@ -686,6 +686,88 @@ static void test_reserve_kept(void **state)
     fx_free(f);
 }
 
+/* ---- the start pool ------------------------------------------------------ */
+
+/* Spare memory is lent only beyond the start pool: a plain `xl create`
+ * finds it free.  Without the pool, the same host lends it too. */
+static void test_start_pool_not_lent(void **state)
+{
+    struct fx *f = fx_new(2, 8 * GIB);
+    (void)state;
+
+    f->p.reserve_kib = 256 * MIB;
+    f->p.start_pool_kib = 2 * GIB;
+    dom(f, 0, 1 * GIB, 8 * GIB, 500 * MIB);
+    dom(f, 1, 1 * GIB, 8 * GIB, 500 * MIB);
+    fx_sync_free(f);
+    run(f);
+    assert_true(f->plan.free_after_kib >= 2 * GIB + 256 * MIB);
+    assert_true(sum_targets(f) > 4 * GIB); /* the rest is lent */
+    f->p.start_pool_kib = 0;
+    run(f);
+    assert_true(f->plan.free_after_kib < 2 * GIB);
+    fx_free(f);
+}
+
+/* A domain started in the pool: the lent memory comes back at once, in
+ * cuts smaller than the hysteresis too, and never below a guest's want. */
+static void test_start_pool_refilled(void **state)
+{
+    struct fx *f = fx_new(2, 8 * GIB);
+    uint64_t want = 500 * MIB + 500 * MIB * 15 / 100;
+    (void)state;
+
+    f->p.reserve_kib = 256 * MIB;
+    f->p.start_pool_kib = 1 * GIB;
+    dom(f, 0, 3 * GIB, 8 * GIB, 500 * MIB);
+    dom(f, 1, 3 * GIB, 8 * GIB, 500 * MIB);
+    f->total = 6 * GIB + 256 * MIB + 1 * GIB - 40 * MIB; /* 40M short */
+    fx_sync_free(f);
+    run(f);
+    assert_true(f->dec[0].write || f->dec[1].write);
+    assert_true(f->plan.free_after_kib >= 1 * GIB + 256 * MIB);
+    assert_true(f->dec[0].target_kib >= want && f->dec[1].target_kib >= want);
+    fx_free(f);
+}
+
+/* The pool only limits lending: guests whose wants need it get it. */
+static void test_start_pool_yields_to_wants(void **state)
+{
+    struct fx *f = fx_new(2, 4 * GIB);
+    (void)state;
+
+    f->p.reserve_kib = 256 * MIB;
+    f->p.start_pool_kib = 1 * GIB;
+    dom(f, 0, 1 * GIB, 4 * GIB, 1500 * MIB);
+    dom(f, 1, 1 * GIB, 4 * GIB, 1500 * MIB);
+    fx_sync_free(f);
+    run(f);
+    assert_true(f->dec[0].target_kib >= 1500 * MIB * 115 / 100);
+    assert_true(f->dec[1].target_kib >= 1500 * MIB * 115 / 100);
+    assert_true(f->plan.free_after_kib < 1 * GIB);
+    assert_true(f->plan.free_after_kib >= 256 * MIB);
+    fx_free(f);
+}
+
+/* A reservation is a start drawing on the pool, not a second pool: with
+ * 1G reserved of a 1G pool, nothing more is kept free. */
+static void test_start_pool_counts_reservations(void **state)
+{
+    struct fx *f = fx_new(2, 8 * GIB);
+    (void)state;
+
+    f->p.reserve_kib = 256 * MIB;
+    f->p.start_pool_kib = 1 * GIB;
+    f->host.reserved_kib = 1 * GIB;
+    dom(f, 0, 1 * GIB, 8 * GIB, 500 * MIB);
+    dom(f, 1, 1 * GIB, 8 * GIB, 500 * MIB);
+    fx_sync_free(f);
+    run(f);
+    assert_true(f->plan.free_after_kib >= 1 * GIB + 256 * MIB);
+    assert_true(f->plan.free_after_kib < 2 * GIB);
+    fx_free(f);
+}
+
 static void test_reserve_unreachable_keeps_mins(void **state)
 {
     struct fx *f = fx_new(3, 1 * GIB);
@@ -1382,6 +1464,10 @@ int main(void)
         cmocka_unit_test(test_weighted_max_min),
         cmocka_unit_test(test_use_is_floor_up_to_fair_share),
         cmocka_unit_test(test_reserve_kept),
+        cmocka_unit_test(test_start_pool_not_lent),
+        cmocka_unit_test(test_start_pool_refilled),
+        cmocka_unit_test(test_start_pool_yields_to_wants),
+        cmocka_unit_test(test_start_pool_counts_reservations),
         cmocka_unit_test(test_reserve_unreachable_keeps_mins),
         cmocka_unit_test(test_floor_is_kernel_overhead),
         cmocka_unit_test(test_overhead_estimate_covers_measure),

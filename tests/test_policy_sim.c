@@ -829,7 +829,7 @@ static void steady_round(int round, uint64_t *seed, bool fit,
     static struct guest g[24];
     static char cfg[24 * 64 + 64];
     size_t n = 1 + rng(seed) % 24, bad;
-    uint64_t cap, run_ms = fit ? 400 * SEC : 480 * SEC;
+    uint64_t cap, run_ms = fit ? 400 * SEC : 540 * SEC;
     struct ps x;
 
     snprintf(cfg, sizeof(cfg), "[host]\nreserve = %" PRIu64 "M\n",

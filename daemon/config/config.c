@@ -80,6 +80,7 @@ int bd_config_init(struct bd_config *c)
 {
     memset(c, 0, sizeof(*c));
     c->reserve.kib = 256 * 1024;
+    c->start_pool.kib = 1024 * 1024;
     c->interval_ms = 5000;
     c->manage_dom0 = false;
     c->dom0_min_kib = 1024 * 1024;
@@ -295,6 +296,8 @@ static void host_key(struct parse *ps, const char *k, const char *v)
 
     if (!strcmp(k, "reserve"))
         val_size(ps, k, v, true, &c->reserve);
+    else if (!strcmp(k, "start-pool"))
+        val_size(ps, k, v, true, &c->start_pool);
     else if (!strcmp(k, "interval"))
         val_duration(ps, k, v, 100, &c->interval_ms);
     else if (!strcmp(k, "manage-dom0"))

@@ -45,6 +45,7 @@ struct bd_config {
 
     /* [host] */
     struct bd_size reserve;      /* % of host total */
+    struct bd_size start_pool;   /* kept free for starts: not lent */
     uint64_t interval_ms;        /* policy tick */
     bool manage_dom0;
     uint64_t dom0_min_kib;

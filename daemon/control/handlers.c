@@ -192,6 +192,8 @@ static int h_status(struct bd_ctl_call *call)
     s.reserve_kib = p.reserve_kib;
     s.reserved_kib = bd_reserved_kib(d);
     s.n_reservations = (uint32_t)d->n_res;
+    s.start_pool_kib = p.start_pool_kib;
+    bd_res_capacity(d, &s.capacity_now_kib, &s.capacity_reclaim_kib);
     s.domains = (uint32_t)d->n_doms;
     s.domains_managed = managed;
     s.has_last_rebalance = d->last_rebalance_ms != 0;

@@ -42,9 +42,13 @@
  *    shared in proportion to a long-memory peak (decaying over a day)
  *    times weight, so the guests whose bursts are big get the big buffers
  *    before the burst comes (qmemman shares by current use);
- *    SHARE_SLACK_PCT of the pool stays free so that the next growth needs
- *    no cut.  Without share_spare, spare memory stays free on the host,
- *    where `xl create` can use it without a reservation.
+ *    SHARE_SLACK_PCT of the pool, or the start pool (start_pool_kib) when
+ *    that is more, stays free so that the next growth needs no cut and a
+ *    plain `xl create` finds its memory.  Lent memory is taken back at
+ *    once when the start pool runs short (a domain started in it): the
+ *    kept targets are cut to their shares (3c), and hysteresis keeps no
+ *    shrink that would leave the pool short.  Without share_spare, spare
+ *    memory stays free on the host, where `xl create` can use it.
  *
  * 3c. Stickiness, against churn and ping-pong: a target that lies in a
  *    band around its allocation is kept (between need and want while the
@@ -783,6 +787,23 @@ static void plan_tiers(struct planner *pl)
         w[i].base = w[i].alloc;
 }
 
+/* The start pool beyond what reservations already keep free: a
+ * reservation is a start drawing on the pool, not a second pool. */
+static uint64_t pool_left(const struct planner *pl)
+{
+    return sub0(capk(pl->p->start_pool_kib), capk(pl->host->reserved_kib));
+}
+
+/* What the domains may hold of cap (a budget) while spare memory is lent:
+ * cap less the start pool, which lending never takes; cap itself when
+ * nothing is lent (the pool is then free anyway, or needed by wants). */
+static uint64_t lend_cap(const struct planner *pl, uint64_t cap)
+{
+    if (pl->partial != N_TIERS || !pl->p->share_spare)
+        return cap;
+    return sub0(cap, pool_left(pl));
+}
+
 /* 3b. Every want fits: the rest is shared in proportion to the long-memory
  * peak x weight (the big, bursty guests get the big buffers, as qmemman
  * does); a little stays free so that the next growth needs no cut. */
@@ -799,8 +820,9 @@ static void plan_share(struct planner *pl)
         m = fill_add(pl, m, i, x->alloc, x->hi,
                      (minu(x->hist, x->hi) / MIB + 1) * x->cw);
     }
-    bd_fill_water(pl->fi, m,
-                  sub0(pl->left, pl->pool_budget / 100 * SHARE_SLACK_PCT),
+    bd_fill_water(pl->fi, m, sub0(pl->left, maxu(pl->pool_budget / 100 *
+                                                     SHARE_SLACK_PCT,
+                                                 pool_left(pl))),
                   pl->fill_scratch);
     fill_take(pl, m);
 }
@@ -867,8 +889,8 @@ static void plan_sticky(struct planner *pl)
         sum_t += x->alloc;
         excess += x->alloc - minu(x->alloc, x->share);
     }
-    if (sum_t > pl->pool_budget)
-        cut_kept(pl, sum_t - pl->pool_budget, excess);
+    if (sum_t > lend_cap(pl, pl->pool_budget))
+        cut_kept(pl, sum_t - lend_cap(pl, pl->pool_budget), excess);
 }
 
 /* Targets from allocations.  A stuck domain that got no more than it holds
@@ -905,7 +927,7 @@ static uint64_t sum_committed(const struct planner *pl)
  * small shrinks while the budget still closes. */
 static void plan_hysteresis(struct planner *pl)
 {
-    uint64_t hyst = pl->p->hysteresis_kib, sum_commit;
+    uint64_t hyst = pl->p->hysteresis_kib, sum_commit, limit;
     size_t i;
 
     for (i = 0; i < pl->n; i++) {
@@ -923,6 +945,12 @@ static void plan_hysteresis(struct planner *pl)
             x->target = tin;
     }
     sum_commit = sum_committed(pl);
+    /* a small shrink is kept (not written) only while the budget still
+     * closes, and while lending, the start pool too: lent memory goes
+     * back to the pool even in steps below the hysteresis */
+    limit = lend_cap(pl, pl->budget);
+    if (sum_commit > limit)
+        limit = pl->budget;
     for (i = 0; i < pl->n; i++) {
         struct work *x = &pl->w[i];
         uint64_t tin = capk(pl->doms[i].target_kib), extra;
@@ -930,7 +958,7 @@ static void plan_hysteresis(struct planner *pl)
             tin > x->hi || tin - x->target >= hyst)
             continue;
         extra = committed(x, tin) - committed(x, x->target);
-        if (sum_commit + extra <= pl->budget) {
+        if (sum_commit + extra <= limit) {
             x->target = tin;
             sum_commit += extra;
         }

@@ -22,6 +22,9 @@
 /* Tunables, from the [host] and [policy] config sections. */
 struct bd_policy_params {
     uint64_t reserve_kib;       /* host memory kept free, after all changes */
+    uint64_t start_pool_kib;    /* on top of it, free memory that spare
+                                   sharing never lends (new domains start
+                                   in it); need may still use it */
     uint32_t headroom_pct;      /* want = used + max(used*pct/100, min) */
     uint64_t headroom_min_kib;
     uint64_t hysteresis_kib;    /* smaller target changes are not written */
@@ -172,7 +175,9 @@ struct bd_plan {
  *    decision is its target as it is, never written;
  *  - once every write completes, host free memory is >= reserve_kib +
  *    reserved_kib whenever that is achievable without going below the
- *    minimums;
+ *    minimums, and >= that + start_pool_kib unless guests' wants (not
+ *    lent spare memory) need the pool: spare memory is only lent beyond
+ *    it, and lent memory is taken back at once when the pool runs short;
  *  - growth is only planned with memory that is free now or being released
  *    by shrinks of domains that are making progress: a stuck domain counts
  *    at what it holds;
