@@ -11,16 +11,19 @@
  * 0 ok, 1 the operation failed, 2 usage, 3 balloond not reachable.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/client.h"
 #include "cli/top.h"
+#include "cli/xlcfg.h"
 #include "common/proto.h"
 #include "common/size.h"
 
@@ -53,6 +56,8 @@ struct opts {
     const char *min, *max, *weight, *mode;
     bool reset;
     const char *timeout, *delay, *iterations;
+    char **xl_argv;          /* create: what follows "--", for xl */
+    int xl_argc;
 };
 
 struct cmd {
@@ -530,64 +535,255 @@ static int cmd_limits(const struct opts *o, char **argv, int argc)
     return simple(o, "limits", g, BCTL_REPLY_TIMEOUT_MS, print_limits);
 }
 
-static int cmd_reserve(const struct opts *o, char **argv, int argc)
+/* Ask balloond for kib within timeout_ms; what names it in messages
+ * ("reserve", "create NAME").  On success *id is the reservation, and it
+ * is printed unless print is false.  Returns an exit code. */
+static int reserve_kib(const struct opts *o, const char *what, uint64_t kib,
+                       uint64_t timeout_ms, bool print, uint64_t *id)
 {
-    uint64_t kib, timeout_ms = BD_PROTO_DEFAULT_TIMEOUT_MS, id = 0, got = 0,
-             hold = 0;
+    uint64_t got = 0, hold = 0;
     yajl_val reply = NULL;
-    const char *why = "";
     char a[16], b[16];
     yajl_gen g;
-    int rc, r;
+    int rc;
 
-    (void)argc;
-    rc = parse_size("reserve", "SIZE", argv[0], &kib);
-    if (rc)
-        return rc;
-    if (kib == 0)
-        return usage_err("reserve", "SIZE must be more than 0");
-    if (o->timeout) {
-        r = bd_parse_duration_ms(o->timeout, &timeout_ms, &why);
-        if (r || timeout_ms > BD_PROTO_MAX_TIMEOUT_MS)
-            return usage_err("reserve", "--timeout '%s' is not a duration "
-                             "up to 1h: %s (e.g. 30s, 2min)", o->timeout,
-                             r ? why : "too long");
-    }
+    *id = 0;
     g = begin(BD_CTL_RESERVE);
     bd_gen_u64(g, "kib", kib);
     bd_gen_u64(g, "timeout_ms", timeout_ms);
+    if (o->force)
+        bd_gen_bool(g, "force", true);
     rc = bctl_call(o->socket, g, timeout_ms + BCTL_REPLY_TIMEOUT_MS, &reply,
                    NULL, 0);
     yajl_gen_free(g);
     if (rc == BCTL_EXIT_UNREACHABLE)
         return rc;
     bctl_get_u64(reply, "achieved_kib", &got);
-    if (o->json)
+    if (o->json && print)
         bctl_print_json(stdout, reply, true);
     if (rc == BCTL_EXIT_OK) {
-        bctl_get_u64(reply, "id", &id);
+        bctl_get_u64(reply, "id", id);
         bctl_get_u64(reply, "hold_ms", &hold);
-        if (o->quiet)
-            printf("%" PRIu64 "\n", id);
-        else if (!o->json)
+        if (o->quiet && print)
+            printf("%" PRIu64 "\n", *id);
+        else if (!o->json && print)
             printf("reservation %" PRIu64 ": %s free and held for %" PRIu64
                    "s; release it with 'balloonctl release %" PRIu64 "'\n",
-                   id, bd_format_kib(kib, a, sizeof(a)), (hold + 999) / 1000,
-                   id);
+                   *id, bd_format_kib(kib, a, sizeof(a)), (hold + 999) / 1000,
+                   *id);
     } else {
         const char *e = bctl_get_str(reply, "error");
         bd_format_kib(got, a, sizeof(a));
         bd_format_kib(kib, b, sizeof(b));
         /* Say what was achieved unless balloond's message already does. */
-        if (e && strstr(e, a) && strstr(e, b))
-            bctl_err("reserve: %s", e);
+        if (e && ((strstr(e, a) && strstr(e, b)) || !got))
+            bctl_err("%s: %s", what, e);
         else
-            bctl_err("reserve: %s (achieved %s of %s)", e ? e : "failed", a,
+            bctl_err("%s: %s (achieved %s of %s)", what, e ? e : "failed", a,
                      b);
     }
     yajl_tree_free(reply);
     fflush(stdout);
     return rc;
+}
+
+static int parse_timeout(const char *cmd, const struct opts *o,
+                         uint64_t *timeout_ms)
+{
+    const char *why = "";
+    int r;
+
+    *timeout_ms = BD_PROTO_DEFAULT_TIMEOUT_MS;
+    if (!o->timeout)
+        return 0;
+    r = bd_parse_duration_ms(o->timeout, timeout_ms, &why);
+    if (r || *timeout_ms > BD_PROTO_MAX_TIMEOUT_MS)
+        return usage_err(cmd, "--timeout '%s' is not a duration up to 1h: "
+                         "%s (e.g. 30s, 2min)", o->timeout,
+                         r ? why : "too long");
+    return 0;
+}
+
+/* An argument that names an xl config rather than a size. */
+static bool is_config(const char *arg)
+{
+    return strchr(arg, '/') || access(arg, F_OK) == 0;
+}
+
+/* What the xl config at argv[0] (with KEY=VALUE overrides) needs, as
+ * "NAME: need 1.13G (memory 1.00G + Xen overhead 130M)" in line. */
+static int config_need(const char *cmd, char **argv, int argc,
+                       struct bctl_xlcfg *c, uint64_t *need_kib, char *line,
+                       size_t len)
+{
+    char err[256], a[16], b[16], x[16];
+
+    if (bctl_xlcfg_read(argv[0], argv + 1, (size_t)argc - 1, c, err,
+                        sizeof(err)) ||
+        bctl_xlcfg_need_kib(c, need_kib, err, sizeof(err))) {
+        bctl_err("%s: %s", cmd, err);
+        return BCTL_EXIT_FAILED;
+    }
+    snprintf(line, len, "%s: need %s (memory %s + Xen overhead %s)", c->name,
+             bd_format_kib(*need_kib, a, sizeof(a)),
+             bd_format_kib(c->memory_kib, b, sizeof(b)),
+             bd_format_kib(*need_kib > c->memory_kib
+                               ? *need_kib - c->memory_kib : 0,
+                           x, sizeof(x)));
+    return BCTL_EXIT_OK;
+}
+
+static int cmd_reserve(const struct opts *o, char **argv, int argc)
+{
+    uint64_t kib, timeout_ms, id;
+    struct bctl_xlcfg c;
+    char line[256];
+    int rc;
+
+    if ((rc = parse_timeout("reserve", o, &timeout_ms)))
+        return rc;
+    if (is_config(argv[0])) {
+        rc = config_need("reserve", argv, argc, &c, &kib, line, sizeof(line));
+        if (rc)
+            return rc;
+        if (!o->quiet && !o->json)
+            printf("%s\n", line);
+    } else {
+        if (argc > 1)
+            return usage_err("reserve", "KEY=VALUE only follows a config "
+                             "file: balloonctl reserve CFG [KEY=VALUE...]");
+        rc = parse_size("reserve", "SIZE", argv[0], &kib);
+        if (rc)
+            return rc;
+        if (kib == 0)
+            return usage_err("reserve", "SIZE must be more than 0");
+    }
+    return reserve_kib(o, "reserve", kib, timeout_ms, true, &id);
+}
+
+/* xl create CFG [KEY=VALUE...] [XL-OPTIONS]: its exit code, or -errno. */
+static int run_xl_create(const struct opts *o, char **argv, int argc)
+{
+    const char *xl = getenv("BALLOONCTL_XL");
+    char **args = calloc((size_t)(argc + o->xl_argc + 3), sizeof(*args));
+    int n = 0, st, r;
+    pid_t pid;
+
+    if (!args)
+        return -ENOMEM;
+    args[n++] = (char *)(xl && xl[0] ? xl : "xl");
+    args[n++] = (char *)"create";
+    for (int i = 0; i < o->xl_argc; i++)
+        args[n++] = o->xl_argv[i];
+    for (int i = 0; i < argc; i++)
+        args[n++] = argv[i];
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        execvp(args[0], args);
+        bctl_err("create: cannot run %s: %s", args[0], strerror(errno));
+        _exit(127);
+    }
+    r = pid < 0 ? -errno : 0;
+    free(args);
+    if (r)
+        return r;
+    while ((r = (int)waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+        ;
+    if (r < 0)
+        return -errno;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Give a reservation back; one taken by the new domain is gone already. */
+static void release_quietly(const struct opts *o, uint64_t id)
+{
+    yajl_val reply = NULL;
+    char err[256];
+    yajl_gen g = begin(BD_CTL_RELEASE);
+
+    bd_gen_u64(g, "id", id);
+    bctl_call(o->socket, g, BCTL_REPLY_TIMEOUT_MS, &reply, err, sizeof(err));
+    yajl_gen_free(g);
+    yajl_tree_free(reply);
+}
+
+static int cmd_create(const struct opts *o, char **argv, int argc)
+{
+    uint64_t need, timeout_ms, id;
+    struct bctl_xlcfg c;
+    char what[200], line[256], n[16];
+    int rc, xrc;
+
+    if ((rc = parse_timeout("create", o, &timeout_ms)))
+        return rc;
+    rc = config_need("create", argv, argc, &c, &need, line, sizeof(line));
+    if (rc)
+        return rc;
+    if (!o->quiet)
+        printf("%s\n", line);
+    snprintf(what, sizeof(what), "create %s: cannot start it: needs %s "
+             "free", c.name, bd_format_kib(need, n, sizeof(n)));
+    rc = reserve_kib(o, what, need, timeout_ms, false, &id);
+    if (rc)
+        return rc;
+    if (!o->quiet)
+        printf("%s: reservation %" PRIu64 " holds it; xl create\n", c.name,
+               id);
+    xrc = run_xl_create(o, argv, argc);
+    /* Started: the domain holds the memory now.  Failed: it is free. */
+    release_quietly(o, id);
+    if (xrc < 0) {
+        bctl_err("create %s: cannot run xl: %s", c.name, strerror(-xrc));
+        return BCTL_EXIT_FAILED;
+    }
+    if (xrc)
+        bctl_err("create %s: xl create failed (exit %d); the reservation "
+                 "is given back", c.name, xrc);
+    return xrc ? BCTL_EXIT_FAILED : BCTL_EXIT_OK;
+}
+
+static void print_capacity(yajl_val r)
+{
+    char a[16], b[16], c[16], d[16];
+
+    printf("now:            %s (free beyond the reserve and reservations)\n"
+           "after reclaim:  %s (and what guests hold above their use)\n"
+           "start pool:     %s kept free for starts\n"
+           "host free:      %s\n",
+           bctl_size(r, "capacity_now_kib", a, sizeof(a)),
+           bctl_size(r, "capacity_reclaim_kib", b, sizeof(b)),
+           bctl_size(r, "start_pool_kib", c, sizeof(c)),
+           bctl_size(r, "host_free_kib", d, sizeof(d)));
+}
+
+static int cmd_capacity(const struct opts *o, char **argv, int argc)
+{
+    static const char *const keys[] = {"capacity_now_kib",
+                                       "capacity_reclaim_kib",
+                                       "start_pool_kib", "host_free_kib"};
+    yajl_val reply = NULL;
+    char err[512] = "";
+    yajl_gen g = begin(BD_CTL_STATUS);
+    int rc;
+
+    (void)argv;
+    (void)argc;
+    rc = bctl_call(o->socket, g, BCTL_REPLY_TIMEOUT_MS, &reply, err,
+                   sizeof(err));
+    yajl_gen_free(g);
+    if (rc == BCTL_EXIT_OK && o->json) {
+        printf("{");
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+            uint64_t v = 0;
+            bctl_get_u64(reply, keys[i], &v);
+            printf("%s\"%s\":%" PRIu64, i ? "," : "", keys[i], v);
+        }
+        printf("}\n");
+        yajl_tree_free(reply);
+        return rc;
+    }
+    return finish(o, "capacity", rc, reply, err, print_capacity);
 }
 
 static void print_release(yajl_val r)
@@ -704,7 +900,8 @@ static int cmd_complete(const struct opts *o, char **argv, int argc)
     if (!strcmp(argv[0], "commands")) {
         for (const char *const *c = (const char *const[]){
                  "status", "show", "list", "set", "auto", "limits",
-                 "reserve", "release", "reload", "metrics", "explain", "top",
+                 "reserve", "create", "capacity", "release", "reload",
+                 "metrics", "explain", "top",
                  "help", NULL};
              *c; c++)
             printf("%s\n", *c);
@@ -751,9 +948,14 @@ static const struct cmd cmds[] = {
      "DOMAIN [--min S] [--max S] [--weight W] [--mode M] [--reset] [--force]",
      "change a running domain's limits", 1, 1, O_JSON | O_LIMITS | O_FORCE,
      cmd_limits, false},
-    {"reserve", "SIZE [--timeout T] [--quiet]",
-     "free host memory for a domain about to start", 1, 1,
-     O_JSON | O_TIMEOUT | O_QUIET, cmd_reserve, false},
+    {"reserve", "SIZE|CFG [KEY=VALUE...] [--timeout T] [--force] [--quiet]",
+     "free host memory for a domain about to start", 1, -1,
+     O_JSON | O_TIMEOUT | O_QUIET | O_FORCE, cmd_reserve, false},
+    {"create", "CFG [KEY=VALUE...] [--timeout T] [-- XL-OPTIONS]",
+     "xl create, with the memory it needs freed first", 1, -1,
+     O_TIMEOUT | O_QUIET | O_FORCE, cmd_create, false},
+    {"capacity", "", "how much a new domain can get now / after reclaim", 0,
+     0, O_JSON, cmd_capacity, false},
     {"release", "ID", "give a reservation back", 1, 1, O_JSON, cmd_release,
      false},
     {"reload", "", "re-read balloond.conf", 0, 0, O_JSON, cmd_reload, false},
@@ -796,7 +998,8 @@ static void usage(FILE *f)
                "set, auto, limits, reserve, release, reload, explain);\n"
                "                  errors too, as {\"ok\":false,...} on "
                "stdout\n"
-               "  -f, --force     set, limits: below what the guest uses\n"
+               "  -f, --force     set, limits, reserve, create: below what a guest "
+               "uses\n"
                "  -w, --wide      show: every column (default: 80 columns, "
                "or the terminal's width)\n"
                "  -s, --sort KEY  show, top: id, name, current, target, "
@@ -862,6 +1065,14 @@ int main(int argc, char **argv)
     bool help = false;
     int opt, nargs;
 
+    /* What follows "--" is xl's (create); getopt must not see it. */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--")) {
+            o.xl_argv = &argv[i + 1];
+            o.xl_argc = argc - i - 1;
+            argc = i;
+            break;
+        }
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":jt:qd:n:hVfws:", longopts, NULL)) !=
            -1) {
@@ -962,5 +1173,7 @@ int main(int argc, char **argv)
         return usage_err(c->name, "too many arguments: balloonctl %s %s",
                          c->name, c->args);
     }
+    if (o.xl_argv && c->run != cmd_create)
+        return usage_err(c->name, "'--' (options for xl) is only for create");
     return c->run(&o, &argv[optind + 1], nargs);
 }

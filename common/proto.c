@@ -44,7 +44,7 @@ static const char *const cmd_fields[BD_CTL__COUNT][8] = {
     [BD_CTL_LIMITS] = {"domain", "min_kib", "max_kib", "weight", "mode",
                        "reset", "force"},
     [BD_CTL_EXPLAIN] = {"domain"},
-    [BD_CTL_RESERVE] = {"kib", "timeout_ms"},
+    [BD_CTL_RESERVE] = {"kib", "timeout_ms", "force"},
     [BD_CTL_RELEASE] = {"id"},
 };
 
@@ -458,6 +458,8 @@ static int parse_fields(yajl_val obj, struct bd_ctl_request *req, char *err)
         if ((v = field(obj, "timeout_ms")))
             rc = get_uint(v, "timeout_ms", 0, BD_PROTO_MAX_TIMEOUT_MS,
                           &req->timeout_ms, err);
+        if (!rc)
+            rc = get_flag(obj, "force", &req->force, err);
         return rc;
     case BD_CTL_RELEASE:
         rc = need(obj, "id", &v, err);

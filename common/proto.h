@@ -18,7 +18,8 @@
  *   set      domain, target_kib, force?          (force: below guest use)
  *   auto     domain
  *   limits   domain, min_kib?, max_kib?, weight?, mode?, reset?, force?
- *   reserve  kib, timeout_ms?                   (default 30 s)
+ *   reserve  kib, timeout_ms?, force?           (default 30 s; force:
+ *                                                cutting guests below use)
  *   release  id
  *   reload
  *   metrics                                     (read-only)
@@ -120,7 +121,8 @@ struct bd_ctl_request {
     /* set, auto, explain */
     struct bd_ctl_domref domain;
     uint64_t target_kib;            /* set: 1 .. BD_SIZE_MAX_KIB */
-    bool force;                     /* set: below the guest's use is meant */
+    bool force;                     /* set, reserve: below the guest's use
+                                       is meant */
     struct bd_ctl_limits_args limits;
     uint64_t kib;                   /* reserve: 1 .. BD_SIZE_MAX_KIB */
     uint64_t timeout_ms;            /* reserve: 0 .. BD_PROTO_MAX_TIMEOUT_MS */

@@ -316,6 +316,7 @@ int bd_rebalance(struct bd_daemon *d, uint64_t now_ms)
     host.free_kib = d->phys.free_kib;
     host.outstanding_kib = d->phys.outstanding_kib;
     host.reserved_kib = bd_reserved_effective_kib(d);
+    host.soft_reserved_kib = bd_reserved_soft_kib(d);
     memset(&plan, 0, sizeof(plan));
     plan.dec = dec;
     plan.order = order;

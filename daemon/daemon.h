@@ -107,6 +107,7 @@ struct bd_reservation {
     uint64_t expires_ms;     /* while waiting: deadline; when granted:
                                 end of the hold */
     bool granted;
+    bool force;              /* may cut guests below their use */
     void *waiter;            /* control connection waiting for the reply */
 };
 

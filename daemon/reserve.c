@@ -32,11 +32,40 @@ uint64_t bd_reserved_kib(const struct bd_daemon *d)
     return sum;
 }
 
+/* Reservations split as the plan takes them: hard (granted, or forced:
+ * kept free whatever it costs) and soft (waiting without force: kept free
+ * only from what guests hold above their use), less outstanding claims,
+ * which are reservations in use (xl's claim_mode), hard ones first. */
+static void res_split(const struct bd_daemon *d, uint64_t *hard_kib,
+                      uint64_t *soft_kib)
+{
+    uint64_t hard = 0, soft = 0, claimed = d->phys.outstanding_kib;
+
+    for (size_t i = 0; i < d->n_res; i++) {
+        const struct bd_reservation *r = &d->res[i];
+        if (r->granted || r->force)
+            hard += r->kib;
+        else
+            soft += r->kib;
+    }
+    *hard_kib = bd_sub0(hard, claimed);
+    *soft_kib = bd_sub0(soft, bd_sub0(claimed, hard));
+}
+
 uint64_t bd_reserved_effective_kib(const struct bd_daemon *d)
 {
-    /* A domain being built claims its memory (xl's claim_mode): that is
-     * the reservation being used, not more memory to free. */
-    return bd_sub0(bd_reserved_kib(d), d->phys.outstanding_kib);
+    uint64_t hard, soft;
+
+    res_split(d, &hard, &soft);
+    return hard;
+}
+
+uint64_t bd_reserved_soft_kib(const struct bd_daemon *d)
+{
+    uint64_t hard, soft;
+
+    res_split(d, &hard, &soft);
+    return soft;
 }
 
 static void res_remove(struct bd_daemon *d, size_t i)
@@ -96,6 +125,14 @@ static void res_finish(struct bd_daemon *d, struct bd_reservation *r, bool ok,
     r->waiter = NULL;
 }
 
+/* The last plan counted the domain's use: without a report the policy
+ * never cuts it, so it has nothing to free. */
+static bool use_known(const struct bd_domain *dom)
+{
+    return dom->has_dec && dom->dec.state != BD_STATE_NO_STATS &&
+           dom->dec.use_kib;
+}
+
 uint64_t bd_res_freeable_kib(const struct bd_daemon *d,
                              const struct bd_domain *except)
 {
@@ -105,38 +142,56 @@ uint64_t bd_res_freeable_kib(const struct bd_daemon *d,
     for (size_t i = 0; i < d->n_doms; i++) {
         const struct bd_domain *dom = d->doms[i];
         if (dom == except || !bd_domain_plannable(d, dom) ||
-            dom->limits.mode != BD_MODE_AUTO || dom->pin_kib || dom->hold_kib)
+            dom->limits.mode != BD_MODE_AUTO || dom->pin_kib ||
+            dom->hold_kib || !use_known(dom))
             continue;
         can += bd_sub0(dom->current_kib, dom->limits.min_kib);
     }
     return can;
 }
 
-uint64_t bd_res_safe_give_kib(const struct bd_daemon *d,
-                              const struct bd_domain *dom)
+/* The floor a reservation without force leaves a domain at: its minimum,
+ * its counted use, the plan's own floor; 0 when it is not cut at all. */
+static uint64_t safe_floor_kib(const struct bd_daemon *d,
+                               const struct bd_domain *dom)
 {
     uint64_t floor;
 
     if (!bd_domain_plannable(d, dom) || dom->limits.mode != BD_MODE_AUTO ||
-        dom->pin_kib || dom->hold_kib || !dom->has_dec ||
-        dom->dec.state == BD_STATE_NO_STATS || !dom->dec.use_kib)
+        dom->pin_kib || dom->hold_kib || !use_known(dom))
         return 0;
     floor = dom->limits.min_kib;
     if (dom->dec.use_kib > floor)
         floor = dom->dec.use_kib;
     if (dom->dec.lo_kib > floor)
         floor = dom->dec.lo_kib;
-    return bd_sub0(dom->current_kib, floor);
+    return floor;
+}
+
+uint64_t bd_res_safe_give_kib(const struct bd_daemon *d,
+                              const struct bd_domain *dom)
+{
+    uint64_t floor = safe_floor_kib(d, dom);
+
+    return floor ? bd_sub0(dom->current_kib, floor) : 0;
 }
 
 uint64_t bd_res_safe_kib(const struct bd_daemon *d)
 {
     uint64_t can = bd_free_unclaimed_kib(d->phys.free_kib,
                                          d->phys.outstanding_kib);
+    uint64_t short_kib = 0;
 
-    for (size_t i = 0; i < d->n_doms; i++)
-        can += bd_res_safe_give_kib(d, d->doms[i]);
-    return can;
+    for (size_t i = 0; i < d->n_doms; i++) {
+        const struct bd_domain *dom = d->doms[i];
+        uint64_t floor = safe_floor_kib(d, dom);
+
+        can += bd_res_safe_give_kib(d, dom);
+        /* a guest under its use (one that swaps counts it) takes free
+         * memory up to it before anything is left to hold */
+        short_kib += bd_sub0(floor, dom->current_kib);
+    }
+    return bd_sub0(can, short_kib);
 }
 
 void bd_res_capacity(const struct bd_daemon *d, uint64_t *now_kib,
@@ -153,8 +208,55 @@ void bd_res_capacity(const struct bd_daemon *d, uint64_t *now_kib,
     *reclaim_kib = bd_sub0(bd_res_safe_kib(d), kept);
 }
 
+/* The guests a reservation beyond bd_res_safe_kib() would cut below
+ * their use, as "a (uses 310M), b", into buf. */
+static void cut_names(const struct bd_daemon *d, char *buf, size_t len)
+{
+    size_t at = 0;
+    char u[32];
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < d->n_doms && at + 1 < len; i++) {
+        const struct bd_domain *dom = d->doms[i];
+        if (!use_known(dom) || dom->limits.mode != BD_MODE_AUTO ||
+            dom->pin_kib || dom->hold_kib || !bd_domain_plannable(d, dom) ||
+            dom->current_kib <= dom->limits.min_kib)
+            continue;
+        int n = snprintf(buf + at, len - at, "%s%s (uses %s)", at ? ", " : "",
+                         dom->name,
+                         bd_format_kib(dom->dec.use_kib, u, sizeof(u)));
+        if (n < 0 || (size_t)n >= len - at) {
+            buf[at] = '\0';
+            break;
+        }
+        at += (size_t)n;
+    }
+}
+
+/* Without force, a reservation must fit in what can be freed without
+ * cutting a guest below its use: 0, or -ENOSPC with err naming them. */
+static int res_guard(const struct bd_daemon *d, uint64_t kib, uint64_t kept,
+                     char *err, size_t errlen)
+{
+    uint64_t safe = bd_res_safe_kib(d);
+    char a[32], b[32], c[32], names[128];
+
+    if (safe >= kib + kept)
+        return 0;
+    cut_names(d, names, sizeof(names));
+    snprintf(err, errlen,
+             "%s would cut guests below their use (%s short; %s can be "
+             "freed above what they use): %s; --force cuts them anyway",
+             bd_format_kib(kib, a, sizeof(a)),
+             bd_format_kib(kib + kept - safe, b, sizeof(b)),
+             bd_format_kib(bd_sub0(safe, kept), c, sizeof(c)),
+             names[0] ? names : "no guest reports its use");
+    return -ENOSPC;
+}
+
 int bd_res_add(struct bd_daemon *d, uint64_t kib, uint64_t timeout_ms,
-               void *waiter, uint64_t now_ms, char *err, size_t errlen)
+               bool force, void *waiter, uint64_t now_ms, char *err,
+               size_t errlen)
 {
     struct bd_policy_params pp;
     struct bd_reservation *r;
@@ -176,10 +278,14 @@ int bd_res_add(struct bd_daemon *d, uint64_t kib, uint64_t timeout_ms,
                  bd_format_kib(can, b, sizeof(b)));
         return -ENOSPC;
     }
+    if (!force && res_guard(d, kib, pp.reserve_kib + bd_reserved_kib(d), err,
+                            errlen) < 0)
+        return -ENOSPC;
     r = &d->res[d->n_res++];
     memset(r, 0, sizeof(*r));
     r->id = d->next_res_id++;
     r->kib = kib;
+    r->force = force;
     r->expires_ms = now_ms + timeout_ms;
     r->waiter = waiter;
     bd_info("reservation %" PRIu64 ": %s requested", r->id,

@@ -9,10 +9,15 @@
 
 /* Sum of reservations (waiting and granted). */
 uint64_t bd_reserved_kib(const struct bd_daemon *d);
-/* The same minus outstanding claims, which are reservations in use. */
+/* What the plan keeps free for them whatever it costs: granted and
+ * forced ones, less outstanding claims (reservations in use). */
 uint64_t bd_reserved_effective_kib(const struct bd_daemon *d);
+/* What it keeps free for the waiting ones without force, only from what
+ * guests hold above their use (they wait for the rest, or time out). */
+uint64_t bd_reserved_soft_kib(const struct bd_daemon *d);
 /* What could be freed at best: free memory plus every automatically
- * managed domain's memory above its min (except's excepted; NULL: none).
+ * managed domain's memory above its min, for the domains whose use is
+ * known (the others are never cut; except's excepted; NULL: none).
  * What reserve, and set for a grow, may ask for. */
 uint64_t bd_res_freeable_kib(const struct bd_daemon *d,
                              const struct bd_domain *except);
@@ -21,8 +26,9 @@ uint64_t bd_res_freeable_kib(const struct bd_daemon *d,
  * is not automatically managed. */
 uint64_t bd_res_safe_give_kib(const struct bd_daemon *d,
                               const struct bd_domain *dom);
-/* Free memory (less claims) plus every domain's bd_res_safe_give_kib():
- * what could be freed without squeezing anyone. */
+/* Free memory (less claims) plus every domain's bd_res_safe_give_kib(),
+ * less what guests under their use lack: what could be freed without
+ * squeezing anyone. */
 uint64_t bd_res_safe_kib(const struct bd_daemon *d);
 /* What a new domain could get: now, from free memory (less the host
  * reserve and the reservations), and after reclaim (plus what guests
@@ -36,9 +42,12 @@ uint64_t bd_res_granted_kib(const struct bd_daemon *d);
 void bd_res_consume(struct bd_daemon *d, uint64_t kib);
 /* Ask for kib of free memory within timeout_ms; the reply goes to
  * hooks->reserve_done(waiter) when granted or timed out.  0; -EBUSY (too
- * many), -ENOSPC (more than could ever be freed; err says why). */
+ * many), -ENOSPC (more than could ever be freed, or, unless force, more
+ * than can be freed without cutting a guest below its use: err says why
+ * and names those guests). */
 int bd_res_add(struct bd_daemon *d, uint64_t kib, uint64_t timeout_ms,
-               void *waiter, uint64_t now_ms, char *err, size_t errlen);
+               bool force, void *waiter, uint64_t now_ms, char *err,
+               size_t errlen);
 /* Grant what is free, time out what waited too long, expire holds.
  * Returns whether a reservation still waits. */
 bool bd_res_progress(struct bd_daemon *d, uint64_t now_ms);

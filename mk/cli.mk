@@ -1,10 +1,11 @@
 # cli/: balloonctl, its man page and bash completion.
 BALLOONCTL_SRCS := cli/balloonctl.c cli/client.c cli/format.c cli/top.c \
-                   common/proto.c common/size.c
+                   cli/xlcfg.c common/proto.c common/size.c
 
 BINS += $(BUILDDIR)/cli/balloonctl
 MAN8 += man/balloonctl.8
-$(eval $(call LINK,$(BUILDDIR)/cli/balloonctl,$(call obj,$(BALLOONCTL_SRCS)),$(YAJL_LIBS)))
+# xl configs are read with libxlutil, their needs asked of libxenlight.
+$(eval $(call LINK,$(BUILDDIR)/cli/balloonctl,$(call obj,$(BALLOONCTL_SRCS)),$(XEN_LIBS) $(XLUTIL_LIBS) $(YAJL_LIBS)))
 
 # Integration tests: the real balloond (--host=sim) and the real balloonctl.
 CHECKS += $(sort $(wildcard tests/integration/*.sh))
@@ -20,3 +21,7 @@ $(eval $(call LINK,$(BUILDDIR)/tests/test_client,$(call obj,tests/test_client.c 
 CTL_ATTACK := $(BUILDDIR)/tests/integration/ctl-attack
 $(eval $(call LINK,$(CTL_ATTACK),$(call obj,tests/integration/ctl-attack.c common/proto.c common/size.c),$(YAJL_LIBS)))
 build-all: $(CTL_ATTACK)
+
+# Reading xl configs (the need itself is libxl's: e2e s31).
+TESTS += $(BUILDDIR)/tests/test_xlcfg
+$(eval $(call LINK,$(BUILDDIR)/tests/test_xlcfg,$(call obj,tests/test_xlcfg.c cli/xlcfg.c),$(XEN_LIBS) $(XLUTIL_LIBS) $(CMOCKA_LIBS)))

@@ -3,7 +3,6 @@
 # installed balloond links no simulator: balloond-sim (mk/sim.mk) is the
 # same daemon with the simulated host, for the shell tests and the demo.
 # The e2e testbed takes the binary from $(BUILDDIR)/daemon/balloond.
-XLUTIL_LIBS := $(call pc_libs,xlutil)
 DAEMON_LIBS := $(XEN_LIBS) $(XLUTIL_LIBS) $(YAJL_LIBS) $(SYSTEMD_LIBS) \
                $(INIH_LIBS) -lm
 

@@ -49,6 +49,7 @@ static struct {
     int reserve_mode;           /* 0 keep, 1 finish inside, 2 refuse */
     struct bd_ctl_pending *pending;
     uint64_t reserve_kib, reserve_timeout;
+    bool reserve_force;
 } fake;
 
 static uint64_t now_ms(void)
@@ -112,9 +113,11 @@ static int op_limits(struct bd_ctl_call *call,
 }
 
 static int op_reserve(struct bd_ctl_call *call, uint64_t kib,
-                      uint64_t timeout_ms, struct bd_ctl_pending *p)
+                      uint64_t timeout_ms, bool force,
+                      struct bd_ctl_pending *p)
 {
     fake.n_reserve++;
+    fake.reserve_force = force;
     fake.reserve_kib = kib;
     fake.reserve_timeout = timeout_ms;
     assert_int_equal(bd_ctl_pending_kib(p), kib);
@@ -650,6 +653,11 @@ static void test_reserve_async(void **state)
     assert_int_equal(YAJL_GET_INTEGER(get(v, "hold_ms")), 1000);
     yajl_tree_free(v);
     assert_int_equal(fake.reserve_timeout, BD_PROTO_DEFAULT_TIMEOUT_MS);
+    assert_false(fake.reserve_force);
+    v = expect_ok(roundtrip(fd, "{\"version\":1,\"cmd\":\"reserve\",\"kib\":"
+                                "8,\"force\":true}\n"));
+    yajl_tree_free(v);
+    assert_true(fake.reserve_force);
 
     /* Refused at once. */
     fake.reserve_mode = 2;

@@ -200,7 +200,7 @@ static void test_short_takes_known_slack_first(void **state)
     assert_int_equal(fake_get_num(c->fh, 3, "memory/target"), 2 * G);
 
     w0 = c->fh->n_writes;
-    assert_int_equal(bd_res_add(&c->d, 600 * M, 60000, NULL, c->now_ms, err,
+    assert_int_equal(bd_res_add(&c->d, 600 * M, 60000, false, NULL, c->now_ms, err,
                                 sizeof(err)),
                      0);
     run_for(c, 60000);

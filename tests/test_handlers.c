@@ -319,7 +319,7 @@ static void test_reserve_finishes_through_hook(void **state)
     int waiter;
 
     /* 1G of the 2G free is there already: granted by the next cycle. */
-    assert_int_equal(bd_handlers.reserve(call, 1 * G, 10000,
+    assert_int_equal(bd_handlers.reserve(call, 1 * G, 10000, false,
                                          (struct bd_ctl_pending *)&waiter),
                      0);
     assert_int_equal(c->reserve_done, 0);
@@ -343,6 +343,71 @@ static void report_b(struct ctx *c)
     assert_int_equal(bd_daemon_drain(&c->d, c->now_ms, &kick, &next), 0);
     assert_int_equal(bd_cycle(&c->d, c->now_ms, NULL), 0);
     assert_true(bd_domain_find(&c->d, 2)->stats.present);
+}
+
+/* A reservation that could only be met by cutting b below its use (724M
+ * of its 1G) is refused, naming b, unless forced; a, which reports
+ * nothing, counts for nothing either way (it is never cut). */
+static void test_reserve_below_use_needs_force(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_call *call;
+    int waiter;
+
+    report_b(c);
+    call = call_new(c);
+    /* 2G free + b's 300M above its use, less the 256M reserve */
+    assert_int_equal(bd_handlers.reserve(call, 2560 * M, 10000, false,
+                                         (struct bd_ctl_pending *)&waiter),
+                     -ENOSPC);
+    assert_non_null(strstr(call->error, "below their use"));
+    assert_non_null(strstr(call->error, "b (uses 724M)"));
+    assert_non_null(strstr(call->error, "--force"));
+    assert_int_equal(c->d.n_res, 0);
+    call_free(call);
+    call = call_new(c);
+    assert_int_equal(bd_handlers.reserve(call, 2 * G, 10000, false,
+                                         (struct bd_ctl_pending *)&waiter),
+                     0);
+    call_free(call);
+    assert_int_equal(c->d.n_res, 1);
+    bd_res_finish_all(&c->d, "test");
+    call = call_new(c);
+    assert_int_equal(bd_handlers.reserve(call, 2560 * M, 10000, true,
+                                         (struct bd_ctl_pending *)&waiter),
+                     0);
+    assert_int_equal(c->d.n_res, 1);
+    call_free(call);
+}
+
+/* An admitted reservation without force holds the plan to what guests have
+ * above their use: b's use grows after it was admitted, and b is not cut
+ * under it; the reservation waits for the rest. */
+static void test_reserve_waits_when_use_grows(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_call *call;
+    bool kick = false;
+    uint64_t next = 0;
+    int waiter;
+
+    report_b(c);
+    call = call_new(c);
+    assert_int_equal(bd_handlers.reserve(call, 2 * G, 10000, false,
+                                         (struct bd_ctl_pending *)&waiter),
+                     0);
+    call_free(call);
+    /* b now uses 800M + its 124M overhead: 76M above use, 1.82G safe */
+    fake_report(c->fh, 2, 900 * M, 100 * M, 2);
+    c->now_ms += 2000;
+    assert_int_equal(bd_daemon_drain(&c->d, c->now_ms, &kick, &next), 0);
+    assert_int_equal(bd_cycle(&c->d, c->now_ms, NULL), 0);
+    assert_int_equal(bd_reserved_effective_kib(&c->d), 0);
+    assert_int_equal(bd_reserved_soft_kib(&c->d), 2 * G);
+    assert_true(fake_get_num(c->fh, 2, "memory/target") >= 924 * M);
+    assert_int_equal(c->d.n_res, 1);
+    assert_false(c->d.res[0].granted);
+    bd_res_finish_all(&c->d, "test");
 }
 
 static void test_set_below_use_needs_force(void **state)
@@ -510,7 +575,7 @@ static void test_set_uses_held_reservation(void **state)
     int waiter;
 
     /* 2G free, 256M reserve: reserve 1.5G, granted at the next cycle */
-    assert_int_equal(bd_handlers.reserve(call, 1536 * M, 10000,
+    assert_int_equal(bd_handlers.reserve(call, 1536 * M, 10000, false,
                                          (struct bd_ctl_pending *)&waiter),
                      0);
     call_free(call);
@@ -529,15 +594,26 @@ static void test_set_uses_held_reservation(void **state)
 }
 
 /* set frees memory as reserve does: short now but freeable from a (2G,
- * min 128M), b is pinned at once and the reply says how much still waits
- * for memory; the plan then shrinks a and b grows as memory frees. */
+ * min 128M, reporting 300M used), b is pinned at once and the reply says
+ * how much still waits for memory; the plan then shrinks a and b grows as
+ * memory frees.  Without a's report, nothing could be freed from it. */
 static void test_set_frees_memory(void **state)
 {
     struct ctx *c = *state;
     struct bd_ctl_domref ref = by_id(2);
     struct bd_ctl_call *call = call_new(c);
+    struct bd_host_event ev;
+    bool kick = false;
 
     c->fh->writes_take_effect = true;
+    assert_int_equal(bd_handlers.set(call, &ref, 4 * G, false), -ENOSPC);
+    call_free(call);
+    call = call_new(c);
+    fake_report(c->fh, 1, 2 * G, 2 * G - 300 * M, 1);
+    while (c->fh->h.ops->next_event(&c->fh->h, &ev) == 0)
+        bd_domains_event(&c->d, &ev, c->now_ms, &kick);
+    c->now_ms += 1000;
+    assert_int_equal(bd_cycle(&c->d, c->now_ms, NULL), 0);
     assert_int_equal(bd_handlers.set(call, &ref, 4 * G, false), 0);
     assert_int_equal(bd_domain_find(&c->d, 2)->pin_kib, 4 * G);
     /* 3G more, 1.75G free above the reserve */
@@ -610,6 +686,10 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_followed, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_reserve_waits_when_use_grows, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reserve_below_use_needs_force,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserve_finishes_through_hook,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_below_use_needs_force,

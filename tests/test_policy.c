@@ -686,6 +686,32 @@ static void test_reserve_kept(void **state)
     fx_free(f);
 }
 
+/* A reservation that may not cut below use gets what guests hold above
+ * their use, no more; the same as a hard one cuts them fairly. */
+static void test_soft_reserve_above_use(void **state)
+{
+    struct fx *f = fx_new(2, 4 * GIB);
+    (void)state;
+
+    f->p.reserve_kib = 256 * MIB;
+    dom(f, 0, 2 * GIB, 4 * GIB, 1500 * MIB);
+    dom(f, 1, 2 * GIB, 4 * GIB, 1500 * MIB);
+    fx_sync_free(f);
+    f->host.soft_reserved_kib = 256 * MIB;
+    run(f);
+    assert_true(f->plan.free_after_kib >= 512 * MIB);
+    f->host.soft_reserved_kib = 2 * GIB;
+    run(f);
+    for (int i = 0; i < 2; i++)
+        assert_true(f->dec[i].target_kib >= f->dec[i].use_kib);
+    assert_true(f->plan.free_after_kib >= 256 * MIB);
+    f->host.soft_reserved_kib = 0;
+    f->host.reserved_kib = 2 * GIB;
+    run(f);
+    assert_true(f->dec[0].target_kib < f->dec[0].use_kib);
+    fx_free(f);
+}
+
 /* ---- the start pool ------------------------------------------------------ */
 
 /* Spare memory is lent only beyond the start pool: a plain `xl create`
@@ -1143,7 +1169,9 @@ static void test_no_stats_keeps_target(void **state)
     fx_free(f);
 }
 
-static void test_no_stats_squeezed_not_below_min(void **state)
+/* A guest whose use is unknown is never cut, however short the host (its
+ * use may be all of it): not for another's need, not for the reserve. */
+static void test_no_stats_never_cut(void **state)
 {
     struct fx *f = fx_new(2, 0);
     (void)state;
@@ -1156,8 +1184,17 @@ static void test_no_stats_squeezed_not_below_min(void **state)
     f->d[1].current_kib = 1 * GIB;
     fx_sync_free(f);
     run(f);
-    assert_true(f->dec[0].target_kib >= 768 * MIB);
+    assert_int_equal(f->dec[0].target_kib, 1 * GIB);
+    assert_false(f->dec[0].write);
     assert_true(sum_targets(f) <= f->total);
+    /* a reserve of 6G on an 8G host, before anyone reported */
+    f->total = 8 * GIB;
+    f->p.reserve_kib = 6 * GIB;
+    f->d[1].stats.present = false;
+    fx_sync_free(f);
+    run(f);
+    assert_int_equal(f->dec[0].target_kib, 1 * GIB);
+    assert_int_equal(f->dec[1].target_kib, 1 * GIB);
     fx_free(f);
 }
 
@@ -1464,6 +1501,7 @@ int main(void)
         cmocka_unit_test(test_weighted_max_min),
         cmocka_unit_test(test_use_is_floor_up_to_fair_share),
         cmocka_unit_test(test_reserve_kept),
+        cmocka_unit_test(test_soft_reserve_above_use),
         cmocka_unit_test(test_start_pool_not_lent),
         cmocka_unit_test(test_start_pool_refilled),
         cmocka_unit_test(test_start_pool_yields_to_wants),
@@ -1481,7 +1519,7 @@ int main(void)
         cmocka_unit_test(test_clip_learned),
         cmocka_unit_test(test_blocked_growth_is_not_clip),
         cmocka_unit_test(test_no_stats_keeps_target),
-        cmocka_unit_test(test_no_stats_squeezed_not_below_min),
+        cmocka_unit_test(test_no_stats_never_cut),
         cmocka_unit_test(test_modes),
         cmocka_unit_test(test_pin_cannot_squeeze_below_min),
         cmocka_unit_test(test_ignored_memory_is_used),

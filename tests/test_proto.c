@@ -94,6 +94,10 @@ static void test_valid(void **state)
     assert_int_equal(parse("{\"version\":1,\"cmd\":\"reserve\",\"kib\":1,"
                            "\"timeout_ms\":0}"), 0);
     assert_int_equal(req.timeout_ms, 0);
+    assert_false(req.force);
+    assert_int_equal(parse("{\"version\":1,\"cmd\":\"reserve\",\"kib\":1,"
+                           "\"force\":true}"), 0);
+    assert_true(req.force);
 
     assert_int_equal(
         parse("{\"version\":1,\"cmd\":\"release\",\"id\":9007199254740992}"),

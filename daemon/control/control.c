@@ -348,7 +348,8 @@ static void dispatch_reserve(struct conn *c, const struct bd_ctl_request *req)
     p->in_handler = true;
     c->pending = p;
     call_init(&call, c, NULL);
-    rc = c->srv->ops->reserve(&call, req->kib, req->timeout_ms, p);
+    rc = c->srv->ops->reserve(&call, req->kib, req->timeout_ms, req->force,
+                              p);
     p->in_handler = false;
     if (p->finished) {
         /* Finished synchronously: whatever rc says, the result stands. */

@@ -122,7 +122,8 @@ struct bd_ctl_ops {
                   const struct bd_ctl_limits_args *a);
 
     /*
-     * Free kib of host memory (asynchronous).
+     * Free kib of host memory (asynchronous); unless force, only what can
+     * be freed without cutting a guest below its use.
      *
      * Return a negative errno (with bd_ctl_fail()) to refuse at once; then
      * p is freed by the server and must not be kept.
@@ -136,7 +137,7 @@ struct bd_ctl_ops {
      * finishing frees it.  Finish every pending reservation on shutdown.
      */
     int (*reserve)(struct bd_ctl_call *call, uint64_t kib,
-                   uint64_t timeout_ms, struct bd_ctl_pending *p);
+                   uint64_t timeout_ms, bool force, struct bd_ctl_pending *p);
 
     /* Optional: the client of a pending reservation disconnected (at most
      * once per p).  The daemon may give up and finish p right here (the

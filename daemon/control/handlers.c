@@ -471,7 +471,7 @@ static int h_limits(struct bd_ctl_call *call,
 }
 
 static int h_reserve(struct bd_ctl_call *call, uint64_t kib,
-                     uint64_t timeout_ms, struct bd_ctl_pending *p)
+                     uint64_t timeout_ms, bool force, struct bd_ctl_pending *p)
 {
     struct bd_daemon *d = D(call);
     uint64_t now = bd_daemon_now_ms(d);
@@ -479,7 +479,7 @@ static int h_reserve(struct bd_ctl_call *call, uint64_t kib,
     int rc;
 
     bd_domains_scan(d, now);
-    rc = bd_res_add(d, kib, timeout_ms, p, now, err, sizeof(err));
+    rc = bd_res_add(d, kib, timeout_ms, force, p, now, err, sizeof(err));
     if (rc < 0)
         return bd_ctl_fail(call, rc, "%s", err);
     if (d->hooks && d->hooks->kick)

@@ -557,6 +557,7 @@ struct planner {
     uint64_t want_total;
     uint64_t pool_budget; /* what the auto domains share */
     uint64_t left;        /* of pool_budget, not given out by the tiers */
+    uint64_t soft;        /* of soft_reserved_kib, kept free by this plan */
     int partial;          /* the tier the budget ran out in, N_TIERS: none */
 };
 
@@ -657,7 +658,11 @@ static void prepare_auto(struct planner *pl, size_t i)
     x->tier[TIER_WANT] = clampu(want, x->tier[TIER_NEED], x->hi);
     x->tier[TIER_KEEP] = clampu(tin, x->tier[TIER_WANT], x->hi);
     if (!x->stats) {
-        /* no report: its target is its need, not something to trade */
+        /* no report: its target is its need, not something to trade, and
+         * not something to cut either (its use is unknown: a guest started
+         * before its agent, or without one, must not be squeezed by a
+         * reserve or a reservation) */
+        x->lo = x->fair_lo = x->tier[TIER_MIN] = x->tier[TIER_KEEP];
         x->tier[TIER_USED] = x->tier[TIER_NEED] = x->tier[TIER_WANT] =
             x->tier[TIER_KEEP];
     }
@@ -749,6 +754,17 @@ static void fill_take(struct planner *pl, size_t m)
         pl->w[pl->out->order[k]].alloc = pl->fi[k].alloc;
 }
 
+/* Once every use is covered, what is left keeps the reservations that
+ * may not cut below use free, as far as it goes: out of the budget for
+ * every later step (shares, stickiness, hysteresis). */
+static void keep_soft(struct planner *pl)
+{
+    pl->soft = minu(capk(pl->host->soft_reserved_kib), pl->left);
+    pl->left -= pl->soft;
+    pl->pool_budget -= pl->soft;
+    pl->budget -= pl->soft;
+}
+
 /* 3. Auto domains by tiers, each filled completely before the next; the
  * tier where the budget runs out is split by fairness above the mins. */
 static void plan_tiers(struct planner *pl)
@@ -772,6 +788,8 @@ static void plan_tiers(struct planner *pl)
                 if (w[i].cls == CLS_AUTO)
                     w[i].alloc = w[i].tier[tier];
             pl->left -= ask;
+            if (tier == TIER_USED)
+                keep_soft(pl);
             continue;
         }
         m = 0;
@@ -791,7 +809,8 @@ static void plan_tiers(struct planner *pl)
  * reservation is a start drawing on the pool, not a second pool. */
 static uint64_t pool_left(const struct planner *pl)
 {
-    return sub0(capk(pl->p->start_pool_kib), capk(pl->host->reserved_kib));
+    return sub0(capk(pl->p->start_pool_kib),
+                capk(pl->host->reserved_kib) + pl->soft);
 }
 
 /* What the domains may hold of cap (a budget) while spare memory is lent:

@@ -129,6 +129,10 @@ struct bd_host_input {
     uint64_t outstanding_kib; /* claims by domains being built */
     uint64_t reserved_kib;    /* held for `balloonctl reserve`, on top of
                                  the configured reserve */
+    uint64_t soft_reserved_kib; /* asked for by reservations that may not
+                                   cut a guest below its use: kept free
+                                   only from what is left once every
+                                   guest's use is covered */
 };
 
 struct bd_decision {
@@ -175,7 +179,8 @@ struct bd_plan {
  *    decision is its target as it is, never written;
  *  - once every write completes, host free memory is >= reserve_kib +
  *    reserved_kib whenever that is achievable without going below the
- *    minimums, and >= that + start_pool_kib unless guests' wants (not
+ *    minimums, + soft_reserved_kib as far as that needs no guest below
+ *    its use, and >= that + start_pool_kib unless guests' wants (not
  *    lent spare memory) need the pool: spare memory is only lent beyond
  *    it, and lent memory is taken back at once when the pool runs short;
  *  - growth is only planned with memory that is free now or being released

@@ -140,11 +140,19 @@ has "$err" "no reservation"
 expect 0 ctl reserve 256M --quiet
 printf '%s\n' "$out" | grep -qx '[0-9][0-9]*' || fail "--quiet prints the id"
 ctl release "$out" > /dev/null || fail "release of the --quiet id"
-# Freeable in principle, but not within 0 s: a timeout, with what was done.
+# Only by cutting guests below their use: refused, naming them, unless
+# --force.
 expect 1 ctl reserve 5G --timeout 0
+has "$err" "5.00G would cut guests below their use"
+has "$err" "vm-a (uses [0-9.]*G)"
+has "$err" "--force cuts them anyway"
+one_line "$err"
+# Forced and freeable in principle, but not within 0 s: a timeout, with
+# what was done.
+expect 1 ctl reserve 5G --timeout 0 --force
+one_line "$err"
 has "$err" "reserve: timed out"
 has "$err" "[0-9][0-9.]*[KMG] of 5.00G"
-one_line "$err"
 # Never achievable: refused at once.
 expect 1 ctl reserve 7G --timeout 30s
 has "$err" "cannot free 7.00G"

@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.inc"
 
 start_daemon stuck
+wait_reports
 
 # 3G needs vm-stuck's memory: balloond tries for 2 s, then says how far it got.
 start=$(date +%s)
