@@ -126,6 +126,8 @@ unit-check: $(TESTS)
 UNITS      = $(wildcard systemd/*.service)
 COMPLETION = $(wildcard cli/balloonctl.bash)
 CONFFILE   = $(DESTDIR)$(SYSCONFDIR)/balloond/balloond.conf
+# libvirt runs every executable of hooks/libxl.d before a libxl start.
+LIBVIRTHOOK = $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/libxl.d/balloond
 
 .PHONY: install uninstall
 install: $(BINS)
@@ -140,13 +142,14 @@ install: $(BINS)
 	    chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$u) || exit 1; done
 	[ -e $(CONFFILE) ] || install -m 0644 conf/balloond.conf $(CONFFILE)
 	$(if $(COMPLETION),install -m 0644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/balloonctl)
+	install -D -m 0755 cli/libvirt-hook.sh $(LIBVIRTHOOK)
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(BINS)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS)))
-	rm -f $(DESTDIR)$(BASHCOMPDIR)/balloonctl
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/balloonctl $(LIBVIRTHOOK)
 	@[ ! -e $(CONFFILE) ] || echo "uninstall: kept $(CONFFILE)"
 
 # ---- hygiene --------------------------------------------------------------

@@ -725,14 +725,19 @@ static int cmd_create(const struct opts *o, char **argv, int argc)
     snprintf(what, sizeof(what), "create %s: cannot start it: needs %s "
              "free", c.name, bd_format_kib(need, n, sizeof(n)));
     rc = reserve_kib(o, what, need, timeout_ms, false, &id);
-    if (rc)
+    if (rc == BCTL_EXIT_UNREACHABLE) {
+        /* no balloond, nothing lent: xl finds the memory as it would */
+        bctl_err("create %s: starting it without a reservation", c.name);
+    } else if (rc) {
         return rc;
-    if (!o->quiet)
+    } else if (!o->quiet) {
         printf("%s: reservation %" PRIu64 " holds it; xl create\n", c.name,
                id);
+    }
     xrc = run_xl_create(o, argv, argc);
     /* Started: the domain holds the memory now.  Failed: it is free. */
-    release_quietly(o, id);
+    if (id)
+        release_quietly(o, id);
     if (xrc < 0) {
         bctl_err("create %s: cannot run xl: %s", c.name, strerror(-xrc));
         return BCTL_EXIT_FAILED;

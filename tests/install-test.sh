@@ -21,6 +21,7 @@ for f in /usr/share/man/man8/balloond.8 /usr/share/man/man8/balloonctl.8 \
          /usr/share/bash-completion/completions/balloonctl; do
     [ -f "$dest$f" ] || fail "$f missing"
 done
+[ -x "$dest/etc/libvirt/hooks/libxl.d/balloond" ] || fail "libvirt hook missing or not executable"
 grep -q '^ExecStart=/usr/sbin/balloond' "$dest/lib/systemd/system/balloond.service" \
     || fail "unit's ExecStart does not point at SBINDIR"
 [ "$(stat -c %a "$dest/etc/balloond/balloond.conf")" = 644 ] || fail "config mode"
