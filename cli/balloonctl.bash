@@ -19,7 +19,7 @@ _balloonctl()
         prev=${COMP_WORDS[COMP_CWORD - 1]}
     fi
 
-    local cmds="status show set auto limits reserve release reload metrics explain top help"
+    local cmds="status show set auto limits reserve create capacity release reload metrics explain top help"
     local sock="" cmd="" i nargs=0
     for ((i = 1; i < cword; i++)); do
         case "${words[i]}" in
@@ -74,11 +74,12 @@ _balloonctl()
     if [[ $cur == -* ]]; then
         local opts="--socket"
         case "$cmd" in
-        status | auto | release | reload | explain) opts+=" --json" ;;
+        status | auto | release | reload | explain | capacity) opts+=" --json" ;;
         show | list) opts+=" --json --wide --sort" ;;
         set) opts+=" --json --force --timeout" ;;
         limits) opts+=" --json --min --max --weight --mode --reset --force" ;;
-        reserve) opts+=" --json --timeout --quiet" ;;
+        reserve) opts+=" --json --timeout --quiet --force" ;;
+        create) opts+=" --timeout --quiet --force" ;;
         top) opts+=" --delay --iterations --sort" ;;
         esac
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
@@ -89,6 +90,16 @@ _balloonctl()
     show | list) _balloonctl_domains ;;
     set | auto | limits | explain) ((nargs == 0)) && _balloonctl_domains ;;
     help) ((nargs == 0)) && COMPREPLY=($(compgen -W "$cmds" -- "$cur")) ;;
+    create | reserve)
+        # an xl config (reserve also takes a size)
+        if ((nargs == 0)); then
+            if declare -F _filedir > /dev/null; then
+                _filedir
+            else
+                COMPREPLY=($(compgen -f -- "$cur"))
+            fi
+        fi
+        ;;
     esac
 } &&
     complete -F _balloonctl balloonctl

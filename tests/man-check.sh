@@ -27,7 +27,7 @@ for n in $names; do
     grep -q "^\.It Cm $n\$" man/balloond.8 || fail "scenario $n is not in balloond(8)"
 done
 
-for c in status show list set auto limits reserve release reload metrics explain top help; do
+for c in status show list set auto limits reserve create capacity release reload metrics explain top help; do
     grep -q "Cm $c\b" man/balloonctl.8 || fail "command $c is not in balloonctl(8)"
 done
 echo "man-check: ok"

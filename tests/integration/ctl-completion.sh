@@ -18,7 +18,7 @@ complete_words() {
 }
 
 got=$(complete_words balloonctl "")
-[ "$got" = "auto explain help limits metrics release reload reserve set show status top " ] \
+[ "$got" = "auto capacity create explain help limits metrics release reload reserve set show status top " ] \
     || fail "subcommands: '$got'"
 got=$(complete_words balloonctl re)
 [ "$got" = "release reload reserve " ] || fail "re: '$got'"
@@ -32,6 +32,11 @@ got=$(complete_words balloonctl limits vm-a --m)
 [ "$got" = "--max --min --mode " ] || fail "limits --m: '$got'"
 got=$(complete_words balloonctl --socket "$SOCK" explain vm-)
 [ "$got" = "vm-a vm-b vm-c " ] || fail "explain vm-: '$got'"
+got=$(complete_words balloonctl create --f)
+[ "$got" = "--force " ] || fail "create --f: '$got'"
+mkdir -p "$T/xen" && : > "$T/xen/db.cfg"
+got=$(complete_words balloonctl create "$T/xen/d")
+[ "$got" = "$T/xen/db.cfg " ] || fail "create CFG: '$got'"
 got=$(complete_words balloonctl set vm-a --f)
 [ "$got" = "--force " ] || fail "set --f: '$got'"
 got=$(complete_words balloonctl limits vm-a --mode "")
