@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # balloond: top-level build.
 #
 # Design: plain GNU make.  Each area of the tree describes its own programs
@@ -23,7 +24,10 @@ BASHCOMPDIR     ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR         ?=
 
 BUILDDIR        ?= build
-VERSION         := 0.1.0
+# The version's one home is the file VERSION: the programs' --version, the
+# man pages (.Os, checked by tests/man-check.sh), debian/changelog (checked
+# by tests/deb-check.sh) and the release tarball take it from there.
+VERSION         := $(shell cat VERSION)
 
 CC              ?= cc
 PKG_CONFIG      ?= pkg-config
@@ -151,6 +155,9 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS)))
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/balloonctl $(LIBVIRTHOOK)
 	@[ ! -e $(CONFFILE) ] || echo "uninstall: kept $(CONFFILE)"
+
+# Every source, script, unit and man page says its license (SPDX line).
+CHECKS += tests/license-check.sh
 
 # ---- hygiene --------------------------------------------------------------
 SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)

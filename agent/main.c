@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * main.c - balloon-agent: report a Linux guest's memory state to xenstore.
  *

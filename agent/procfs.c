@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * procfs.c - parsers for /proc/meminfo, /proc/vmstat, /proc/pressure/memory.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * procfs.h - pure parsers for the three /proc files balloon-agent reads.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sample.c - /proc reading and rate bookkeeping for balloon-agent.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sample.h - reading the guest's /proc into a struct bd_agent_sample.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * xs.c - the xenstore side of balloon-agent: one transaction per report.
  *

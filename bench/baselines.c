@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * baselines.c - the policies balloond is compared with, as controllers of
  * the simulated host (bench/MODEL.md, v2).

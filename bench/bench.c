@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * bench.c - `make bench`: every policy at every capacity on a trace, on
  * the v2 model (bench/MODEL.md).

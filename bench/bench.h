@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * bench.h - the balancing benchmark, model v2 (bench/MODEL.md).
  *

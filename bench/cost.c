@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cost.c - what one daemon cycle costs at 50, 1,000 and 4,096 domains.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * host.c - the v2 host of the benchmark (bench/MODEL.md): the model built
  * from a trace, and the figures read off it.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bench/plot.gp - plots for `make bench` (gnuplot -e "out='DIR'" plot.gp)
 #  shortfall.png: shortfall (% of demand) against host capacity, per policy
 #  series.png:    demand and balloond's allocation (pages held) of the four

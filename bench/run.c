@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * run.c - one policy at one capacity on the v2 host (bench/MODEL.md).
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bench/run.sh BENCH TRACE META OUTDIR [JOBS] - `make bench`: run the
 # benchmark, then draw its plots with gnuplot (skipped with a note when
 # gnuplot is missing).

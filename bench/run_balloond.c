@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * run_balloond.c - balloond in the benchmark: the real daemon, nothing
  * else.

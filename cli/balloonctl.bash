@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bash completion for balloonctl(8)
 #
 # Subcommands, their options, and domain names.  Names come from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * balloonctl - talk to balloond over its control socket.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * client.c - one request/reply exchange with balloond, and reply reading.
  *

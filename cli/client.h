@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * client.h - balloonctl's side of the control socket, and helpers shared by
  * its commands (reply fields, safe printing, the domain table).

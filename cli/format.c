@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * format.c - how balloonctl prints replies: the domain table (`show`,
  * `top`), the status summary, and JSON for scripts.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # libvirt-hook.sh - installed as /etc/libvirt/hooks/libxl.d/balloond: makes
 # room for a domain libvirt's libxl driver starts while balloond has lent
 # the host's spare memory to the running guests.

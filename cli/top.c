@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * top.c - `balloonctl top`, in the spirit of xentop.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * top.h - `balloonctl top`: a live, refreshing view of status and show.
  */

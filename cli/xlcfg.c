@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * xlcfg.c - what an xl domain config asks for, and what Xen will need to
  * start it.

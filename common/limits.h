@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * limits.h - Xen's own limits that balloond relies on: their one home.
  */

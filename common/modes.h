@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * modes.h - the names of domain modes, states and overhead sources: their
  * one home.

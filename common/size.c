@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * size.c - strict parsing of sizes, percentages, durations and numbers.
  *

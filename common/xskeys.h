@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * xskeys.h - the xenstore paths balloond, balloon-agent and the simulator
  * share: one home for every key name.

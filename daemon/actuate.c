@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * actuate.c - one rebalance: snapshot, plan, write the targets.
  *

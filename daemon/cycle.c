@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cycle.c - the one rebalance cycle, and what feeds it.
  *

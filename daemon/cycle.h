@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cycle.h - the one rebalance cycle (cycle.c).
  */

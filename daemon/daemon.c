@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * daemon.c - the few functions every file of the daemon's top calls: the
  * driver's clock, the error counter, a domain's history, whether a domain

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * loop.h - balloond's event loop (sd-event) and what runs in it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * metrics.c - Prometheus exposition text and the one-line status summary.
  *

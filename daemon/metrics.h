@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * metrics.h - numbers for Prometheus and the status line (metrics.c).
  */

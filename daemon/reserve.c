@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * reserve.c - reservations: `balloonctl reserve SIZE` frees host memory and
  * holds it (for a domain about to be created), `release` gives it back.

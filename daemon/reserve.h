@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * reserve.h - reservations of free memory for domains about to start
  * (reserve.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * state.c - what must survive a restart: pins, runtime limits, holds.
  *

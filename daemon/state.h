@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * state.h - the state file: pins, runtime limits, external holds (state.c).
  */

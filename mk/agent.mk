@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # agent/: balloon-agent, the guest-side memory reporter (issue 7), its unit
 # tests, man page and systemd unit.  The agent links libxenstore and libc
 # only; the e2e helper copies $(BUILDDIR)/agent/balloon-agent into the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # `make bench`: the trace benchmark (bench/MODEL.md, v2) and its plots.
 #   make bench [TRACE=file.csv.gz META=meta.csv] [BENCH_JOBS=N]
 # Writes bench/out/results.csv, series.csv, cost.csv and the plots.  The

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # cli/: balloonctl, its man page and bash completion.
 BALLOONCTL_SRCS := cli/balloonctl.c cli/client.c cli/format.c cli/top.c \
                    cli/xlcfg.c common/proto.c common/size.c

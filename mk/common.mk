@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # common/: code shared by balloond, balloonctl and balloon-agent, and the
 # lead's unit tests of it (sizes, durations).
 COMMON_SIZE_OBJ := $(call obj,common/size.c)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # daemon/config/config.c: balloond.conf parsing, its tests and man page.
 CONFIG_OBJ := $(call obj,$(CONFIG_SRCS))
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # daemon/: balloond itself (its rooms: daemon/README; source lists:
 # mk/srcs.mk), its unit tests, the man page and the systemd unit.  The
 # installed balloond links no simulator: balloond-sim (mk/sim.mk) is the

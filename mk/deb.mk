@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # deb.mk - the Debian packages (debian/): `make deb` builds balloond and
 # balloon-agent with dpkg-buildpackage and holds them to lintian.
 #

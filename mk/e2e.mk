@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # e2e.mk - the real-Xen testbed (tests/e2e/): `make e2e` and `make demo`.
 #
 # Xen 4.17 and a Debian kernel boot under QEMU (TCG, no KVM); the images are

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/fuzz/: a libFuzzer harness per parser (issue 14), see
 # tests/fuzz/fuzz.h.
 #

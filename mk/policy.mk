@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The pure policy core (daemon/policy/): the plan, its fill algorithms and
 # the words of its reasons, with unit tests that link nothing but the
 # policy itself.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The control protocol (common/proto.c, shared by balloond and balloonctl)
 # and its unit test.  balloond links common/proto.c and daemon/control/control.c
 # with $(YAJL_LIBS) $(SYSTEMD_LIBS).

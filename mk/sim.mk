@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # sim/: the deterministic host/guest model (sim/sim.h), the simulated host
 # behind the host interface (sim/host_sim.c), the daemon in virtual time
 # (sim/simrun.c) and balloond-sim: balloond with the simulated host

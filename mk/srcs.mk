@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # srcs.mk - every program's source list, in one place, read before the
 # other fragments (which link these lists).  The rooms of daemon/ are in
 # daemon/README; tests/layering.sh checks that calls and includes go one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * host_sim.c - the simulated host (--host=sim:SCENARIO, and the benchmark).
  *

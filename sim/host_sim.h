@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * host_sim.h - the simulated host behind the host interface (host_sim.c).
  *

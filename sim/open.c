@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * open.c - the hosts balloond-sim runs on: real Xen, or the simulated host
  * of sim/host_sim.c (--host sim:SCENARIO).

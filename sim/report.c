@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * report.c - what a simulated guest sees of itself, and how its reporter
  * writes that into xenstore.

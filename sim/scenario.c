@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * scenario.c - the named simulator scenarios (described at the top of
  * sim.h), used by `balloond --host=sim:NAME` and by the simulator tests.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sim.h - a deterministic model of a Xen host and its ballooning guests.
  *

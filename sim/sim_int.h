@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sim_int.h - the simulator's private structures, shared by sim.c (the
  * model), report.c (the guests' reporters and their keys) and scenario.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * simrun.c - the real daemon on a simulated host, in virtual time (see
  * simrun.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * store.c - the model's two tables: its guests by domid, and the log of
  * every change the host backend turns into watch events.

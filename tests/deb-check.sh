@@ -1,11 +1,12 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # deb-check.sh - debian/ agrees with the rest of the tree, in about a
 # second and without building packages (`make deb` does that):
 #   - every file `make install` installs, with debian/rules' paths, is in
 #     exactly one debian/*.install, and every line there names a file it
 #     installs (dh_missing --fail-missing checks the first half again when
 #     the packages are built);
-#   - debian/changelog's upstream version is the Makefile's VERSION;
+#   - debian/changelog's upstream version is the one in VERSION;
 #   - balloond's postrm keeps /var/lib/balloond on remove and deletes it on
 #     purge (run on a copy of the script pointed at a temporary directory).
 # If `make deb` has built the packages into $BUILDDIR/deb, they are checked
@@ -36,7 +37,7 @@ unlisted=$(comm -23 "$tmp/installed" "$tmp/listed")
 stale=$(comm -13 "$tmp/installed" "$tmp/listed")
 [ -z "$stale" ] || fail "listed but not installed: $stale"
 
-version=$(sed -n 's/^VERSION *:= *//p' Makefile)
+version=$(cat VERSION)
 head -n 1 debian/changelog | grep -q "^balloond ($version-[0-9][^)]*) " \
     || fail "debian/changelog is not at version $version"
 

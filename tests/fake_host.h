@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fake_host.h - an in-memory host for the daemon's unit tests.
  *

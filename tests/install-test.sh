@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # install-test.sh - `make install DESTDIR=...` puts every program, man page,
 # unit, the config and the completion where the variables say; a second
 # install keeps an edited config; `make uninstall` removes everything but

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # layering.sh - calls and includes go one way (daemon/README).
 #
 # Design: two graphs between files:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # man-check.sh - the manual pages say what the programs do.
 #
 # Every page has an .Os value and renders within 80 columns (tables and
@@ -10,8 +11,9 @@ fail() { echo "FAIL: man-check: $*"; exit 1; }
 command -v mandoc > /dev/null || fail "mandoc is missing (make deps)"
 command -v python3 > /dev/null || fail "python3 is missing"
 
+version=$(cat VERSION)
 for m in man/*.[58]; do
-    grep -q '^\.Os [^ ]' "$m" || fail "$m: .Os has no value"
+    grep -qx "\.Os balloond $version" "$m" || fail "$m: .Os is not 'balloond $version' (VERSION)"
     wide=$(mandoc -Tascii -Owidth=80 "$m" | col -bx |
            python3 -c 'import sys
 for l in sys.stdin:

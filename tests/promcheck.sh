@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # promcheck.sh - balloond's metrics as Prometheus reads them.
 #
 # Runs the real balloond on the simulated host with a metrics-file, then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * rng.h - the tests' one pseudo-random generator (xorshift64): seeded,
  * deterministic, the same sequence on every machine.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Run every test given on the command line (unit-test executables and shell
 # scripts), print each one's result, and end with the one summary line CI
 # reads: "N passed, N failed".  Exit status 1 if anything failed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_actuate.c - how balloond carries out a plan, on a fake host.
  *

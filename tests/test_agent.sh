@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test_agent.sh - balloon-agent as a program: --once on the recorded /proc
 # files, exit codes, and the daemon loop against the fake xenstored of
 # test_agent_xs (--serve): reports written, xenstore missing at start

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_agent_procfs.c - balloon-agent's /proc parsers, rates and sampler.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_agent_report.c - balloon-agent's write decision and key list.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_agent_xs.c - balloon-agent's xenstore writer against a fake xenstored.
  *

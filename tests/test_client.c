@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_client.c - balloonctl's reading of replies (cli/client.c) against
  * what a hostile or broken peer on the socket path can send.

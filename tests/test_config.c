@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_config.c - balloond.conf parsing: defaults, every accepted key, and
  * every error path with the exact "FILE:LINE: key: reason" it prints.  Also

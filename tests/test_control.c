@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_control.c - the control socket server in a real sd-event loop, on a
  * real socket in a temporary directory, against a fake ops table.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_daemon_metrics.c - the Prometheus text and the status line.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test_daemon_sim.sh - the real balloond on the simulated host.
 #
 # Runs $BUILDDIR/sim/balloond-sim (balloond with the simulated host)

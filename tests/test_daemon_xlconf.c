@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_daemon_xlconf.c - balloond's reading of xl's autoballoon rule.
  *

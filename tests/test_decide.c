@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_decide.c - the pure decisions around the plan (daemon/policy/decide.h).
  *

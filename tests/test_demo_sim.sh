@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test_demo_sim.sh - `make demo HOST=sim` tells the whole story.
 #
 # Runs tests/e2e/demo-sim.sh (the daemon on the simulated host, in virtual

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_fill.c - unit tests of the fill algorithms (daemon/policy/fill.c).
  *

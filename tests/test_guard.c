@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_guard.c - settings that cannot work (daemon/config/guard.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_guest_stats.c - the guest report parsers against hostile input.
  *

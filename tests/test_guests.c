@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_guests.c - the guests balloond meets: quiet reporters, reports read
  * whole, renames, domains in transit; the real daemon (one cycle) on a

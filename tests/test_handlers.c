@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_handlers.c - the control socket's answers (daemon/control/handlers.c) on a
  * fake host, without an event loop.

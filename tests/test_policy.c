@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_policy.c - unit tests of the pure policy core (daemon/policy/policy.c).
  *

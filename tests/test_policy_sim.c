@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_policy_sim.c - the policy's properties over time, on the one host
  * model.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_proto.c - the control protocol parser against every class of bad
  * request, and the reply writers against the key names balloonctl reads.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_sim_bench.c - the benchmark's pieces on small hand-made inputs (the
  * real trace is for `make bench`).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_size.c - sizes, percentages, durations and whole numbers: the
  * accepted forms, and every way to get one wrong (empty, negative, junk,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_state.c - persistence of runtime overrides, and restart recovery.
  *

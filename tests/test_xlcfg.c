@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_xlcfg.c - reading xl domain configs (cli/xlcfg.c): the keys that
  * decide a start's memory need, overrides as xl create applies them, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * atomic.c - bd_write_file_atomic() (see atomic.h).
  */

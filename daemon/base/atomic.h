@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * atomic.h - writing a whole file so that readers never see half of it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * log.c - one line per event on stderr, with sd-daemon priority prefixes.
  *

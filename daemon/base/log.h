@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * log.h - balloond's log lines (log.c): to stderr with a <N> priority prefix,
  * which journald reads.  Depends on libc only.

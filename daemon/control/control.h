@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * control.h - balloond's control socket: the server mechanics, and the
  * interface to the daemon that answers the requests.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * host.c - what every backend shares: closing a host, splitting a
  * xenstore path into domid and key.

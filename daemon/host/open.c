@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * open.c - the host balloond runs on: real Xen only.
  *

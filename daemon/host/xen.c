@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * xen.c - the real host: libxl for the hypervisor, libxenstore for
  * keys and watches.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * xlconf.h - what xl.conf says about autoballoon (xlconf.c).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fill.c - the fill algorithms of the policy (see fill.h for the contracts).
  *

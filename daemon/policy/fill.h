@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fill.h - sharing a budget among items that each have room to grow: the
  * fill algorithms behind the policy's plan (daemon/policy/policy.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * policy.h - balloond's decision core: a snapshot in, a plan out.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * reason.c - the words of the policy's reasons (see reason.h).
  *

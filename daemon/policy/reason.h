@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * reason.h - the one-line reason the policy gives for each planned target
  * (struct bd_decision.reason, shown by `balloonctl show`).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # check-scripts.sh - `make check` part of the e2e testbed that needs no QEMU:
 # every script parses (with busybox sh, the shell that runs them in dom0
 # and in the guests, when it is installed, else sh), every scenario declares

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # demo-report.sh - the end of `make demo` (real Xen or HOST=sim): a summary
 # table per guest and a plot (demo.gp) from the demo's CSV.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # demo-sim.sh - `make demo HOST=sim`: the demo's story (dom0/demo.phases)
 # on a simulated host shaped like the e2e testbed, told by the real daemon
 # in virtual time (demo_sim.c): minutes of the story in about a second, the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # demo.gp - the plot of `make demo` (demo-report.sh runs it):
 #   gnuplot -e "csv='F.csv'; png='F.png'; title='...'; guests=3; phases='T NAME ...'" demo.gp
 # Every series is drawn as sampled and held (steps).  One panel per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * demo_sim.c - `make demo HOST=sim`: the demo's story told by the real
  * daemon on a simulated host shaped like the e2e testbed, in virtual time.

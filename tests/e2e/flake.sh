@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # flake.sh - sourced by run.sh (and tested by check-scripts.sh): which
 # failed boots are the emulator's, not balloond's.
 #

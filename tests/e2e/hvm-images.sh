@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # hvm-images.sh - the cached pieces an HVM guest needs on the testbed (PV
 # and PVH guests need none of this).
 #

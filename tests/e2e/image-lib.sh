@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # image-lib.sh - what images.sh, hvm-images.sh and sysd-images.sh share:
 # their start, fetching Debian packages into the cache and packing
 # initramfs archives.  Sourced after the caller set $here (its folder);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # images.sh - build the cached base images of the real-Xen testbed.
 #
 # Design: everything comes from Debian bookworm packages fetched with

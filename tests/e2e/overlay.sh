@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # overlay.sh - the per-run part of the testbed: the project's freshly built
 # binaries, the test scripts and the guest image, as one cpio archive that
 # run.sh appends to the cached dom0 image (the kernel unpacks it over the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # run.sh - boot the real-Xen testbed under QEMU (TCG) and report.
 #
 # Design: each suite is one boot of Xen + a busybox dom0 that creates its

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # sysd-images.sh - the cached dom0 image of a Debian dom0 run by systemd
 # (suites with INIT=systemd, tests/e2e/README.md).
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_config.c - balloond.conf (daemon/config/config.c) from any bytes.
  *

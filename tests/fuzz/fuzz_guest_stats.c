@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_guest_stats.c - the three guest report conventions (balloon-agent's
  * data/balloon/ keys, XenServer's data/meminfo_total + meminfo_free, Qubes'

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_policy.c - the planner, bd_policy_plan() (daemon/policy/policy.h), fed
  * hostile but in-range snapshots: any parameters the config accepts, any

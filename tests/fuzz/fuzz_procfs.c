@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_procfs.c - balloon-agent's /proc parsers (agent/procfs.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_reply.c - a reply line as balloonctl parses it
  * (bctl_parse_reply() in cli/client.c) and prints it (cli/format.c).

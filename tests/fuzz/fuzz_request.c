@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_request.c - a control request line as balloond parses it
  * (bd_proto_parse_request() in common/proto.c), and its error reply.

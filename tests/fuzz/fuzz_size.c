@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_size.c - sizes and durations (common/size.c) from any string.
  *

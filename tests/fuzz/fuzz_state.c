@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_state.c - balloond's state file (daemon/state.c) from any bytes.
  *

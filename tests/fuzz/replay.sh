@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Replay the seed corpus and the inputs that once found bugs through every
 # harness built without libFuzzer (mk/fuzz.mk): an invariant that fails or
 # a sanitizer report (SANITIZE=1) fails make check.

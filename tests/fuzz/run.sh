@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make fuzz: run each libFuzzer harness named on the command line for
 # FUZZ_SECONDS, from a copy of its committed seed corpus plus the inputs
 # that once found bugs, with its dictionary when it has one.  Exit status

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ctl-attack.c - a hostile local client of balloond's control socket
  * (integration test ctl-attack.sh only).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ctl-attack.sh - a hostile local user against balloond's control socket
 # (issue 14): with allow-readonly, uid 65534 runs ctl-attack (too many
 # connections, 1 MiB and trickled lines, random bytes, deep nesting,

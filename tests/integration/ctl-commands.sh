@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ctl-commands.sh - every balloonctl command against the real balloond on
 # the simulated host (sim:basic: Domain-0 + vm-a, vm-b, vm-c, 8G host),
 # with the exit codes and messages balloonctl(8) promises.

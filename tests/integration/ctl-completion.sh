@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ctl-completion.sh - the bash completion offers subcommands, options and
 # the names of the running domains (from the real balloond).
 . "$(dirname "$0")/lib.inc"

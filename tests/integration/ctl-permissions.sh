@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ctl-permissions.sh - who may talk to balloond: a user who is neither root
 # nor in the control group is refused (cannot even connect by default; only
 # read-only commands with allow-readonly), a member of the group may change

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ctl-protocol.sh - hostile and broken clients against the real balloond:
 # every malformed request gets a one-line error reply, an oversized one
 # gets its error and the connection closed, a stuck client blocks nobody,

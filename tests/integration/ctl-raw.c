@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ctl-raw.c - send raw bytes to a control socket and print what comes back
  * (integration tests only; balloonctl never sends malformed requests).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ctl-reserve.sh - reservations that have to wait, on sim:stuck (vm-stuck
 # never gives memory back): a reservation that needs it times out after
 # --timeout with what was achieved; a client that gives up leaves nothing

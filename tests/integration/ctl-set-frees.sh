@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ctl-set-frees.sh - `balloonctl set` frees memory for a pin the way
 # `reserve` does (sim:tight: a 5G host, vm-a and vm-b both want 3G): the
 # pin is taken at once, balloond shrinks the other guest within its limits,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # libvirt-hook.sh - the shipped libvirt libxl hook (cli/libvirt-hook.sh)
 # against recorded invocations: the arguments and domain XML libvirt's
 # libxl driver gives it (tests/data/libvirt/), with the real balloond-sim

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # demo.sh - `make demo` in dom0: three guests, balloond managing them, and
 # the story of /e2e/demo.phases (one home for it: demo_sim.c plays the
 # same file on the simulated host).  Each phase says what to look for,

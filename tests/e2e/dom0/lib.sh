@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # lib.sh - helpers for the e2e scenario scripts, sourced in dom0.
 #
 # Design: scenarios are plain busybox sh scripts that assert on what Xen

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # sysd-driver.sh - the e2e driver of the systemd dom0, run by e2e.service
 # once systemd has reached multi-user.target (tests/e2e/sysd/): check that
 # Debian's xen.service brought the host up, install the balloond package

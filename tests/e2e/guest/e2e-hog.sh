@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # e2e-hog.sh - the guest's memory hog and hostile writer, driven from dom0
 # through the guest's own keys (all created by init):
 #   data/e2e/hog-target-mib  MiB the hog should hold

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # quiet-reporter.sh xs|qubes - a write-on-change memory reporter, as the
 # guest tools other projects ship write them (facts: shared notes,
 # xen-facts.md), for the e2e scenarios of quiet reporters:

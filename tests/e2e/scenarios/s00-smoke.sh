@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s00-smoke: the testbed itself works, balloond not involved.
 # xl list shows dom0 and g1; `xl mem-set` moves g1's memory down and back up
 # above its boot size (the guest's balloon driver answers), and the guest's

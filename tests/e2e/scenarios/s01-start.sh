@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s01-start: balloond starts in dom0 (no systemd, so no sd_notify socket)
 # and `balloonctl show` lists Domain-0 and every guest with the domid and
 # current memory `xl list` reports (within 2 MiB: both read a moving value).

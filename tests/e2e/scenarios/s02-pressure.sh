@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s02-pressure: a guest under memory pressure (its hog allocates and waits
 # for memory) gets a higher target within seconds and xl list shows it grew.
 # Measures the latency from the agent's report (data/balloon/seq) to the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s03-idle-shrink: an idle guest with room to spare shrinks toward its floor
 # and never below its configured min (g2: min = 160M in the test config).
 # Target and xl list are sampled every second.  With share-spare = yes (the

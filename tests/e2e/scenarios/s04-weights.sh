@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s04-weights: two guests together want more than the host has, and the
 # memory above their minimums splits by weight (g1 100, g2 300: 1:3,
 # accepted 1:2 .. 1:4.5).  The test raises [host] reserve so that g1 and g2

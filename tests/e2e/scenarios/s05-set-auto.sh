@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s05-set-auto: `balloonctl set` pins a target, held against the policy
 # (the guest's hog then asks for more than the pin: the target stays);
 # `balloonctl auto` releases it (the same demand now grows the target); bad

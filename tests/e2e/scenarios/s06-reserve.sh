@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s06-reserve: with xl's autoballoon off, a guest bigger than the host's
 # free memory fails to start; `balloonctl reserve` makes balloond free that
 # much (shrinking the others), and then the same `xl create` succeeds.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s07-stuck: a guest that cannot give memory back is reported stuck, its
 # target is not hammered (no oscillation: target writes are counted), and
 # the other guests are unaffected (g1 still gets memory when it needs it).

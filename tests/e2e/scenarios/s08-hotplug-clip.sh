@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s08-hotplug-clip: a guest booted below its maxmem (gc: 256 of 512 MiB) is
 # grown above its boot size when it needs memory; its kernel is limited to
 # 320 MiB (mem=320M, hot-added memory left offline), so a higher target

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s09-restart: kill -9 balloond in the middle of a rebalance and start it
 # again: the pin (g2) and the runtime limit (g3 min) survive through the
 # state file, no target leaves its limits, and there is no burst of target

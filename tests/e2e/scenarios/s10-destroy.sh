@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s10-destroy: a domain destroyed in the middle of a rebalance: balloond
 # does not crash, keeps answering, drops the domain, and does not spam its
 # log with errors.

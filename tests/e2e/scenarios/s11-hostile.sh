@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s11-hostile: a guest (gh) floods its stat keys with garbage, huge numbers,
 # oversized values and a stream of seq updates for 30 s.  balloond must stay
 # responsive (balloonctl show answers quickly), its CPU use low, its log

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s12-quiet-reporters: guests whose reporters write only on change (q1 in
 # XenServer's style, q2 in Qubes' style; guest/quiet-reporter.sh) keep a
 # valid report past stats-max-age while they have nothing new to say:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s13-rename: after `xl rename`, balloond follows the domain: show lists the
 # new name with the same domid, a [domain] rule that matches only the new
 # name applies (*-renamed: weight 250), `balloonctl set NEW` works and

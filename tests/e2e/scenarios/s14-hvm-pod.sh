@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s14-hvm-pod: an HVM guest started in populate-on-demand (memory < maxmem)
 # is managed without a target it cannot reach, and counted right.  Runs
 # first in its suite: it starts balloond itself and records every value of

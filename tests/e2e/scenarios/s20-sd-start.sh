@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s20-sd-start (systemd dom0): the balloond package as `dpkg -i` left it
 # (installed, its files as shipped, the unit enabled and started by the
 # maintainer scripts); then, with the test configuration, `systemctl start

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s21-sd-reload (systemd dom0): `systemctl reload balloond` (the unit's
 # ExecReload sends SIGHUP) with a broken configuration that also changes
 # the weights: balloond keeps running (same main PID, active/running) with

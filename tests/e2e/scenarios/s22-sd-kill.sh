@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s22-sd-kill (systemd dom0): `systemctl kill -s SIGKILL balloond`, and
 # systemd restarts it (Restart=on-failure, RestartSec=2s): a new main
 # PID, one more in NRestarts.  The pin set before (`balloonctl set g1

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s23-sd-watchdog (systemd dom0): through the scenarios since s22 (the
 # pressure and hostile-guest ones in suite f), systemd's watchdog
 # (WatchdogSec=30s) stayed quiet: no "Watchdog timeout" for balloond in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s24-sd-security (systemd dom0): `systemd-analyze security balloond` on
 # the shipped unit gives the overall exposure README.md states (overlay.sh
 # copies that figure to /e2e/security.expected).  The exposed settings

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s25-sd-journal (systemd dom0): balloond's lines reach the journal with
 # the priorities it gives them ("<N>" prefixes on stderr, parsed by
 # journald): the start-up "ready:" line at info, s21's reload error at

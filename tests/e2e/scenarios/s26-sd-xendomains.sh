@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s26-sd-xendomains (systemd dom0): Debian's own xendomains (the SysV script
 # of xen-utils-common, run by systemd as xendomains.service) starts the
 # guests of /etc/xen/auto with plain `xl create`, as at boot.  balloond's

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s30-pool-create: balloond lends the host's spare memory to l1 and l2 but
 # keeps the start pool free, so a plain `xl create` of a guest up to the
 # pool's size succeeds with no balloonctl step; afterwards balloond takes

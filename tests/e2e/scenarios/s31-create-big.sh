@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s31-create-big: a guest larger than the start pool, while the spare
 # memory is lent: a plain `xl create` fails (as it would without balloond
 # on a host this full), `balloonctl create CFG` asks balloond for what xl

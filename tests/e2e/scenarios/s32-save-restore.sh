@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s32-save-restore: `xl save` of a guest, whose memory balloond then lends
 # to l1 and l2, and a plain `xl restore` of it, which finds the start pool
 # free and succeeds; the restored guest (a new domid) reports again within

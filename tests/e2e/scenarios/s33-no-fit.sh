@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # s33-no-fit: a VM that truly cannot fit (more than the host could ever
 # free without cutting a guest below its use) fails with one clear line,
 # exit non-zero, leaves no reservation behind and no guest below its use;
