@@ -12,7 +12,8 @@
  * xenstore may be missing (no xenbus yet, xenstored restarting): sampling
  * goes on, connection attempts back off exponentially from 1 s to 30 s,
  * and each change of state is logged once, not every attempt.  After a
- * (re)connection the next report is a full one.
+ * (re)connection the next report is a full one, and so is the one after
+ * a restore or a migration (our keys gone from data/).
  *
  * Logging: stderr with sd-daemon level prefixes in the foreground (what
  * journald parses), syslog(3) when detached.
@@ -202,6 +203,25 @@ static void connect_xs(struct agent *a, uint64_t now_ms)
                strerror(-rc));
 }
 
+/* A restored or migrated-in domain starts with a fresh xenstore tree:
+ * the keys written before are gone.  Seen at the next sample, the report
+ * is a full one at once, not a heartbeat later (one read per sample). */
+static void check_lost(struct agent *a)
+{
+    uint64_t seq;
+    int rc;
+
+    if (!a->writes || bd_xs_read_seq(&a->xs, &seq) != -ENOENT)
+        return;
+    logmsg(LOG_NOTICE, "%s is gone (the domain was restored or migrated): "
+           "reporting again", BD_KEY_SEQ);
+    memset(&a->st, 0, sizeof(a->st));
+    rc = bd_xs_feature_balloon(&a->xs);
+    if (rc)
+        logmsg(LOG_DEBUG, "%s not written: %s", BD_KEY_FEATURE_BALLOON,
+               strerror(-rc));
+}
+
 static void report(struct agent *a, const struct bd_agent_sample *s,
                    uint64_t now_ms)
 {
@@ -347,6 +367,8 @@ static int run(const struct bd_agent_options *o)
         /* Rates need two readings; while vmstat works but has no base yet
          * (just recovered), wait one interval rather than write a report
          * without rates. */
+        if (bd_xs_connected(&a.xs))
+            check_lost(&a);
         if (bd_xs_connected(&a.xs) && (s.has_rates || a.sm.vmstat_rc))
             report(&a, &s, now);
     }

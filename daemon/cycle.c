@@ -68,6 +68,7 @@ bool bd_daemon_guard(struct bd_daemon *d, const struct bd_config *cfg,
         g[n].min_wanted_kib = l.min_wanted_kib;
         g[n].max_kib = l.max_kib;
         g[n].current_kib = dom->pin_kib ? dom->pin_kib : dom->current_kib;
+        g[n].used_kib = dom->stats.present ? dom->stats.used_kib : 0;
         g[n].managed = l.mode == BD_MODE_AUTO && !dom->pin_kib &&
                        !dom->hold_kib;
         n++;

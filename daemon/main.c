@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "daemon/base/log.h"
+#include "daemon/cycle.h"
 #include "daemon/domains.h"
 #include "daemon/host/xlconf.h"
 #include "daemon/loop.h"
@@ -64,15 +65,37 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* --check-config: what the file alone tells (guard.h), as
- * "FILE:LINE: warning: ..." lines; a fatal one fails the check.  The
- * checks that need the host run at start and on reload. */
-static int check_warnings(const struct bd_config *cfg, const char *path)
+/* --check-config: what the file tells (guard.h) and, when the host can
+ * be opened (root in dom0, or a simulated one), what this host and its
+ * domains tell (their minimums and the reserve against its memory), as
+ * "FILE:LINE: warning: ..." lines; a fatal one fails the check. */
+static int check_warnings(struct bd_config *cfg, const char *path,
+                          const char *host_spec)
 {
     struct bd_warnings w = {.n = 0};
+    struct bd_host *host = NULL;
+    struct bd_daemon d;
     bool fatal = false;
+    int r;
 
-    bd_guard_config(cfg, &w);
+    /* only what is wrong: not every domain found */
+    if (bd_log_level > 4)
+        bd_log_level = 4;
+    r = bd_host_open(host_spec, mono_ms(), &host);
+    if (r == 0 && bd_daemon_init(&d, cfg, host) == 0) {
+        if (host->ops->physinfo(host, &d.phys) == 0)
+            d.have_phys = true;
+        if (bd_domains_scan(&d, mono_ms()) < 0)
+            d.have_phys = false; /* no domain list: the file alone */
+        bd_daemon_guard(&d, cfg, &w);
+        bd_daemon_dispose(&d);
+    } else {
+        bd_guard_config(cfg, &w);
+        fprintf(stderr, "%s: note: the checks against the host's memory "
+                "and domains were skipped: cannot open the %s host: %s\n",
+                path, host_spec, strerror(r ? -r : ENOMEM));
+    }
+    bd_host_close(host);
     for (size_t i = 0; i < w.n; i++) {
         char line[16] = "";
         if (w.w[i].line)
@@ -237,7 +260,7 @@ int main(int argc, char **argv)
         rc = load_config(config_path, true, &cfg, true);
         if (rc < 0)
             return 1;
-        rc = check_warnings(cfg, config_path);
+        rc = check_warnings(cfg, config_path, host_spec);
         bd_config_free(cfg);
         return rc;
     }

@@ -135,6 +135,25 @@ grep -q "report 1 (initial)" "$T/log1" || fail "no initial report logged"
 grep -q "report 2 (heartbeat)" "$T/log1" || fail "no heartbeat logged"
 grep -q "exiting after 2 reports" "$T/log1" || fail "no exit message"
 
+# A restored domain's tree is fresh: the keys are gone, and the agent
+# writes them again at its next sample, not a heartbeat (60 s) later.
+start_fake "$T/store3"
+XENSTORED_PATH=$SOCK "$AGENT" -f -v --interval 100ms --heartbeat 60s \
+    --proc $D/swapping 2>"$T/log3" &
+A=$!
+PIDS="$PIDS $A"
+wait_for 30 grep -q "report 1 (initial)" "$T/log3" || fail "no first report"
+kill -USR1 "$FAKE_PID"
+wait_for 30 grep -q "report 2 (initial)" "$T/log3" ||
+    fail "keys gone, no report within 3 s: $(cat "$T/log3")"
+kill -TERM $A
+wait $A || fail "agent exit status on SIGTERM: $?"
+stop_fake
+grep -q "data/balloon/seq is gone" "$T/log3" || fail "the loss is not logged"
+has "$T/store3" "data/balloon/mem-total 1015808"
+has "$T/store3" "control/feature-balloon 1"
+has "$T/store3" "data/balloon/seq 2"
+
 # xenstore missing at start: one warning, then it connects once it is
 # there, and a restarted agent continues the sequence (from the store).
 rm -f "$SOCK"

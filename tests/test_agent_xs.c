@@ -14,7 +14,8 @@
  * tests/test_agent.sh and for measuring the agent's writes per minute: on
  * SIGTERM it prints its counters and store as `key value` lines, then
  * "stat commits N", "stat writes N", ... and exits 0.  BD_FAKE_XS_DENY=PREFIX
- * makes it refuse writes under PREFIX with EACCES.
+ * makes it refuse writes under PREFIX with EACCES; SIGUSR1 empties the
+ * store (what a restored domain finds).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -308,7 +309,14 @@ static const char *stored(const char *path)
 
 /* ---- --serve mode ------------------------------------------------------- */
 
-static volatile sig_atomic_t serve_stop;
+static volatile sig_atomic_t serve_stop, serve_wipe;
+
+/* SIGUSR1: every key goes, as a restored domain gets a fresh tree. */
+static void on_wipe(int sig)
+{
+    (void)sig;
+    serve_wipe = 1;
+}
 
 static void on_term(int sig)
 {
@@ -328,13 +336,29 @@ static int serve_main(const char *path)
                  getenv("BD_FAKE_XS_DENY"));
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_wipe;
+    sigaction(SIGUSR1, &sa, NULL);
+    /* blocked in the server thread: only sigsuspend() below takes them */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     if (fake_start(path, &thr)) {
         perror(path);
         return 1;
     }
     sigemptyset(&set);
-    while (!serve_stop)
+    while (!serve_stop) {
         sigsuspend(&set);
+        if (serve_wipe) {
+            serve_wipe = 0;
+            pthread_mutex_lock(&fk.lock);
+            for (int i = 0; i < MAX_NODES; i++)
+                fk.store[i].used = false;
+            pthread_mutex_unlock(&fk.lock);
+        }
+    }
     pthread_mutex_lock(&fk.lock);
     for (int i = 0; i < MAX_NODES; i++)
         if (fk.store[i].used)

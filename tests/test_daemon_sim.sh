@@ -35,9 +35,9 @@ printf '[host]\ninterval = 5\nbogus = 1\n' > "$T/bad.conf"
 "$B" --help > /dev/null || fail "--help"
 "$B" --version | grep -q '^balloond ' || fail "--version"
 "$B" --no-such-option 2>/dev/null; [ $? -eq 2 ] || fail "usage error must exit 2"
-out=$("$B" --check-config "$T/ok.conf") || fail "check-config ok"
+out=$("$B" --check-config "$T/ok.conf" 2>/dev/null) || fail "check-config ok"
 [ "$out" = "configuration OK" ] || fail "check-config output: $out"
-out=$("$B" --check-config "$T/bad.conf"); [ $? -eq 1 ] || fail "check-config bad"
+out=$("$B" --check-config "$T/bad.conf" 2>/dev/null); [ $? -eq 1 ] || fail "check-config bad"
 echo "$out" | grep -q "bad.conf:2" || fail "check-config must name the line: $out"
 echo "$out" | grep -q "bad.conf:3" || fail "check-config must list every error"
 "$B" --config "$T/ok.conf" --host=sim:nonesuch 2>/dev/null
@@ -55,14 +55,23 @@ fi
 
 # Guards: what the file alone tells, and what needs the host's memory.
 printf '[domain vm-*]\nweight = 200\n[domain vm-a]\nmin = 1G\n' > "$T/shadow.conf"
-out=$("$B" --check-config "$T/shadow.conf") || fail "check-config with warnings must pass"
+out=$("$B" --check-config "$T/shadow.conf" 2>/dev/null) || fail "check-config with warnings must pass"
 echo "$out" | grep -q "shadow.conf:3: warning: \[domain vm-a\] is never used" ||
     fail "check-config must warn about a shadowed section: $out"
 echo "$out" | grep -q "^configuration OK, with 1 warning$" || fail "check-config summary: $out"
 printf '[host]\nreserve = 100%%\n' > "$T/r100.conf"
 out=$("$B" --check-config "$T/r100.conf"); [ $? -eq 1 ] || fail "reserve = 100% must fail the check"
 printf '[host]\nreserve = 64G\n[control]\nsocket = %s/c64\n' "$T" > "$T/r64.conf"
-"$B" --check-config "$T/r64.conf" > /dev/null || fail "64G is fine without a host"
+"$B" --check-config "$T/r64.conf" > /dev/null 2>&1 || fail "64G is fine without a host"
+# With a host, --check-config checks against its memory and domains.
+out=$("$B" --check-config "$T/r64.conf" --host=sim:basic 2>&1); [ $? -eq 1 ] ||
+    fail "reserve 64G on an 8G host must fail the check: $out"
+echo "$out" | grep -q "error: reserve 64.00G is not below host memory 8.00G" ||
+    fail "check-config must say why: $out"
+printf '[host]\nreserve = 7800M\n' > "$T/r78.conf"
+out=$("$B" --check-config "$T/r78.conf" --host=sim:basic 2>&1) || fail "check-config r78: $out"
+echo "$out" | grep -q "warning: minimums cannot all be met" ||
+    fail "check-config must warn that the minimums cannot be met: $out"
 timeout 10 "$B" --config "$T/r64.conf" --host=sim:basic 2> "$T/r64.log"
 [ $? -eq 78 ] || fail "reserve 64G on an 8G host must not start (exit 78)"
 grep -q "reserve 64.00G is not below host memory 8.00G" "$T/r64.log" ||

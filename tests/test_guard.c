@@ -142,6 +142,30 @@ static void test_mins_unmet(void **state)
     assert_int_equal(w.n, 0);
 }
 
+/* Minimums that fit, but not what the guests report they use: the reserve
+ * would squeeze them below it (6G of 8G with guests using 1.3G each). */
+static void test_use_unmet(void **state)
+{
+    const struct bd_guard_dom doms[] = {
+        {.name = "a", .min_wanted_kib = 256 * M, .max_kib = 4 * G,
+         .current_kib = 1 * G, .used_kib = 1331 * M, .managed = true},
+        {.name = "b", .min_wanted_kib = 256 * M, .max_kib = 4 * G,
+         .current_kib = 1 * G, .used_kib = 0, .managed = true},
+        {.name = "Domain-0", .max_kib = 8 * G, .current_kib = 1 * G},
+    };
+    struct bd_warnings w = {.n = 0};
+
+    (void)state;
+    bd_guard_host(8 * G, 6 * G, doms, 3, &w);
+    assert_int_equal(w.n, 1);
+    assert_int_equal(w.w[0].kind, BD_WARN_USE_UNMET);
+    assert_non_null(strstr(w.w[0].text, "below their use"));
+    assert_non_null(strstr(w.w[0].text, "8.55G of host memory 8.00G"));
+    w.n = 0;
+    bd_guard_host(8 * G, 5 * G, doms, 3, &w);
+    assert_int_equal(w.n, 0);
+}
+
 static void test_min_above_max(void **state)
 {
     const struct bd_guard_dom doms[] = {
@@ -183,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_dom0_rule_without_manage),
         cmocka_unit_test(test_reserve_whole_host),
         cmocka_unit_test(test_mins_unmet),
+        cmocka_unit_test(test_use_unmet),
         cmocka_unit_test(test_min_above_max),
         cmocka_unit_test(test_below_use),
         cmocka_unit_test(test_kind_names),

@@ -21,6 +21,7 @@ static const char *const kind_names[BD_WARN__COUNT] = {
     [BD_WARN_RESERVE_HOST] = "reserve_above_host",
     [BD_WARN_MINS_UNMET] = "mins_unmet",
     [BD_WARN_MIN_ABOVE_MAX] = "min_above_max",
+    [BD_WARN_USE_UNMET] = "use_unmet",
 };
 
 const char *bd_warn_kind_name(enum bd_warn_kind k)
@@ -88,7 +89,7 @@ void bd_guard_host(uint64_t host_total_kib, uint64_t reserve_kib,
                    const struct bd_guard_dom *doms, size_t n,
                    struct bd_warnings *w)
 {
-    uint64_t need = reserve_kib;
+    uint64_t need = reserve_kib, use = reserve_kib;
     char a[32], b[32], t[32];
 
     if (!host_total_kib)
@@ -112,12 +113,21 @@ void bd_guard_host(uint64_t host_total_kib, uint64_t reserve_kib,
             min = g->max_kib;
         }
         need += g->managed ? min : g->current_kib;
+        use += g->managed ? (g->used_kib > min ? g->used_kib : min)
+                          : g->current_kib;
     }
     if (need > host_total_kib)
         add(w, BD_WARN_MINS_UNMET, false, 0,
             "minimums cannot all be met: domain minimums, unmanaged "
             "domains and the reserve need %s of host memory %s",
             bd_format_kib(need, a, sizeof(a)),
+            bd_format_kib(host_total_kib, t, sizeof(t)));
+    else if (use > host_total_kib)
+        add(w, BD_WARN_USE_UNMET, false, 0,
+            "guests would be squeezed below their use: what they report "
+            "they use, unmanaged domains and the reserve need %s of host "
+            "memory %s",
+            bd_format_kib(use, a, sizeof(a)),
             bd_format_kib(host_total_kib, t, sizeof(t)));
 }
 

@@ -32,6 +32,7 @@ enum bd_warn_kind {
     BD_WARN_RESERVE_HOST,      /* reserve >= host memory (fatal) */
     BD_WARN_MINS_UNMET,        /* minimums + reserve above host memory */
     BD_WARN_MIN_ABOVE_MAX,     /* a domain's min above its max/static-max */
+    BD_WARN_USE_UNMET,         /* what guests use + reserve above host memory */
     BD_WARN__COUNT
 };
 
@@ -64,12 +65,15 @@ struct bd_guard_dom {
     uint64_t min_wanted_kib; /* the min asked for, before any clamp */
     uint64_t max_kib;        /* effective max (<= static-max) */
     uint64_t current_kib;
+    uint64_t used_kib;       /* what its guest reports it uses, 0: unknown */
     bool managed;            /* balloond moves it (mode auto) */
 };
 
 /* With the host's total known: reserve >= host memory (fatal), the
  * minimums of the managed domains plus what the others hold plus the
- * reserve above host memory, a min above a domain's max.  Appends to w. */
+ * reserve above host memory, the same with what the guests report they
+ * use in place of their minimums (the reserve would squeeze them below
+ * it), a min above a domain's max.  Appends to w. */
 void bd_guard_host(uint64_t host_total_kib, uint64_t reserve_kib,
                    const struct bd_guard_dom *doms, size_t n,
                    struct bd_warnings *w);

@@ -15,7 +15,10 @@ need_bins balloond balloonctl balloon-agent
 use_pool $POOL
 trap 'xl destroy n2 2>/dev/null' EXIT
 
-wait_until 120 lent $L1 $L2 $((RESERVE + POOL + 96)) ||
+# What an earlier start freed again (a guest destroyed) stays free: balloond
+# does not re-lend it while the lenders sit within their sticky band
+# (half their share and more), so only what the lenders hold is checked.
+wait_until 120 lent $L1 $L2 4096 ||
     fail "spare memory not lent: free $(host_free_mib) MiB, $L1 $(xm $L1), $L2 $(xm $L2)"
 free0=$(host_free_mib)
 size=$((free0 + 160))
