@@ -15,7 +15,7 @@
 # Usage: run.sh [--suite NAME]... [--demo] [--shell]
 # Environment:
 #   BUILDDIR       where balloond, balloonctl, balloon-agent were built (build)
-#   E2E_SUITES     suites to boot, in order (default "a b c d e f")
+#   E2E_SUITES     suites to boot, in order (default "a b c d e f g")
 #   E2E_BOOT_TIMEOUT  seconds per boot (default: the suite's BOOT_TIMEOUT,
 #                  else 300)
 #   E2E_BUDGET     seconds for everything, images, boots and retries
@@ -37,7 +37,7 @@ cache=${E2E_CACHE:-$here/cache}
 out=${E2E_OUT:-$here/out}
 build=${BUILDDIR:-build}
 case $build in /*) ;; *) build=$top/$build ;; esac
-suites=${E2E_SUITES:-a b c d e f}
+suites=${E2E_SUITES:-a b c d e f g}
 budget=${E2E_BUDGET:-2100}
 mem=${E2E_MEM:-2048}
 qemu=${E2E_QEMU:-qemu-system-x86_64}

@@ -1,11 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # s21-sd-reload (systemd dom0): `systemctl reload balloond` (the unit's
-# ExecReload sends SIGHUP) with a broken configuration that also changes
-# the weights: balloond keeps running (same main PID, active/running) with
-# the old configuration (g1's weight unchanged) and says why: a journal
-# line at priority err, its STATUS= line and `balloonctl status`.  Then
-# the same change without the error: applied, the error gone from STATUS=.
+# ExecReload runs `balloonctl reload`, which waits for the answer) with a
+# broken configuration that also changes the weights: the reload fails
+# (systemctl exits non-zero, the reason in the journal), balloond keeps
+# running (same main PID, active/running) with the old configuration (g1's
+# weight unchanged) and says why: a journal line at priority err, its
+# STATUS= line and `balloonctl status`.  Then the same change without the
+# error: the reload succeeds, applied, the error gone from STATUS=.
 # e2e-timeout: 100
 # e2e-needs-guests
 . /e2e/lib.sh
@@ -20,7 +22,12 @@ w0=$(bd_field g1 weight)
 [ -n "$w0" ] && [ "$w0" != 150 ] || fail "g1's weight is '$w0' before the test"
 c=$(sd_cursor)
 bd_conf weight=150 shrink-delay=banana
-systemctl reload $BD_UNIT || fail "systemctl reload (broken config) returned $?"
+if systemctl reload $BD_UNIT > /tmp/reload.out 2>&1; then
+    fail "systemctl reload of a refused configuration succeeded"
+fi
+sed 's/^/  systemctl: /' /tmp/reload.out
+reason_logged() { sd_journal_since "$c" -o cat | grep -q 'balloonctl: reload.*shrink-delay'; }
+wait_until 10 reason_logged || fail "the journal does not say why the reload failed: $(sd_journal_since "$c" -o cat | tail -n 5)"
 err_logged() { sd_journal_since "$c" -p err -o cat | grep -q .; }
 wait_until 20 err_logged || fail "no journal line at priority err after the broken reload"
 sd_journal_since "$c" -p err -o cat | sed 's/^/  err: /'
