@@ -171,4 +171,4 @@ lint:
 clean:
 	rm -rf $(BUILDDIR)
 
--include $(shell find $(BUILDDIR) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILDDIR) -name '*.d' -type f 2>/dev/null)

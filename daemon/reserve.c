@@ -69,8 +69,11 @@ uint64_t bd_reserved_soft_kib(const struct bd_daemon *d)
     return soft;
 }
 
+/* Granted reservations are in the state file: a change is saved. */
 static void res_remove(struct bd_daemon *d, size_t i)
 {
+    if (d->res[i].granted)
+        d->state_dirty = true;
     d->res[i] = d->res[--d->n_res];
 }
 
@@ -97,6 +100,7 @@ void bd_res_consume(struct bd_daemon *d, uint64_t kib)
         take = kib < r->kib ? kib : r->kib;
         r->kib -= take;
         kib -= take;
+        d->state_dirty = true;
         if (r->kib == 0) {
             bd_info("reservation %" PRIu64 " taken by a new domain", r->id);
             res_remove(d, i);
@@ -306,6 +310,7 @@ static bool res_wait_step(struct bd_daemon *d, size_t i, uint64_t free_kib,
     if (free_kib >= *need_kib + r->kib) {
         *need_kib += r->kib;
         r->granted = true;
+        d->state_dirty = true;
         r->expires_ms = now_ms + d->cfg->reserve_hold_ms;
         bd_info("reservation %" PRIu64 ": %s free and held", r->id,
                 bd_format_kib(r->kib, a, sizeof(a)));

@@ -11,7 +11,15 @@
  *     dom 5 pin=524288 min=262144 weight=200 mode=auto name=web1
  *
  * (sizes in KiB; hold=K hold-until=EPOCH for an external hold; the name
- * comes last so that it may contain spaces).  An entry applies only to
+ * comes last so that it may contain spaces), and one line per granted
+ * reservation, memory held for a domain about to start:
+ *
+ *     res 3 kib=1048576 until=EPOCH
+ *
+ * so that a restart in the middle of a start (balloonctl create, the
+ * libvirt hook) keeps holding it, under the same id, until it is released
+ * or its hold ends; never for longer than reserve-hold from the restart.
+ * A waiting reservation is not kept: its client went with the connection.  An entry applies only to
  * the same domain (same domid and name) when it is seen again, so a
  * re-created domain starts clean (of several entries for one domid, the
  * one with the domain's name applies, the last such line if several).
@@ -113,6 +121,15 @@ int bd_state_save(const struct bd_daemon *d, const char *path,
                     dom->hold_kib, until);
         }
         fprintf(mem, " name=%s\n", dom->name);
+    }
+    for (size_t i = 0; i < d->n_res; i++) {
+        const struct bd_reservation *r = &d->res[i];
+        uint64_t left = r->expires_ms > now_ms ? r->expires_ms - now_ms : 0;
+
+        if (r->granted)
+            fprintf(mem, "res %" PRIu64 " kib=%" PRIu64 " until=%" PRId64
+                    "\n", r->id, r->kib,
+                    (int64_t)wall + (int64_t)(left / 1000) + 1);
     }
     if (fclose(mem) != 0) {
         mem = NULL;
@@ -232,6 +249,71 @@ bad_value:
     return -EINVAL;
 }
 
+/* Parse one "res ID kib=K until=EPOCH" line into r (granted, its end in
+ * wall-clock seconds in *until). */
+static int parse_res(char *line, struct bd_reservation *r, int64_t *until,
+                     const char **why)
+{
+    uint64_t id, kib, u;
+    char *f[3], *save = NULL;
+    int n = 0;
+
+    memset(r, 0, sizeof(*r));
+    for (char *t = strtok_r(line + 4, " ", &save); t;
+         t = strtok_r(NULL, " ", &save)) {
+        if (n == 3) {
+            *why = "reservation: too many fields";
+            return -EINVAL;
+        }
+        f[n++] = t;
+    }
+    *why = "reservation: want ID kib=K until=EPOCH";
+    if (n != 3 || strncmp(f[1], "kib=", 4) || strncmp(f[2], "until=", 6) ||
+        bd_parse_uint(f[0], 1, UINT64_MAX - 1, &id, why) < 0 ||
+        parse_kib_field(f[1] + 4, &kib) < 0 ||
+        bd_parse_uint(f[2] + 6, 0, (uint64_t)STATE_MAX_WALL, &u, why) < 0)
+        return -EINVAL;
+    r->id = id;
+    r->kib = kib;
+    r->granted = true;
+    *until = (int64_t)u;
+    return 0;
+}
+
+/* A saved reservation back in d->res, held for what was left of it, at
+ * most reserve-hold from now; one that ended is dropped. */
+static int restore_res(struct bd_daemon *d, char *line, uint64_t now_ms,
+                       const char **why)
+{
+    struct bd_reservation r;
+    int64_t until, left_s;
+    uint64_t hold_ms = d->cfg->reserve_hold_ms;
+
+    if (parse_res(line, &r, &until, why) < 0)
+        return -EINVAL;
+    for (size_t i = 0; i < d->n_res; i++)
+        if (d->res[i].id == r.id) {
+            *why = "reservation: id twice";
+            return -EINVAL;
+        }
+    if (d->n_res >= BD_MAX_RESERVATIONS) {
+        *why = "too many reservations";
+        return -EINVAL;
+    }
+    left_s = until - (int64_t)time(NULL);
+    if (left_s <= 0)
+        return 0;
+    if ((uint64_t)left_s * 1000 < hold_ms)
+        hold_ms = (uint64_t)left_s * 1000;
+    r.expires_ms = now_ms + hold_ms;
+    d->res[d->n_res++] = r;
+    if (d->next_res_id <= r.id)
+        d->next_res_id = r.id + 1;
+    bd_info("reservation %" PRIu64 ": %" PRIu64 "K held again after the "
+            "restart, for %" PRIu64 " s", r.id, r.kib, hold_ms / 1000);
+    return 0;
+}
+
 int bd_state_load(struct bd_daemon *d, const char *path, uint64_t now_ms)
 {
     struct bd_state_entry *ents = NULL;
@@ -242,9 +324,10 @@ int bd_state_load(struct bd_daemon *d, const char *path, uint64_t now_ms)
     struct stat sb;
     FILE *f;
     const char *why = NULL;
+    size_t n_res0 = d->n_res;
+    uint64_t next_id0 = d->next_res_id;
     int rc;
 
-    (void)now_ms;
     if (!path)
         return 0;
     f = fopen(path, "re");
@@ -286,6 +369,12 @@ int bd_state_load(struct bd_daemon *d, const char *path, uint64_t now_ms)
         }
         if (line[0] == '\0' || line[0] == '#')
             continue;
+        if (strncmp(line, "res ", 4) == 0) {
+            rc = restore_res(d, line, now_ms, &why);
+            if (rc < 0)
+                goto out;
+            continue;
+        }
         rc = parse_line(line, &e, &why);
         if (rc < 0)
             goto out;
@@ -316,6 +405,11 @@ out:
     if (rc == -EINVAL)
         bd_err("state file %s:%zu: %s; ignoring the saved overrides", path,
                lineno, why ? why : "invalid");
+    if (rc < 0) {
+        /* ignored as a whole: the reservations read before too */
+        d->n_res = n_res0;
+        d->next_res_id = next_id0;
+    }
     free(ents);
     free(line);
     fclose(f);

@@ -381,6 +381,39 @@ static void test_reserve_below_use_needs_force(void **state)
     call_free(call);
 }
 
+/* Two starts at once: both admitted when both fit, the one that does not
+ * fit beside the first refused at once, the first untouched. */
+static void test_two_reservations_at_once(void **state)
+{
+    struct ctx *c = *state;
+    struct bd_ctl_call *call;
+    int w1, w2, w3;
+
+    report_b(c);
+    call = call_new(c);
+    assert_int_equal(bd_handlers.reserve(call, 1 * G, 10000, false,
+                                         (struct bd_ctl_pending *)&w1),
+                     0);
+    call_free(call);
+    /* 2G free + b's 300M above its use, less the 256M reserve: 1.5G more
+     * does not fit beside the first 1G */
+    call = call_new(c);
+    assert_int_equal(bd_handlers.reserve(call, 1536 * M, 10000, false,
+                                         (struct bd_ctl_pending *)&w2),
+                     -ENOSPC);
+    assert_non_null(strstr(call->error, "below their use"));
+    call_free(call);
+    assert_int_equal(c->d.n_res, 1);
+    call = call_new(c);
+    assert_int_equal(bd_handlers.reserve(call, 1 * G, 10000, false,
+                                         (struct bd_ctl_pending *)&w3),
+                     0);
+    call_free(call);
+    assert_int_equal(c->d.n_res, 2);
+    assert_int_equal(bd_reserved_kib(&c->d), 2 * G);
+    bd_res_finish_all(&c->d, "test");
+}
+
 /* An admitted reservation without force holds the plan to what guests have
  * above their use: b's use grows after it was admitted, and b is not cut
  * under it; the reservation waits for the rest. */
@@ -686,6 +719,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_overhead_estimated_or_configured,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_followed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_two_reservations_at_once, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reserve_waits_when_use_grows, setup,
                                         teardown),

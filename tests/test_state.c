@@ -149,6 +149,67 @@ static void test_roundtrip(void **state)
     fake_host_free(fh);
 }
 
+/* A granted reservation survives a restart under its id, held for what
+ * was left of it; a waiting one, an ended one and a damaged line do not
+ * (the damaged file is ignored as a whole, the reservations too). */
+static void test_reservations_survive_restart(void **state)
+{
+    struct fake_host *fh = fake_host_new(8 * G, 4 * G);
+    struct bd_config *cfg = new_cfg();
+    struct bd_daemon d, d2;
+    char text[256];
+
+    (void)state;
+    bd_daemon_init(&d, cfg, &fh->h);
+    d.res[0] = (struct bd_reservation){.id = 7, .kib = 1 * G, .granted = true,
+                                       .expires_ms = 1000 + 40000};
+    d.res[1] = (struct bd_reservation){.id = 8, .kib = 2 * G,
+                                       .expires_ms = 1000 + 40000};
+    d.n_res = 2;
+    d.next_res_id = 9;
+    assert_int_equal(bd_state_save(&d, path, 1000), 0);
+
+    bd_daemon_init(&d2, cfg, &fh->h);
+    assert_int_equal(bd_state_load(&d2, path, 5), 0);
+    assert_int_equal(d2.n_res, 1);
+    assert_int_equal(d2.res[0].id, 7);
+    assert_int_equal(d2.res[0].kib, 1 * G);
+    assert_true(d2.res[0].granted);
+    assert_true(d2.res[0].expires_ms >= 5 + 39000 &&
+                d2.res[0].expires_ms <= 5 + 42000);
+    assert_true(d2.next_res_id > 7);
+    bd_daemon_dispose(&d2);
+
+    /* ended: dropped; held at most reserve-hold from the restart */
+    snprintf(text, sizeof(text), "balloond-state 1\nres 3 kib=1024 until=%lld\n"
+             "res 4 kib=2048 until=%lld\n", (long long)time(NULL) - 5,
+             (long long)time(NULL) + 86400);
+    write_file(text);
+    bd_daemon_init(&d2, cfg, &fh->h);
+    assert_int_equal(bd_state_load(&d2, path, 5), 0);
+    assert_int_equal(d2.n_res, 1);
+    assert_int_equal(d2.res[0].id, 4);
+    assert_true(d2.res[0].expires_ms <= 5 + cfg->reserve_hold_ms);
+    bd_daemon_dispose(&d2);
+
+    /* damaged: nothing at all, reservations included */
+    write_file("balloond-state 1\nres 3 kib=1024 until=99999999999\n"
+               "res 5 kib=0 until=1\n");
+    bd_daemon_init(&d2, cfg, &fh->h);
+    assert_int_equal(bd_state_load(&d2, path, 5), -EINVAL);
+    assert_int_equal(d2.n_res, 0);
+    write_file("balloond-state 1\nres 3 kib=1024 until=4102444800\n"
+               "res 3 kib=1024 until=4102444800\n");
+    assert_int_equal(bd_state_load(&d2, path, 5), -EINVAL);
+    assert_int_equal(d2.n_res, 0);
+    write_file("balloond-state 1\nres 3 kib=1024\n");
+    assert_int_equal(bd_state_load(&d2, path, 5), -EINVAL);
+    bd_daemon_dispose(&d2);
+    bd_daemon_dispose(&d);
+    bd_config_free(cfg);
+    fake_host_free(fh);
+}
+
 /* An entry belongs to one domain: same id but another name (the domain
  * was destroyed and its id reused) gets nothing. */
 static void test_only_same_domain(void **state)
@@ -473,6 +534,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reservations_survive_restart, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_only_same_domain, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_files, setup, teardown),

@@ -9,7 +9,10 @@
  * Invariants (state.c): a file that loads gives at most one domain's
  * worth of overrides per (domid, name) once applied; every value is in
  * range; and saving the domains it restored and loading that file again
- * gives the same state (pins, runtime limits, holds and their ends).
+ * gives the same state (pins, runtime limits, holds and their ends);
+ * reservations restored are granted, at most BD_MAX_RESERVATIONS with
+ * unique ids, each held no longer than reserve-hold, and saved and loaded
+ * again they are the same (ids and sizes).
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 
 #include "common/size.h"
 #include "daemon/base/log.h"
+#include "daemon/config/config.h"
 #include "daemon/daemon.h"
 #include "daemon/state.h"
 #include "tests/fuzz/fuzz.h"
@@ -104,20 +108,38 @@ static void check_saved(const struct bd_daemon *d2,
     FUZZ_CHECK(!a->has_mode || a->mode == b->mode);
 }
 
+static void check_res(const struct bd_daemon *d, const struct bd_config *c)
+{
+    FUZZ_CHECK(d->n_res <= BD_MAX_RESERVATIONS);
+    for (size_t i = 0; i < d->n_res; i++) {
+        FUZZ_CHECK(d->res[i].granted && d->res[i].kib >= 1 &&
+                   d->res[i].kib <= BD_SIZE_MAX_KIB);
+        FUZZ_CHECK(d->res[i].expires_ms <= 1000 + c->reserve_hold_ms);
+        FUZZ_CHECK(d->res[i].id < d->next_res_id);
+        for (size_t k = 0; k < i; k++)
+            FUZZ_CHECK(d->res[k].id != d->res[i].id);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static struct bd_config cfg;
     struct bd_daemon d, d2;
     struct bd_domain *doms = NULL, **ptrs = NULL;
     size_t n = 0;
 
     setup_once();
     write_input(data, size);
+    cfg.reserve_hold_ms = 60000; /* all the state file reads of it */
     memset(&d, 0, sizeof(d));
     memset(&d2, 0, sizeof(d2));
+    d.cfg = d2.cfg = &cfg;
+    d.next_res_id = d2.next_res_id = 1;
     if (bd_state_load(&d, path, 1000) != 0) {
-        FUZZ_CHECK(d.n_pending == 0 && !d.pending);
+        FUZZ_CHECK(d.n_pending == 0 && !d.pending && d.n_res == 0);
         return 0;
     }
+    check_res(&d, &cfg);
 
     /* One domain per domid, named as its last entry (which must win). */
     doms = calloc(d.n_pending + 1, sizeof(*doms));
@@ -147,6 +169,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(bd_state_load(&d2, path2, 1000) == 0);
     for (size_t k = 0; k < n; k++)
         check_saved(&d2, &doms[k]);
+    FUZZ_CHECK(d2.n_res == d.n_res);
+    for (size_t i = 0; i < d.n_res; i++)
+        FUZZ_CHECK(d2.res[i].id == d.res[i].id &&
+                   d2.res[i].kib == d.res[i].kib);
 
     free(d.pending);
     free(d2.pending);
