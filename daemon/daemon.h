@@ -114,6 +114,17 @@ struct bd_reservation {
 
 #define BD_MAX_RESERVATIONS 16
 
+/* What was learned of a domain that went away, for the same guest coming
+ * back under a new domid (xl restore, a migration in, a reboot). */
+struct bd_gone {
+    char name[BD_DOMAIN_NAME_MAX];
+    uint64_t gone_ms;
+    uint64_t overhead_kib;   /* track.overhead_kib */
+};
+
+#define BD_MAX_GONE 8
+#define BD_GONE_KEEP_MS (10 * 60 * 1000)
+
 struct bd_counters {
     uint64_t rebalances;     /* plans that wrote (or would write) targets */
     uint64_t target_writes;
@@ -156,6 +167,8 @@ struct bd_daemon {
     struct bd_reservation res[BD_MAX_RESERVATIONS];
     size_t n_res;
     uint64_t next_res_id;
+    struct bd_gone gone[BD_MAX_GONE]; /* newest last */
+    size_t n_gone;
 
     struct bd_counters cnt;
     uint64_t start_ms;

@@ -108,6 +108,51 @@ struct bd_domain *bd_domain_find(struct bd_daemon *d, uint32_t domid)
     return NULL;
 }
 
+/* A domain that goes keeps what was learned of it for a while: the same
+ * guest may come back under a new domid (restore, migration in). */
+static void remember_gone(struct bd_daemon *d, const struct bd_domain *dom,
+                          uint64_t now_ms)
+{
+    struct bd_gone *g;
+
+    if (!dom->name[0] || !dom->track.overhead_kib)
+        return;
+    if (d->n_gone == BD_MAX_GONE) {
+        memmove(&d->gone[0], &d->gone[1], (BD_MAX_GONE - 1) * sizeof(*g));
+        d->n_gone--;
+    }
+    g = &d->gone[d->n_gone++];
+    snprintf(g->name, sizeof(g->name), "%s", dom->name);
+    g->gone_ms = now_ms;
+    g->overhead_kib = dom->track.overhead_kib;
+}
+
+/* A new domain with the name of one gone within BD_GONE_KEEP_MS starts
+ * from what was learned of it: its kernel's overhead, until its own
+ * reports at rest teach it again (its first report would otherwise be
+ * counted without it, or with a figure taken while the balloon moved). */
+static void carry_over(struct bd_daemon *d, struct bd_domain *dom,
+                       uint64_t now_ms)
+{
+    char a[32];
+
+    for (size_t i = d->n_gone; i-- > 0;) {
+        struct bd_gone *g = &d->gone[i];
+        if (strcmp(g->name, dom->name) != 0)
+            continue;
+        if (now_ms - g->gone_ms <= BD_GONE_KEEP_MS) {
+            dom->track.overhead_kib = g->overhead_kib;
+            bd_info("domain %s (%" PRIu32 "): the same guest as before "
+                    "(restored or migrated in): kernel overhead %s carried "
+                    "over", dom->name, dom->domid,
+                    bd_format_kib(g->overhead_kib, a, sizeof(a)));
+        }
+        memmove(g, g + 1, (d->n_gone - i - 1) * sizeof(*g));
+        d->n_gone--;
+        return;
+    }
+}
+
 /* The suffixes xl gives a domain while it migrates: the receiving side
  * builds NAME--incoming, the sending side renames itself
  * NAME--migratedaway, and the survivor is renamed NAME at the end. */
@@ -313,6 +358,8 @@ int bd_domain_read_memory(struct bd_daemon *d, struct bd_domain *dom,
                 bd_format_kib(target, b, sizeof(b)));
         dom->announced = true;
     }
+    if (!was_usable && dom->appeared_late)
+        carry_over(d, dom, now_ms);
     if (!was_usable && dom->appeared_late) {
         /* A domain that was just created took its memory from a
          * reservation made for it (balloonctl reserve, then xl create). */
@@ -614,6 +661,7 @@ int bd_domains_scan(struct bd_daemon *d, uint64_t now_ms)
             continue;
         }
         bd_info("domain %s (%" PRIu32 ") gone", dom->name, dom->domid);
+        remember_gone(d, dom, now_ms);
         if (dom->pin_kib || dom->hold_kib || dom->ovr.has_min ||
             dom->ovr.has_max || dom->ovr.has_weight || dom->ovr.has_mode)
             d->state_dirty = true;

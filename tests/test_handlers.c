@@ -381,6 +381,28 @@ static void test_reserve_below_use_needs_force(void **state)
     call_free(call);
 }
 
+/* xl restore or a migration in: the same guest under a new domid starts
+ * from the kernel overhead learned of it; another guest does not. */
+static void test_restored_guest_keeps_overhead(void **state)
+{
+    struct ctx *c = *state;
+
+    report_b(c);
+    assert_int_equal(bd_domain_find(&c->d, 2)->track.overhead_kib, 124 * M);
+    fake_dom(c->fh, 2)->exists = false;
+    c->now_ms += 5000;
+    assert_int_equal(bd_domains_scan(&c->d, c->now_ms), 0);
+    assert_null(bd_domain_find(&c->d, 2));
+    fake_add(c->fh, 5, "b", 1 * G, 4 * G);
+    fake_add(c->fh, 6, "other", 1 * G, 4 * G);
+    c->now_ms += 5000;
+    assert_int_equal(bd_domains_scan(&c->d, c->now_ms), 0);
+    assert_non_null(bd_domain_find(&c->d, 5));
+    assert_int_equal(bd_domain_find(&c->d, 5)->track.overhead_kib, 124 * M);
+    assert_int_equal(bd_domain_find(&c->d, 6)->track.overhead_kib, 0);
+    assert_int_equal(c->d.n_gone, 0);
+}
+
 /* Two starts at once: both admitted when both fit, the one that does not
  * fit beside the first refused at once, the first untouched. */
 static void test_two_reservations_at_once(void **state)
@@ -719,6 +741,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_overhead_estimated_or_configured,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_followed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_restored_guest_keeps_overhead, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_two_reservations_at_once, setup,
                                         teardown),
