@@ -1064,12 +1064,27 @@ static void saw(struct opts *o, unsigned flag, const char *name)
     o->given |= flag;
 }
 
+/* The option getopt_long() just refused: a long one is the argument it
+ * read; a short one is optopt, which in a group ("-qZ") is not all of the
+ * argument. */
+static const char *bad_option(char **argv, char buf[4])
+{
+    const char *arg = argv[optind - 1];
+
+    if (optopt > 0 && optopt < 128 && strncmp(arg, "--", 2) != 0) {
+        snprintf(buf, 4, "-%c", optopt);
+        return buf;
+    }
+    return arg;
+}
+
 int main(int argc, char **argv)
 {
     struct opts o = {.socket = BCTL_DEFAULT_SOCKET};
     const struct cmd *c;
     bool help = false;
     int opt, nargs;
+    char optbuf[4];
 
     /* What follows "--" is xl's (create); getopt must not see it. */
     for (int i = 1; i < argc; i++)
@@ -1147,9 +1162,10 @@ int main(int argc, char **argv)
             return BCTL_EXIT_OK;
         case ':':
             return usage_err(NULL, "option '%s' needs a value",
-                             argv[optind - 1]);
+                             bad_option(argv, optbuf));
         default:
-            return usage_err(NULL, "unknown option '%s'", argv[optind - 1]);
+            return usage_err(NULL, "unknown option '%s'",
+                             bad_option(argv, optbuf));
         }
     }
     if (optind >= argc) {

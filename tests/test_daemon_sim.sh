@@ -53,6 +53,18 @@ fi
 "$B" --config "$T/bad.conf" --host=sim:basic 2>/dev/null
 [ $? -eq 78 ] || fail "an invalid configuration at start must exit 78"
 
+# On a terminal (run by hand) the lines come without the journal's <N>
+# priority prefix; to a file or the journal with it.
+if command -v script > /dev/null 2>&1; then
+    out=$(script -qec "$B --config $T/bad.conf" /dev/null 2>&1)
+    echo "$out" | grep -q "cannot start with an invalid configuration" ||
+        fail "no error on a terminal: $out"
+    if echo "$out" | grep -q '<[0-9]>'; then fail "priority prefix on a terminal: $out"; fi
+fi
+"$B" --config "$T/bad.conf" 2> "$T/bad.log"
+grep -q '^<3>cannot start with an invalid configuration' "$T/bad.log" ||
+    fail "no <3> prefix when stderr is a file: $(cat "$T/bad.log")"
+
 # Guards: what the file alone tells, and what needs the host's memory.
 printf '[domain vm-*]\nweight = 200\n[domain vm-a]\nmin = 1G\n' > "$T/shadow.conf"
 out=$("$B" --check-config "$T/shadow.conf" 2>/dev/null) || fail "check-config with warnings must pass"

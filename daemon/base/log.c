@@ -2,14 +2,16 @@
 /*
  * log.c - one line per event on stderr, with sd-daemon priority prefixes.
  *
- * Design: journald (or a terminal) reads stderr; the "<N>" prefix carries
- * the priority (sd-daemon(3)), so balloond needs no syslog code.  Lines
+ * Design: journald reads stderr; the "<N>" prefix carries the priority
+ * (sd-daemon(3)), so balloond needs no syslog code.  A terminal (balloond
+ * run by hand) gets the lines without it.  Lines
  * are built in one buffer and written with one write(2) so that they are
  * never interleaved; control characters (a hostile domain name, say) are
  * replaced so one event stays one line.
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +19,16 @@
 #include "daemon/base/log.h"
 
 int bd_log_level = 6;
+
+/* The prefix unless stderr is a terminal; asked once. */
+static bool want_prefix(void)
+{
+    static int prefix = -1;
+
+    if (prefix < 0)
+        prefix = !isatty(STDERR_FILENO);
+    return prefix;
+}
 
 void bd_log(int prio, const char *fmt, ...)
 {
@@ -27,7 +39,7 @@ void bd_log(int prio, const char *fmt, ...)
 
     if (prio > bd_log_level)
         return;
-    n = snprintf(line, sizeof(line), "<%d>", prio);
+    n = want_prefix() ? snprintf(line, sizeof(line), "<%d>", prio) : 0;
     va_start(ap, fmt);
     len = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
     va_end(ap);

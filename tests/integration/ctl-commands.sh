@@ -32,6 +32,13 @@ expect 0 ctl show --sort id
 [ "$(printf '%s\n' "$out" | sed -n 2p | cut -d' ' -f1)" = Domain-0 ] || fail "--sort id"
 expect 2 ctl show --sort weight
 has "$err" "--sort 'weight' must be id, name"
+# The refused option is named as given, also inside a group of short ones.
+expect 2 ctl status -qZ
+has "$err" "unknown option '-Z'"
+expect 2 ctl status --bogus
+has "$err" "unknown option '--bogus'"
+expect 2 ctl reserve 1G -t
+has "$err" "option '-t' needs a value"
 expect 0 ctl list
 [ "$(printf '%s\n' "$out" | wc -l)" -eq 5 ] || fail "list: expected 5 lines"
 expect 0 ctl show vm-b 3
