@@ -16,6 +16,16 @@
  *    g (dmax - dmin); while anyone must shrink, growth waits.
  *  - qmemman (on every memory/meminfo write): anchors.md's algorithm, as
  *    in v1, with the used memory the guest last wrote.
+ * VM starts (bd_baseline_request()), each its own way:
+ *  - static: the start finds the memory free or fails;
+ *  - squeezed: reserve_memory: the reservation is kept free by its plan
+ *    (surplus less the reservation), which runs every step while a start
+ *    waits, shrinks first;
+ *  - qmemman: its balloon request: while free < need + 25 MiB, donors
+ *    (above pref) give (need + 50 MiB - free) x 1.05 between them in
+ *    proportion to what they hold above pref; none to give: it fails at
+ *    once, as qmemman does.  Its balancing waits meanwhile (it holds the
+ *    lock).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -42,6 +52,7 @@ struct bd_baseline {
     uint64_t *new_target;
     double *pref, *need;
     uint64_t next_ms;
+    uint64_t reserved_kib; /* a VM start waiting (squeezed, qmemman) */
 };
 
 static uint64_t sub0(uint64_t a, uint64_t b)
@@ -126,7 +137,8 @@ static int look(struct bd_baseline *b, const struct bd_sim *sim,
 
 static void plan_squeezed(struct bd_baseline *b, uint64_t free_kib)
 {
-    double surplus = (double)free_kib - 72.0 * MIB, range = 0, g;
+    double surplus = (double)free_kib - 72.0 * MIB -
+                     (double)b->reserved_kib, range = 0, g;
     bool shrinking = false;
 
     for (size_t i = 0; i < b->n; i++) {
@@ -252,6 +264,22 @@ static void plan_qmemman(struct bd_baseline *b, uint64_t free_kib)
             b->new_target[i] = b->vm[i].target_kib;
 }
 
+static int set_targets(struct bd_baseline *b, struct bd_sim *sim)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        /* Xen refuses a target above static-max; both keep the min */
+        uint64_t t = clampu(b->new_target[i], b->vm[i].min_kib,
+                            b->vm[i].max_kib);
+        if (t == b->vm[i].target_kib)
+            continue;
+        int rc = bd_sim_set_target(sim, (uint32_t)i + 1, t);
+        if (rc)
+            return rc;
+        b->vm[i].target_kib = t;
+    }
+    return 0;
+}
+
 int bd_baseline_tick(struct bd_baseline *b, struct bd_sim *sim,
                      uint64_t now_ms, bool reports_changed)
 {
@@ -260,9 +288,11 @@ int bd_baseline_tick(struct bd_baseline *b, struct bd_sim *sim,
 
     if (b->pol == BP_STATIC)
         return 0;
-    if (b->pol == BP_SQUEEZED && now_ms < b->next_ms)
+    /* squeezed: on RPC too (a reservation waits); qmemman: its lock is
+     * held by the request */
+    if (b->pol == BP_SQUEEZED && now_ms < b->next_ms && !b->reserved_kib)
         return 0;
-    if (b->pol == BP_QMEMMAN && !reports_changed)
+    if (b->pol == BP_QMEMMAN && (!reports_changed || b->reserved_kib))
         return 0;
     b->next_ms = now_ms + SQUEEZED_PERIOD_MS;
     rc = look(b, sim, &free_kib);
@@ -272,15 +302,68 @@ int bd_baseline_tick(struct bd_baseline *b, struct bd_sim *sim,
         plan_squeezed(b, free_kib);
     else
         plan_qmemman(b, free_kib);
+    return set_targets(b, sim);
+}
+
+/* qmemman's balloon request, one round: donors above pref give what the
+ * start lacks (x 1.05) in proportion to what they hold above it.
+ * false: nobody can give enough (qmemman then fails the request). */
+static bool qm_request(struct bd_baseline *b, uint64_t free_kib,
+                       uint64_t need_kib)
+{
+    double lack = (double)need_kib + 50.0 * MIB - (double)free_kib;
+    double avail = 0, scale;
+
+    plan_qmemman(b, free_kib); /* for pref */
     for (size_t i = 0; i < b->n; i++) {
-        /* Xen refuses a target above static-max; both keep the min */
-        uint64_t t = clampu(b->new_target[i], b->vm[i].min_kib,
-                            b->vm[i].max_kib);
-        if (t == b->vm[i].target_kib)
-            continue;
-        rc = bd_sim_set_target(sim, (uint32_t)i + 1, t);
-        if (rc)
-            return rc;
+        const struct vm *v = &b->vm[i];
+        b->new_target[i] = v->target_kib;
+        if (v->used_kib && (double)v->actual_kib > b->pref[i])
+            avail += (double)v->actual_kib - b->pref[i];
     }
-    return 0;
+    if (avail < lack)
+        return false;
+    scale = lack / avail * 1.05;
+    for (size_t i = 0; i < b->n; i++) {
+        const struct vm *v = &b->vm[i];
+        double give;
+        if (!v->used_kib || (double)v->actual_kib <= b->pref[i])
+            continue;
+        give = ((double)v->actual_kib - b->pref[i]) * scale;
+        if (give > (double)v->actual_kib - b->pref[i])
+            give = (double)v->actual_kib - b->pref[i];
+        b->new_target[i] = (uint64_t)((double)v->actual_kib - give);
+    }
+    return true;
+}
+
+int bd_baseline_request(struct bd_baseline *b, struct bd_sim *sim,
+                        uint64_t need_kib, bool *free_now)
+{
+    uint64_t free_kib;
+    int rc;
+
+    *free_now = false;
+    b->reserved_kib = need_kib;
+    if (!need_kib)
+        return 0;
+    rc = look(b, sim, &free_kib);
+    if (rc)
+        return rc;
+    switch (b->pol) {
+    case BP_QMEMMAN:
+        if (free_kib >= need_kib + 25 * MIB) {
+            *free_now = true;
+            return 0;
+        }
+        if (!qm_request(b, free_kib, need_kib)) {
+            b->reserved_kib = 0;
+            return 1; /* qmemman fails the request at once */
+        }
+        return set_targets(b, sim);
+    case BP_SQUEEZED:
+    default:
+        *free_now = free_kib >= need_kib;
+        return 0;
+    }
 }

@@ -134,10 +134,14 @@ static int run_job(const struct bd_trace *t, const struct job *jb, size_t j)
     f = fopen(path, "w");
     if (!f)
         return -errno;
-    fprintf(f, "%s,%.3f,%.9f,%.6f,%.4f,%.4f,%.4f,%" PRIu64 ",%.6f\n",
+    fprintf(f, "%s,%.3f,%.9f,%.6f,%.4f,%.4f,%.4f,%" PRIu64 ",%.6f,%u,%u,%u,"
+               "%" PRIu64 ",%" PRIu64 "\n",
             bd_bench_policy_name[jb->pol], (double)jb->cap_kib / GIB,
             res.shortfall_gib_h, res.shortfall_pct, res.pressured_pct,
-            res.churn_per_vm_h, res.idle_gib, res.violations, res.demand_gib_h);
+            res.churn_per_vm_h, res.idle_gib, res.violations, res.demand_gib_h,
+            res.starts, res.starts_admitted, res.starts_refused,
+            res.start_p50_ms,
+            res.start_p99_ms);
     return fclose(f) ? -errno : 0;
 }
 
@@ -180,6 +184,9 @@ struct row {
     char policy[16];
     double cap, sf, sf_pct, press, churn, idle, demand;
     uint64_t viol;
+    unsigned starts, admitted, refused; /* VM starts asked, admitted in
+                                           10 s, refused at once */
+    uint64_t p50_ms, p99_ms;      /* their wait */
 };
 
 static int collect(size_t n_jobs, struct row *rows)
@@ -191,10 +198,13 @@ static int collect(size_t n_jobs, struct row *rows)
         part_path(path, sizeof(path), j);
         f = fopen(path, "r");
         if (!f || !fgets(line, sizeof(line), f) ||
-            sscanf(line, "%15[^,],%lf,%lf,%lf,%lf,%lf,%lf,%" SCNu64 ",%lf",
+            sscanf(line,
+                   "%15[^,],%lf,%lf,%lf,%lf,%lf,%lf,%" SCNu64 ",%lf,%u,%u,%u,"
+                   "%" SCNu64 ",%" SCNu64,
                    rows[j].policy, &rows[j].cap, &rows[j].sf, &rows[j].sf_pct,
                    &rows[j].press, &rows[j].churn, &rows[j].idle, &rows[j].viol,
-                   &rows[j].demand) != 9) {
+                   &rows[j].demand, &rows[j].starts, &rows[j].admitted,
+                   &rows[j].refused, &rows[j].p50_ms, &rows[j].p99_ms) != 14) {
             if (f)
                 fclose(f);
             fprintf(stderr, "bench: missing result %s\n", path);
@@ -237,6 +247,29 @@ static int aims(const struct row *rows, size_t n_pol)
     return !sf_ok || !churn_ok || b->viol;
 }
 
+/* VM starts (one every 2 h of the trace, 512M to 4G in turn): how many
+ * were admitted within 10 s, and how long they waited. */
+static void report_starts(const struct row *rows, size_t n_caps,
+                          size_t n_pol)
+{
+    printf("\nVM starts (512M, 1G, 2G, 4G in turn, every 2 h; admitted "
+           "within 10 s, or refused at once):\n%-10s %6s %7s %9s %8s %9s "
+           "%9s\n", "policy", "C GiB", "starts", "admitted", "refused",
+           "wait p50", "wait p99");
+    for (size_t c = 0; c < n_caps; c++)
+        for (size_t q = 0; q < n_pol; q++) {
+            const struct row *r = &rows[c * n_pol + q];
+            if (!strcmp(r->policy, "oracle-min"))
+                continue;
+            printf("%-10s %6g %7u %8.1f%% %7.1f%% %8.1fs %8.1fs\n",
+                   r->policy, r->cap, r->starts,
+                   r->starts ? 100.0 * r->admitted / r->starts : 0.0,
+                   r->starts ? 100.0 * r->refused / r->starts : 0.0,
+                   (double)r->p50_ms / 1000, (double)r->p99_ms / 1000);
+        }
+    printf("\n");
+}
+
 static int report(const struct row *rows, size_t n_caps, size_t n_pol)
 {
     char path[4096];
@@ -248,7 +281,9 @@ static int report(const struct row *rows, size_t n_caps, size_t n_pol)
     if (!f)
         return -errno;
     fprintf(f, "policy,capacity_gib,shortfall_gib_h,shortfall_pct,"
-               "pressured_pct,churn_per_vm_h,idle_gib,violations\n");
+               "pressured_pct,churn_per_vm_h,idle_gib,violations,starts,"
+               "starts_admitted_10s,starts_refused,start_wait_p50_s,"
+               "start_wait_p99_s\n");
     printf("%-10s %6s %12s %10s %10s %10s %9s %5s\n", "policy", "C GiB",
            "short GiB-h", "short %", "pressured%", "churn/VM-h", "idle GiB",
            "viol");
@@ -259,8 +294,12 @@ static int report(const struct row *rows, size_t n_caps, size_t n_pol)
             fmt_opt(p1, sizeof(p1), r->press, "%.3f");
             fmt_opt(p2, sizeof(p2), r->churn, "%.2f");
             fmt_opt(p3, sizeof(p3), r->idle, "%.2f");
-            fprintf(f, "%s,%g,%.4f,%.5f,%s,%s,%s,%" PRIu64 "\n", r->policy,
-                    r->cap, r->sf, r->sf_pct, p1, p2, p3, r->viol);
+            fprintf(f, "%s,%g,%.4f,%.5f,%s,%s,%s,%" PRIu64 ",%u,%u,%u,%.1f,"
+                       "%.1f\n",
+                    r->policy, r->cap, r->sf, r->sf_pct, p1, p2, p3, r->viol,
+                    r->starts, r->admitted, r->refused,
+                    (double)r->p50_ms / 1000,
+                    (double)r->p99_ms / 1000);
             printf("%-10s %6g %12.3f %10.4f %10s %10s %9s %5" PRIu64 "\n",
                    r->policy, r->cap, r->sf, r->sf_pct, p1, p2, p3, r->viol);
         }
@@ -268,6 +307,7 @@ static int report(const struct row *rows, size_t n_caps, size_t n_pol)
     }
     if (fclose(f))
         return -errno;
+    report_starts(rows, n_caps, n_pol);
     /* the same figures laid out for gnuplot: one line per capacity */
     snprintf(path, sizeof(path), "%s/shortfall.dat", out_dir);
     f = fopen(path, "w");

@@ -60,6 +60,9 @@ struct bd_bench_result {
     double idle_gib;       /* oracle-min: -1 */
     uint64_t violations;
     double demand_gib_h;
+    /* VM starts (starts.c): asked, admitted within the wait, the wait */
+    uint32_t starts, starts_admitted, starts_refused;
+    uint64_t start_p50_ms, start_p99_ms;
 };
 
 /* Time series of a few VMs, one row per trace sample (demand, allocation). */
@@ -102,6 +105,55 @@ void bd_baseline_free(struct bd_baseline *b);
  * watched report key changed since the last call.  0 or -errno. */
 int bd_baseline_tick(struct bd_baseline *b, struct bd_sim *sim,
                      uint64_t now_ms, bool reports_changed);
+/* A VM start needs need_kib free: one round of the policy's own way of
+ * making room (static: none; squeezed: a reservation its plan keeps free;
+ * qmemman: donors down toward pref, as its balloon request does), called
+ * every step while the start waits; *free_now when the memory is free.
+ * need_kib 0: the start is over (admitted or failed).  0, 1 when the
+ * policy refuses the start at once (qmemman: nobody to give), or -errno. */
+int bd_baseline_request(struct bd_baseline *b, struct bd_sim *sim,
+                        uint64_t need_kib, bool *free_now);
+
+/* ---- starts.c: VM starts in the trace run ----------------------------- */
+#define BD_BENCH_START_WAIT_MS 10000 /* admitted within this, or failed */
+#define BD_BENCH_MAX_STARTS 512      /* 30 days at one per 2 h: 360 */
+#define BD_BENCH_MAX_LIVE 4
+
+struct bd_bench_starts {
+    uint64_t next_ms;             /* when the next start is asked for */
+    bool waiting;                 /* one is asked for, not yet admitted */
+    uint64_t req_ms, size_kib, need_kib; /* the one asked for */
+    uint64_t res_id;              /* balloond: its reservation */
+    struct {
+        uint32_t domid;
+        uint64_t end_ms;
+    } live[BD_BENCH_MAX_LIVE];    /* started VMs still running */
+    size_t n_live;
+    uint32_t requested, admitted, refused; /* refused: at once, cleanly */
+    uint64_t wait_ms[BD_BENCH_MAX_STARTS]; /* of the admitted ones */
+};
+
+void bd_bench_starts_init(struct bd_bench_starts *s);
+/* What Xen needs free to build a VM of size_kib (overhead counted). */
+uint64_t bd_bench_start_need_kib(uint64_t size_kib);
+/* Whether a start is asked for now (then s->need_kib says what it needs
+ * and s->waiting is set): one at a time, at its time. */
+bool bd_bench_start_due(struct bd_bench_starts *s, uint64_t now_ms);
+/* The one asked for waited BD_BENCH_START_WAIT_MS: it failed. */
+bool bd_bench_start_expired(const struct bd_bench_starts *s, uint64_t now_ms);
+/* It failed: refused at once (the policy said it cannot fit), or not. */
+void bd_bench_start_fail(struct bd_bench_starts *s, bool refused);
+/* The policy has its memory free: build the VM (reports in reporter's
+ * format; a build that finds too little free is a failed start).  0 or
+ * -errno. */
+int bd_bench_start_admit(struct bd_bench_starts *s, struct bd_sim *sim,
+                         uint64_t now_ms, int reporter);
+/* Destroy the started VMs whose time is up.  0 or -errno. */
+int bd_bench_starts_reap(struct bd_bench_starts *s, struct bd_sim *sim,
+                         uint64_t now_ms);
+/* The figures into res (sorts s->wait_ms). */
+void bd_bench_starts_result(struct bd_bench_starts *s,
+                            struct bd_bench_result *res);
 
 /* ---- run.c: what every simulated run shares --------------------------- */
 struct bd_bench_obs {
@@ -118,9 +170,12 @@ void bd_bench_collect(const struct bd_sim *sim, const struct bd_bench_obs *o,
 
 /* ---- run_balloond.c --------------------------------------------------- */
 /* The real daemon (bd_cycle() via bd_simrun) on sim (owned) until end_ms
- * of virtual time, default configuration but reserve = 0; fills res. */
+ * of virtual time, default configuration but reserve = 0, the VM starts
+ * of st admitted through its own reservations (what `balloonctl create`
+ * asks for); fills res. */
 int bd_bench_run_balloond(struct bd_sim *sim, struct bd_bench_obs *o,
-                          uint64_t end_ms, struct bd_bench_result *res);
+                          uint64_t end_ms, struct bd_bench_starts *st,
+                          struct bd_bench_result *res);
 
 /* ---- cost.c ----------------------------------------------------------- */
 /* Time the daemon's whole cycle and count host reads/writes at 50, 1,000

@@ -75,8 +75,37 @@ static int reporter_of(enum bd_bench_policy pol)
     }
 }
 
+/* One step of the VM starts under a baseline: ask, make room its way,
+ * build the VM once the memory is free, fail it after the wait. */
+static int baseline_starts(struct bd_baseline *b, struct bd_sim *sim,
+                           struct bd_bench_starts *st, int reporter)
+{
+    uint64_t now = bd_sim_now_ms(sim);
+    bool free_now = false;
+    int rc = bd_bench_starts_reap(st, sim, now);
+
+    if (rc)
+        return rc;
+    bd_bench_start_due(st, now);
+    if (!st->waiting)
+        return 0;
+    rc = bd_baseline_request(b, sim, st->need_kib, &free_now);
+    if (rc < 0)
+        return rc;
+    if (free_now) {
+        rc = bd_bench_start_admit(st, sim, now, reporter);
+    } else if (rc == 1 || bd_bench_start_expired(st, now)) {
+        bd_bench_start_fail(st, rc == 1);
+        rc = 0;
+    }
+    if (!st->waiting)
+        bd_baseline_request(b, sim, 0, &free_now);
+    return rc;
+}
+
 static int run_baseline(struct bd_sim *sim, enum bd_bench_policy pol,
-                        struct bd_bench_obs *o, uint64_t end_ms)
+                        struct bd_bench_obs *o, uint64_t end_ms,
+                        struct bd_bench_starts *st)
 {
     struct bd_baseline *b;
     uint64_t sample_ms = o->t->step_s * 1000;
@@ -96,6 +125,8 @@ static int run_baseline(struct bd_sim *sim, enum bd_bench_policy pol,
                       ch[i].key == BD_SIM_XK_XE_MEMINFO_FREE;
         bd_sim_changes_clear(sim);
         rc = bd_baseline_tick(b, sim, bd_sim_now_ms(sim), changed);
+        if (rc == 0)
+            rc = baseline_starts(b, sim, st, reporter_of(pol));
         if (rc == 0 && (bd_sim_now_ms(sim) % sample_ms == 0 ||
                         bd_sim_now_ms(sim) % 5000 == 0))
             bd_bench_observe(o, sim);
@@ -110,6 +141,7 @@ int bd_bench_run(const struct bd_trace *t, enum bd_bench_policy pol,
 {
     struct bd_bench_obs o = {.t = t, .series = series};
     uint64_t end_ms = t->n_samples * t->step_s * 1000;
+    struct bd_bench_starts *st;
     struct bd_sim *sim;
     int rc;
 
@@ -122,16 +154,26 @@ int bd_bench_run(const struct bd_trace *t, enum bd_bench_policy pol,
         oracle_min(t, capacity_kib, end_ms, res);
         return 0;
     }
+    st = calloc(1, sizeof(*st));
+    if (!st)
+        return -ENOMEM;
+    bd_bench_starts_init(st);
     rc = bd_bench_sim_new(t, capacity_kib, reporter_of(pol), &sim);
     if (rc)
-        return rc;
-    if (pol == BP_BALLOOND)
-        return bd_bench_run_balloond(sim, &o, end_ms, res);
-    rc = run_baseline(sim, pol, &o, end_ms);
-    if (rc == -EPROTO)
-        fprintf(stderr, "bench: %s\n", bd_sim_error(sim));
+        goto out;
+    if (pol == BP_BALLOOND) {
+        rc = bd_bench_run_balloond(sim, &o, end_ms, st, res);
+    } else {
+        rc = run_baseline(sim, pol, &o, end_ms, st);
+        if (rc == -EPROTO)
+            fprintf(stderr, "bench: %s\n", bd_sim_error(sim));
+        if (rc == 0)
+            bd_bench_collect(sim, &o, res);
+        bd_sim_free(sim);
+    }
     if (rc == 0)
-        bd_bench_collect(sim, &o, res);
-    bd_sim_free(sim);
+        bd_bench_starts_result(st, res);
+out:
+    free(st);
     return rc;
 }

@@ -10,7 +10,7 @@ META ?= ../shared/traces/bitbrains-rnd/sample-50vms-meta.csv
 BENCH_JOBS ?= 0
 BENCH_BIN := $(BUILDDIR)/bench/bench
 BENCH_OWN_SRCS := bench/host.c bench/run.c bench/run_balloond.c bench/baselines.c \
-                  bench/trace.c bench/cost.c
+                  bench/trace.c bench/cost.c bench/starts.c
 BENCH_LIBS := $(INIH_LIBS) -lz -lm
 BENCH_DAEMON_OBJS = $(call obj,$(DAEMON_CORE_SRCS) $(DAEMON_SIMRUN_SRCS))
 
