@@ -149,6 +149,40 @@ static void test_roundtrip(void **state)
     fake_host_free(fh);
 }
 
+/* A state file as balloond 0.1.0 wrote it (pins, limits, a hold, a name
+ * with a space) loads unchanged into this release. */
+static void test_loads_0_1_0_file(void **state)
+{
+    struct fake_host *fh = fake_host_new(8 * G, 4 * G);
+    struct bd_config *cfg = new_cfg();
+    struct bd_daemon d;
+    struct bd_domain *a, *b;
+
+    (void)state;
+    write_file("balloond-state 1\n"
+               "dom 1 pin=716800 min=262144 mode=fixed name=web one\n"
+               "dom 2 max=3145728 weight=300 hold=921600 "
+               "hold-until=4102444800 name=db\n");
+    fake_add(fh, 1, "web one", 1 * G, 4 * G);
+    fake_add(fh, 2, "db", 1 * G, 4 * G);
+    bd_daemon_init(&d, cfg, &fh->h);
+    assert_int_equal(bd_state_load(&d, path, 5), 0);
+    assert_int_equal(d.n_pending, 2);
+    assert_int_equal(d.n_res, 0);
+    assert_int_equal(bd_domains_scan(&d, 5), 0);
+    a = bd_domain_find(&d, 1);
+    b = bd_domain_find(&d, 2);
+    assert_int_equal(a->pin_kib, 700 * M);
+    assert_int_equal(a->limits.min_kib, 256 * M);
+    assert_int_equal(a->limits.mode, BD_MODE_FIXED);
+    assert_int_equal(b->limits.max_kib, 3 * G);
+    assert_int_equal(b->limits.weight, 300);
+    assert_int_equal(b->hold_kib, 900 * M);
+    bd_daemon_dispose(&d);
+    bd_config_free(cfg);
+    fake_host_free(fh);
+}
+
 /* A granted reservation survives a restart under its id, held for what
  * was left of it; a waiting one, an ended one and a damaged line do not
  * (the damaged file is ignored as a whole, the reservations too). */
@@ -534,6 +568,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loads_0_1_0_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reservations_survive_restart, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_only_same_domain, setup,
