@@ -53,6 +53,10 @@ int bd_simrun_init(struct bd_simrun *r, struct bd_sim *sim,
         return rc;
     }
     free(errs);
+    /* virtual time keeps no state file: the default path is the real
+     * daemon's, on a dom0 that may run one */
+    free(r->cfg->state_path);
+    r->cfg->state_path = NULL;
     rc = bd_host_sim_wrap(sim, r->now_ms, &r->host);
     if (rc < 0) {
         bd_config_free(r->cfg);
@@ -149,6 +153,8 @@ int bd_simrun_reload(struct bd_simrun *r, const char *cfg_text)
         return rc;
     }
     free(errs);
+    free(nc->state_path);
+    nc->state_path = NULL;
     /* The daemon owns its configuration from here; r->cfg follows it. */
     bd_daemon_use_config(&r->d, nc);
     r->cfg = nc;

@@ -38,7 +38,8 @@ struct bd_simrun {
 
 /* Take over sim (freed by bd_simrun_dispose(), even on failure) and start
  * a daemon on it with the configuration text cfg_text (balloond.conf
- * syntax; NULL = the defaults) at virtual time bd_sim_now_ms(sim).
+ * syntax; NULL = the defaults; no state file is kept) at virtual time
+ * bd_sim_now_ms(sim).
  * 0, -EINVAL (config errors go to stderr), -ENOMEM. */
 int bd_simrun_init(struct bd_simrun *r, struct bd_sim *sim,
                    const char *cfg_text);
