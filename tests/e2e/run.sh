@@ -19,7 +19,7 @@
 #   E2E_BOOT_TIMEOUT  seconds per boot (default: the suite's BOOT_TIMEOUT,
 #                  else 300)
 #   E2E_BUDGET     seconds for everything, images, boots and retries
-#                  (default 2100; about 1150 without a retry)
+#                  (default 2640; about 1400 without a retry)
 #   E2E_MEM        QEMU memory in MiB (default 2048)
 #   E2E_QEMU       the QEMU binary (default qemu-system-x86_64 on PATH)
 #   E2E_FLAKE_RETRIES  boots of a suite retried after a PVH/HVM guest
@@ -38,7 +38,7 @@ out=${E2E_OUT:-$here/out}
 build=${BUILDDIR:-build}
 case $build in /*) ;; *) build=$top/$build ;; esac
 suites=${E2E_SUITES:-a b c d e f g}
-budget=${E2E_BUDGET:-2100}
+budget=${E2E_BUDGET:-2640}
 mem=${E2E_MEM:-2048}
 qemu=${E2E_QEMU:-qemu-system-x86_64}
 mode=test
