@@ -418,12 +418,30 @@ static int set_wait(const struct opts *o, const struct bd_ctl_domref *d,
     return rc;
 }
 
+/* --timeout, or the default; a usage error when it is not a duration up
+ * to BD_PROTO_MAX_TIMEOUT_MS.  Returns an exit code. */
+static int parse_timeout(const char *cmd, const struct opts *o,
+                         uint64_t *timeout_ms)
+{
+    const char *why = "";
+    int r;
+
+    *timeout_ms = BD_PROTO_DEFAULT_TIMEOUT_MS;
+    if (!o->timeout)
+        return 0;
+    r = bd_parse_duration_ms(o->timeout, timeout_ms, &why);
+    if (r || *timeout_ms > BD_PROTO_MAX_TIMEOUT_MS)
+        return usage_err(cmd, "--timeout '%s' is not a duration up to 1h: "
+                         "%s (e.g. 30s, 2min)", o->timeout,
+                         r ? why : "too long");
+    return 0;
+}
+
 static int cmd_set(const struct opts *o, char **argv, int argc)
 {
     struct bd_ctl_domref d;
-    uint64_t kib, timeout_ms = BD_PROTO_DEFAULT_TIMEOUT_MS, waiting = 0;
+    uint64_t kib, timeout_ms, waiting = 0;
     yajl_val reply = NULL;
-    const char *why = "";
     char err[512] = "";
     yajl_gen g;
     int rc;
@@ -436,11 +454,8 @@ static int cmd_set(const struct opts *o, char **argv, int argc)
         return rc;
     if (kib == 0)
         return usage_err("set", "SIZE must be more than 0");
-    if (o->timeout &&
-        (bd_parse_duration_ms(o->timeout, &timeout_ms, &why) ||
-         timeout_ms > BD_PROTO_MAX_TIMEOUT_MS))
-        return usage_err("set", "--timeout '%s' is not a duration up to 1h "
-                         "(e.g. 30s, 2min)", o->timeout);
+    if ((rc = parse_timeout("set", o, &timeout_ms)))
+        return rc;
     g = set_request_gen(o, &d, kib);
     rc = bctl_call(o->socket, g, BCTL_REPLY_TIMEOUT_MS, &reply, err,
                    sizeof(err));
@@ -586,23 +601,6 @@ static int reserve_kib(const struct opts *o, const char *what, uint64_t kib,
     yajl_tree_free(reply);
     fflush(stdout);
     return rc;
-}
-
-static int parse_timeout(const char *cmd, const struct opts *o,
-                         uint64_t *timeout_ms)
-{
-    const char *why = "";
-    int r;
-
-    *timeout_ms = BD_PROTO_DEFAULT_TIMEOUT_MS;
-    if (!o->timeout)
-        return 0;
-    r = bd_parse_duration_ms(o->timeout, timeout_ms, &why);
-    if (r || *timeout_ms > BD_PROTO_MAX_TIMEOUT_MS)
-        return usage_err(cmd, "--timeout '%s' is not a duration up to 1h: "
-                         "%s (e.g. 30s, 2min)", o->timeout,
-                         r ? why : "too long");
-    return 0;
 }
 
 /* An argument that names an xl config rather than a size. */
@@ -765,9 +763,6 @@ static void print_capacity(yajl_val r)
 
 static int cmd_capacity(const struct opts *o, char **argv, int argc)
 {
-    static const char *const keys[] = {"capacity_now_kib",
-                                       "capacity_reclaim_kib",
-                                       "start_pool_kib", "host_free_kib"};
     yajl_val reply = NULL;
     char err[512] = "";
     yajl_gen g = begin(BD_CTL_STATUS);
@@ -778,17 +773,6 @@ static int cmd_capacity(const struct opts *o, char **argv, int argc)
     rc = bctl_call(o->socket, g, BCTL_REPLY_TIMEOUT_MS, &reply, err,
                    sizeof(err));
     yajl_gen_free(g);
-    if (rc == BCTL_EXIT_OK && o->json) {
-        printf("{");
-        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-            uint64_t v = 0;
-            bctl_get_u64(reply, keys[i], &v);
-            printf("%s\"%s\":%" PRIu64, i ? "," : "", keys[i], v);
-        }
-        printf("}\n");
-        yajl_tree_free(reply);
-        return rc;
-    }
     return finish(o, "capacity", rc, reply, err, print_capacity);
 }
 

@@ -130,12 +130,15 @@ static void res_finish(struct bd_daemon *d, struct bd_reservation *r, bool ok,
     r->waiter = NULL;
 }
 
-/* The last plan counted the domain's use: without a report the policy
- * never cuts it, so it has nothing to free. */
-static bool use_known(const struct bd_domain *dom)
+/* A domain a reservation may shrink: managed automatically, neither
+ * pinned nor held, and with its use counted by the last plan (without a
+ * report the policy never cuts it, so it has nothing to free). */
+static bool res_cuttable(const struct bd_daemon *d,
+                         const struct bd_domain *dom)
 {
-    return dom->has_dec && dom->dec.state != BD_STATE_NO_STATS &&
-           dom->dec.use_kib;
+    return bd_domain_plannable(d, dom) && dom->limits.mode == BD_MODE_AUTO &&
+           !dom->pin_kib && !dom->hold_kib && dom->has_dec &&
+           dom->dec.state != BD_STATE_NO_STATS && dom->dec.use_kib;
 }
 
 uint64_t bd_res_freeable_kib(const struct bd_daemon *d,
@@ -146,9 +149,7 @@ uint64_t bd_res_freeable_kib(const struct bd_daemon *d,
 
     for (size_t i = 0; i < d->n_doms; i++) {
         const struct bd_domain *dom = d->doms[i];
-        if (dom == except || !bd_domain_plannable(d, dom) ||
-            dom->limits.mode != BD_MODE_AUTO || dom->pin_kib ||
-            dom->hold_kib || !use_known(dom))
+        if (dom == except || !res_cuttable(d, dom))
             continue;
         can += bd_sub0(dom->current_kib, dom->limits.min_kib);
     }
@@ -162,8 +163,7 @@ static uint64_t safe_floor_kib(const struct bd_daemon *d,
 {
     uint64_t floor;
 
-    if (!bd_domain_plannable(d, dom) || dom->limits.mode != BD_MODE_AUTO ||
-        dom->pin_kib || dom->hold_kib || !use_known(dom))
+    if (!res_cuttable(d, dom))
         return 0;
     floor = dom->limits.min_kib;
     if (dom->dec.use_kib > floor)
@@ -191,7 +191,9 @@ uint64_t bd_res_safe_kib(const struct bd_daemon *d)
         const struct bd_domain *dom = d->doms[i];
         uint64_t floor = safe_floor_kib(d, dom);
 
-        can += bd_res_safe_give_kib(d, dom);
+        if (!floor)
+            continue;
+        can += bd_sub0(dom->current_kib, floor);
         /* a guest under its use (one that swaps counts it) takes free
          * memory up to it before anything is left to hold */
         short_kib += bd_sub0(floor, dom->current_kib);
@@ -223,9 +225,7 @@ static void cut_names(const struct bd_daemon *d, char *buf, size_t len)
     buf[0] = '\0';
     for (size_t i = 0; i < d->n_doms && at + 1 < len; i++) {
         const struct bd_domain *dom = d->doms[i];
-        if (!use_known(dom) || dom->limits.mode != BD_MODE_AUTO ||
-            dom->pin_kib || dom->hold_kib || !bd_domain_plannable(d, dom) ||
-            dom->current_kib <= dom->limits.min_kib)
+        if (!res_cuttable(d, dom) || dom->current_kib <= dom->limits.min_kib)
             continue;
         int n = snprintf(buf + at, len - at, "%s%s (uses %s)", at ? ", " : "",
                          dom->name,
@@ -265,7 +265,7 @@ int bd_res_add(struct bd_daemon *d, uint64_t kib, uint64_t timeout_ms,
 {
     struct bd_policy_params pp;
     struct bd_reservation *r;
-    uint64_t can;
+    uint64_t can, kept;
     char a[32], b[32];
 
     if (d->n_res >= BD_MAX_RESERVATIONS) {
@@ -274,8 +274,8 @@ int bd_res_add(struct bd_daemon *d, uint64_t kib, uint64_t timeout_ms,
         return -EBUSY;
     }
     bd_policy_params_now(d, &pp);
-    if (bd_admit_reserve(kib, bd_res_freeable_kib(d, NULL),
-                         pp.reserve_kib + bd_reserved_kib(d), &can) < 0) {
+    kept = pp.reserve_kib + bd_reserved_kib(d);
+    if (bd_admit_reserve(kib, bd_res_freeable_kib(d, NULL), kept, &can) < 0) {
         snprintf(err, errlen,
                  "cannot free %s: at most %s can be freed without going "
                  "below domain minimums or the host reserve",
@@ -283,8 +283,7 @@ int bd_res_add(struct bd_daemon *d, uint64_t kib, uint64_t timeout_ms,
                  bd_format_kib(can, b, sizeof(b)));
         return -ENOSPC;
     }
-    if (!force && res_guard(d, kib, pp.reserve_kib + bd_reserved_kib(d), err,
-                            errlen) < 0)
+    if (!force && res_guard(d, kib, kept, err, errlen) < 0)
         return -ENOSPC;
     r = &d->res[d->n_res++];
     memset(r, 0, sizeof(*r));

@@ -19,10 +19,11 @@
  * so that a restart in the middle of a start (balloonctl create, the
  * libvirt hook) keeps holding it, under the same id, until it is released
  * or its hold ends; never for longer than reserve-hold from the restart.
- * A waiting reservation is not kept: its client went with the connection.  An entry applies only to
- * the same domain (same domid and name) when it is seen again, so a
- * re-created domain starts clean (of several entries for one domid, the
- * one with the domain's name applies, the last such line if several).
+ * A waiting reservation is not kept: its client went with the connection.
+ * An entry applies only to the same domain (same domid and name) when it
+ * is seen again, so a re-created domain starts clean (of several entries
+ * for one domid, the one with the domain's name applies, the last such
+ * line if several).
  * hold-until is range-checked: past year 9999 the file is damaged, and a
  * hold is never restored for longer than the longest duration the config
  * accepts, so it converts to milliseconds without overflow.  Writes are
@@ -288,6 +289,7 @@ static int restore_res(struct bd_daemon *d, char *line, uint64_t now_ms,
     struct bd_reservation r;
     int64_t until, left_s;
     uint64_t hold_ms = d->cfg->reserve_hold_ms;
+    char a[32];
 
     if (parse_res(line, &r, &until, why) < 0)
         return -EINVAL;
@@ -309,8 +311,9 @@ static int restore_res(struct bd_daemon *d, char *line, uint64_t now_ms,
     d->res[d->n_res++] = r;
     if (d->next_res_id <= r.id)
         d->next_res_id = r.id + 1;
-    bd_info("reservation %" PRIu64 ": %" PRIu64 "K held again after the "
-            "restart, for %" PRIu64 " s", r.id, r.kib, hold_ms / 1000);
+    bd_info("reservation %" PRIu64 ": %s held again after the restart, "
+            "for %" PRIu64 " s", r.id, bd_format_kib(r.kib, a, sizeof(a)),
+            hold_ms / 1000);
     return 0;
 }
 

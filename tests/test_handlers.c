@@ -334,16 +334,39 @@ static void test_reserve_finishes_through_hook(void **state)
 
 /* b reports 900M total, 300M available: uses 600M, and its kernel
  * keeps 124M outside MemTotal (1G current): 724M in target terms. */
-static void report_b(struct ctx *c)
+/* b reports MemTotal 900M with avail_kib available (report seq), and a
+ * cycle sees it. */
+static void report_b_avail(struct ctx *c, uint64_t avail_kib, uint64_t seq)
 {
     bool kick = false;
     uint64_t next = 0;
 
-    fake_report(c->fh, 2, 900 * M, 300 * M, 1);
+    fake_report(c->fh, 2, 900 * M, avail_kib, seq);
     c->now_ms += 2000;
     assert_int_equal(bd_daemon_drain(&c->d, c->now_ms, &kick, &next), 0);
     assert_int_equal(bd_cycle(&c->d, c->now_ms, NULL), 0);
     assert_true(bd_domain_find(&c->d, 2)->stats.present);
+}
+
+/* b uses 600M + its 124M overhead: 724M of its 1G. */
+static void report_b(struct ctx *c)
+{
+    report_b_avail(c, 300 * M, 1);
+}
+
+/* A client's reserve request (10 s timeout) waiting on *waiter; its error
+ * into err (when not NULL).  The handler's result. */
+static int client_reserve(struct ctx *c, uint64_t kib, bool force,
+                          int *waiter, char *err, size_t errlen)
+{
+    struct bd_ctl_call *call = call_new(c);
+    int rc = bd_handlers.reserve(call, kib, 10000, force,
+                                 (struct bd_ctl_pending *)waiter);
+
+    if (err)
+        snprintf(err, errlen, "%s", call->error);
+    call_free(call);
+    return rc;
 }
 
 /* A reservation that could only be met by cutting b below its use (724M
@@ -352,33 +375,23 @@ static void report_b(struct ctx *c)
 static void test_reserve_below_use_needs_force(void **state)
 {
     struct ctx *c = *state;
-    struct bd_ctl_call *call;
+    char err[BD_PROTO_ERR_MAX];
     int waiter;
 
     report_b(c);
-    call = call_new(c);
     /* 2G free + b's 300M above its use, less the 256M reserve */
-    assert_int_equal(bd_handlers.reserve(call, 2560 * M, 10000, false,
-                                         (struct bd_ctl_pending *)&waiter),
+    assert_int_equal(client_reserve(c, 2560 * M, false, &waiter, err,
+                                    sizeof(err)),
                      -ENOSPC);
-    assert_non_null(strstr(call->error, "below their use"));
-    assert_non_null(strstr(call->error, "b (uses 724M)"));
-    assert_non_null(strstr(call->error, "--force"));
+    assert_non_null(strstr(err, "below their use"));
+    assert_non_null(strstr(err, "b (uses 724M)"));
+    assert_non_null(strstr(err, "--force"));
     assert_int_equal(c->d.n_res, 0);
-    call_free(call);
-    call = call_new(c);
-    assert_int_equal(bd_handlers.reserve(call, 2 * G, 10000, false,
-                                         (struct bd_ctl_pending *)&waiter),
-                     0);
-    call_free(call);
+    assert_int_equal(client_reserve(c, 2 * G, false, &waiter, NULL, 0), 0);
     assert_int_equal(c->d.n_res, 1);
     bd_res_finish_all(&c->d, "test");
-    call = call_new(c);
-    assert_int_equal(bd_handlers.reserve(call, 2560 * M, 10000, true,
-                                         (struct bd_ctl_pending *)&waiter),
-                     0);
+    assert_int_equal(client_reserve(c, 2560 * M, true, &waiter, NULL, 0), 0);
     assert_int_equal(c->d.n_res, 1);
-    call_free(call);
 }
 
 /* xl restore or a migration in: the same guest under a new domid starts
@@ -408,29 +421,19 @@ static void test_restored_guest_keeps_overhead(void **state)
 static void test_two_reservations_at_once(void **state)
 {
     struct ctx *c = *state;
-    struct bd_ctl_call *call;
+    char err[BD_PROTO_ERR_MAX];
     int w1, w2, w3;
 
     report_b(c);
-    call = call_new(c);
-    assert_int_equal(bd_handlers.reserve(call, 1 * G, 10000, false,
-                                         (struct bd_ctl_pending *)&w1),
-                     0);
-    call_free(call);
+    assert_int_equal(client_reserve(c, 1 * G, false, &w1, NULL, 0), 0);
     /* 2G free + b's 300M above its use, less the 256M reserve: 1.5G more
      * does not fit beside the first 1G */
-    call = call_new(c);
-    assert_int_equal(bd_handlers.reserve(call, 1536 * M, 10000, false,
-                                         (struct bd_ctl_pending *)&w2),
+    assert_int_equal(client_reserve(c, 1536 * M, false, &w2, err,
+                                    sizeof(err)),
                      -ENOSPC);
-    assert_non_null(strstr(call->error, "below their use"));
-    call_free(call);
+    assert_non_null(strstr(err, "below their use"));
     assert_int_equal(c->d.n_res, 1);
-    call = call_new(c);
-    assert_int_equal(bd_handlers.reserve(call, 1 * G, 10000, false,
-                                         (struct bd_ctl_pending *)&w3),
-                     0);
-    call_free(call);
+    assert_int_equal(client_reserve(c, 1 * G, false, &w3, NULL, 0), 0);
     assert_int_equal(c->d.n_res, 2);
     assert_int_equal(bd_reserved_kib(&c->d), 2 * G);
     bd_res_finish_all(&c->d, "test");
@@ -442,22 +445,12 @@ static void test_two_reservations_at_once(void **state)
 static void test_reserve_waits_when_use_grows(void **state)
 {
     struct ctx *c = *state;
-    struct bd_ctl_call *call;
-    bool kick = false;
-    uint64_t next = 0;
     int waiter;
 
     report_b(c);
-    call = call_new(c);
-    assert_int_equal(bd_handlers.reserve(call, 2 * G, 10000, false,
-                                         (struct bd_ctl_pending *)&waiter),
-                     0);
-    call_free(call);
+    assert_int_equal(client_reserve(c, 2 * G, false, &waiter, NULL, 0), 0);
     /* b now uses 800M + its 124M overhead: 76M above use, 1.82G safe */
-    fake_report(c->fh, 2, 900 * M, 100 * M, 2);
-    c->now_ms += 2000;
-    assert_int_equal(bd_daemon_drain(&c->d, c->now_ms, &kick, &next), 0);
-    assert_int_equal(bd_cycle(&c->d, c->now_ms, NULL), 0);
+    report_b_avail(c, 100 * M, 2);
     assert_int_equal(bd_reserved_effective_kib(&c->d), 0);
     assert_int_equal(bd_reserved_soft_kib(&c->d), 2 * G);
     assert_true(fake_get_num(c->fh, 2, "memory/target") >= 924 * M);

@@ -167,6 +167,17 @@ has "$err" "cannot free 7.00G"
 expect 2 ctl reserve 1G --timeout 2h
 expect 2 ctl release abc
 
+# ---- capacity ----
+expect 0 ctl capacity
+has "$out" "^now:  *[0-9.]*[KMG] (free beyond the reserve and reservations)"
+has "$out" "^after reclaim:  *[0-9.]*[KMG]"
+has "$out" "^start pool:  *1.00G kept free for starts"
+expect 0 ctl capacity --json
+has "$out" '^{"daemon_version":"'
+has "$out" '"capacity_now_kib":[0-9]*'
+has "$out" '"capacity_reclaim_kib":[0-9]*'
+has "$out" '"start_pool_kib":1048576'
+
 # ---- reload / metrics / top / completion ----
 expect 0 ctl reload
 has "$out" "reloaded $T/balloond.conf"
