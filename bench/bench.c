@@ -134,10 +134,11 @@ static int run_job(const struct bd_trace *t, const struct job *jb, size_t j)
     f = fopen(path, "w");
     if (!f)
         return -errno;
-    fprintf(f, "%s,%.3f,%.9f,%.6f,%.4f,%.4f,%.4f,%" PRIu64 ",%.6f,%u,%u,%u,"
-               "%" PRIu64 ",%" PRIu64 "\n",
+    fprintf(f, "%s,%.3f,%.9f,%.6f,%.4f,%.4f,%.4f,%.4f,%" PRIu64 ",%.6f,%u,%u,"
+               "%u,%" PRIu64 ",%" PRIu64 "\n",
             bd_bench_policy_name[jb->pol], (double)jb->cap_kib / GIB,
             res.shortfall_gib_h, res.shortfall_pct, res.pressured_pct,
+            res.low_headroom_pct,
             res.churn_per_vm_h, res.idle_gib, res.violations, res.demand_gib_h,
             res.starts, res.starts_admitted, res.starts_refused,
             res.start_p50_ms,
@@ -182,7 +183,7 @@ static int run_all(const struct bd_trace *t, const struct job *jobs,
 
 struct row {
     char policy[16];
-    double cap, sf, sf_pct, press, churn, idle, demand;
+    double cap, sf, sf_pct, press, low, churn, idle, demand;
     uint64_t viol;
     unsigned starts, admitted, refused; /* VM starts asked, admitted in
                                            10 s, refused at once */
@@ -199,12 +200,13 @@ static int collect(size_t n_jobs, struct row *rows)
         f = fopen(path, "r");
         if (!f || !fgets(line, sizeof(line), f) ||
             sscanf(line,
-                   "%15[^,],%lf,%lf,%lf,%lf,%lf,%lf,%" SCNu64 ",%lf,%u,%u,%u,"
-                   "%" SCNu64 ",%" SCNu64,
+                   "%15[^,],%lf,%lf,%lf,%lf,%lf,%lf,%lf,%" SCNu64 ",%lf,%u,%u,"
+                   "%u,%" SCNu64 ",%" SCNu64,
                    rows[j].policy, &rows[j].cap, &rows[j].sf, &rows[j].sf_pct,
-                   &rows[j].press, &rows[j].churn, &rows[j].idle, &rows[j].viol,
-                   &rows[j].demand, &rows[j].starts, &rows[j].admitted,
-                   &rows[j].refused, &rows[j].p50_ms, &rows[j].p99_ms) != 14) {
+                   &rows[j].press, &rows[j].low, &rows[j].churn, &rows[j].idle,
+                   &rows[j].viol, &rows[j].demand, &rows[j].starts,
+                   &rows[j].admitted, &rows[j].refused, &rows[j].p50_ms,
+                   &rows[j].p99_ms) != 15) {
             if (f)
                 fclose(f);
             fprintf(stderr, "bench: missing result %s\n", path);
@@ -281,27 +283,31 @@ static int report(const struct row *rows, size_t n_caps, size_t n_pol)
     if (!f)
         return -errno;
     fprintf(f, "policy,capacity_gib,shortfall_gib_h,shortfall_pct,"
-               "pressured_pct,churn_per_vm_h,idle_gib,violations,starts,"
+               "pressured_pct,low_headroom_pct,churn_per_vm_h,idle_gib,"
+               "violations,starts,"
                "starts_admitted_10s,starts_refused,start_wait_p50_s,"
                "start_wait_p99_s\n");
-    printf("%-10s %6s %12s %10s %10s %10s %9s %5s\n", "policy", "C GiB",
-           "short GiB-h", "short %", "pressured%", "churn/VM-h", "idle GiB",
-           "viol");
+    printf("%-10s %6s %12s %10s %10s %9s %10s %9s %5s\n", "policy", "C GiB",
+           "short GiB-h", "short %", "pressured%", "low-hr %", "churn/VM-h",
+           "idle GiB", "viol");
     for (size_t c = 0; c < n_caps; c++) {
         for (size_t q = 0; q < n_pol; q++) {
             const struct row *r = &rows[c * n_pol + q];
-            char p1[16], p2[16], p3[16];
+            char p1[16], p2[16], p3[16], p4[16];
             fmt_opt(p1, sizeof(p1), r->press, "%.3f");
+            fmt_opt(p4, sizeof(p4), r->low, "%.3f");
             fmt_opt(p2, sizeof(p2), r->churn, "%.2f");
             fmt_opt(p3, sizeof(p3), r->idle, "%.2f");
-            fprintf(f, "%s,%g,%.4f,%.5f,%s,%s,%s,%" PRIu64 ",%u,%u,%u,%.1f,"
+            fprintf(f, "%s,%g,%.4f,%.5f,%s,%s,%s,%s,%" PRIu64 ",%u,%u,%u,%.1f,"
                        "%.1f\n",
-                    r->policy, r->cap, r->sf, r->sf_pct, p1, p2, p3, r->viol,
+                    r->policy, r->cap, r->sf, r->sf_pct, p1, p4, p2, p3,
+                    r->viol,
                     r->starts, r->admitted, r->refused,
                     (double)r->p50_ms / 1000,
                     (double)r->p99_ms / 1000);
-            printf("%-10s %6g %12.3f %10.4f %10s %10s %9s %5" PRIu64 "\n",
-                   r->policy, r->cap, r->sf, r->sf_pct, p1, p2, p3, r->viol);
+            printf("%-10s %6g %12.3f %10.4f %10s %9s %10s %9s %5" PRIu64 "\n",
+                   r->policy, r->cap, r->sf, r->sf_pct, p1, p4, p2, p3,
+                   r->viol);
         }
         misses += aims(&rows[c * n_pol], n_pol);
     }

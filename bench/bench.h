@@ -56,6 +56,9 @@ struct bd_bench_result {
     double shortfall_gib_h;
     double shortfall_pct;  /* of total demand */
     double pressured_pct;  /* of VM time; oracle-min: -1 */
+    double low_headroom_pct; /* of VM time: less than BD_SIM_HEADROOM_KIB
+                                available while the host had it free;
+                                oracle-min: -1 */
     double churn_per_vm_h; /* oracle-min: -1 */
     double idle_gib;       /* oracle-min: -1 */
     uint64_t violations;

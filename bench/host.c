@@ -92,7 +92,7 @@ void bd_bench_observe(struct bd_bench_obs *o, const struct bd_sim *sim)
 void bd_bench_collect(const struct bd_sim *sim, const struct bd_bench_obs *o,
                       struct bd_bench_result *res)
 {
-    double sf = 0, dem = 0, short_ms = 0, idle = 0, changes = 0;
+    double sf = 0, dem = 0, short_ms = 0, idle = 0, changes = 0, low_ms = 0;
     double vm_ms = (double)bd_sim_now_ms(sim) * (double)o->t->n_vm;
 
     for (size_t i = 0; i < o->t->n_vm; i++) {
@@ -103,6 +103,7 @@ void bd_bench_collect(const struct bd_sim *sim, const struct bd_bench_obs *o,
         sf += (double)st.shortfall_kib_ms;
         dem += (double)st.demand_kib_ms;
         short_ms += (double)st.short_ms;
+        low_ms += (double)st.low_headroom_ms;
         idle += (double)st.idle_kib_ms;
         changes += (double)st.target_changes;
     }
@@ -110,6 +111,7 @@ void bd_bench_collect(const struct bd_sim *sim, const struct bd_bench_obs *o,
     res->demand_gib_h = dem / KIB_MS_PER_GIB_H;
     res->shortfall_pct = dem > 0 ? 100.0 * sf / dem : 0;
     res->pressured_pct = vm_ms > 0 ? 100.0 * short_ms / vm_ms : 0;
+    res->low_headroom_pct = vm_ms > 0 ? 100.0 * low_ms / vm_ms : 0;
     res->churn_per_vm_h = vm_ms > 0 ? changes / (vm_ms / 3600000.0) : 0;
     res->idle_gib = bd_sim_now_ms(sim)
                         ? idle / (double)bd_sim_now_ms(sim) / 1048576.0

@@ -58,6 +58,7 @@ static void oracle_min(const struct bd_trace *t, uint64_t cap_kib,
     res->demand_gib_h = dem / KIB_MS_PER_GIB_H;
     res->shortfall_pct = dem > 0 ? 100.0 * sf / dem : 0;
     res->pressured_pct = -1;
+    res->low_headroom_pct = -1;
     res->churn_per_vm_h = -1;
     res->idle_gib = -1;
 }

@@ -295,6 +295,22 @@ static uint64_t usable_kib(const struct bd_sim_guest *g)
                : 0;
 }
 
+/* Whether g, with use usable, has less than BD_SIM_HEADROOM_KIB above its
+ * demand while free_kib (what is free after this step) and its static-max
+ * would have covered the difference. */
+static bool low_headroom(const struct bd_sim_guest *g, uint64_t use,
+                         uint64_t free_kib)
+{
+    uint64_t want = g->demand_kib + BD_SIM_HEADROOM_KIB, gap;
+
+    if (use >= want || g->current_kib >= g->cfg.static_max_kib)
+        return false;
+    gap = want - use;
+    if (gap > g->cfg.static_max_kib - g->current_kib)
+        gap = g->cfg.static_max_kib - g->current_kib;
+    return free_kib >= gap;
+}
+
 static int check_invariants(struct bd_sim *sim)
 {
     uint64_t used = bd_sim_used_kib(sim);
@@ -335,8 +351,16 @@ int bd_sim_step(struct bd_sim *sim, uint64_t dt_ms)
         if (rc)
             return rc;
     }
-    for (i = 0; i < sim->n; i++)
-        sim->g[i].demand_kib = demand_at(sim, &sim->g[i], sim->now_ms);
+    for (i = 0; i < sim->n; i++) {
+        struct bd_sim_guest *g = &sim->g[i];
+        g->demand_kib = demand_at(sim, g, sim->now_ms);
+        /* a program sizing itself to what is available asks no more */
+        if (g->cfg.demand.leave_kib &&
+            g->demand_kib + g->cfg.demand.leave_kib > usable_kib(g))
+            g->demand_kib = usable_kib(g) > g->cfg.demand.leave_kib
+                                ? usable_kib(g) - g->cfg.demand.leave_kib
+                                : 0;
+    }
 
     /* shrinks first: released pages are free for growth in the same step */
     for (i = 0; i < sim->n; i++) {
@@ -392,6 +416,8 @@ int bd_sim_step(struct bd_sim *sim, uint64_t dt_ms)
             g->stats.short_ms += dt_ms;
         else
             g->stats.idle_kib_ms += (use - g->demand_kib) * dt_ms;
+        if (low_headroom(g, use, avail))
+            g->stats.low_headroom_ms += dt_ms;
         if (g->cfg.behaviour != BD_SIM_SILENT)
             bd_sim_reporter_run(sim, g);
     }

@@ -118,6 +118,9 @@ struct bd_sim_demand {
     uint64_t start_ms;
     uint64_t ramp_ms;
     uint32_t noise_pct;        /* +- uniform noise on top, % of the value */
+    uint64_t leave_kib;        /* a program that sizes itself to what is
+                                  available (a JVM, a cache): demand is at
+                                  most usable - leave_kib; 0 = off */
     const uint64_t *trace_kib; /* BD_SIM_TRACE; copied by bd_sim_add() */
     size_t trace_len;
     uint64_t trace_step_ms;
@@ -301,6 +304,11 @@ size_t bd_sim_changes(const struct bd_sim *sim,
                       const struct bd_sim_change **list, bool *overflow);
 void bd_sim_changes_clear(struct bd_sim *sim);
 
+/* The headroom a guest is promised (balloond's default headroom-min):
+ * time with less available than this, while the host had it, is counted
+ * as low_headroom_ms for every policy alike. */
+#define BD_SIM_HEADROOM_KIB (64 * UINT64_C(1024))
+
 /* Accumulated since creation, per domain: sum of max(0, demand - usable)
  * x time, in KiB*ms (usable = current - overhead), and number of target
  * changes.  -ENOENT. */
@@ -310,6 +318,9 @@ struct bd_sim_stats {
     uint64_t target_changes;
     uint64_t short_ms;     /* time with demand above usable */
     uint64_t idle_kib_ms;  /* max(0, usable - demand) x time */
+    uint64_t low_headroom_ms; /* time with usable - demand below
+                                 BD_SIM_HEADROOM_KIB while the host had
+                                 the difference free (and static-max room) */
     uint64_t reports;      /* reports written (any format) */
     uint64_t key_writes;   /* report keys written */
 };

@@ -1294,6 +1294,46 @@ static void test_min_above_max(void **state)
     fx_free(f);
 }
 
+/* Issue 26's deadlock: three guests at 256M using 237M, headroom-min and
+ * hysteresis both 64M, spare memory kept on the host.  The 45M grow to
+ * use + headroom-min is written (a promise, not a change to damp), with
+ * the hysteresis as margin above it; use creeping up by less than that
+ * margin then asks for no write. */
+static void test_headroom_promise_beats_hysteresis(void **state)
+{
+    struct fx *f = fx_new(3, 3 * 256 * MIB + 872 * MIB);
+    (void)state;
+
+    f->p.share_spare = false;
+    for (size_t i = 0; i < 3; i++)
+        dom(f, i, 256 * MIB, 512 * MIB, 237 * MIB);
+    fx_sync_free(f);
+    run(f);
+    for (size_t i = 0; i < 3; i++) {
+        assert_true(f->dec[i].write);
+        assert_false(f->dec[i].shrink);
+        assert_int_equal(f->dec[i].target_kib, (237 + 64 + 64) * MIB);
+        f->d[i].current_kib = f->d[i].target_kib = f->dec[i].target_kib;
+        f->d[i].stats.total_kib = f->d[i].current_kib;
+        f->d[i].stats.used_kib = (237 + 60) * MIB;
+    }
+    fx_sync_free(f);
+    tick(f, 5 * SEC);
+    run(f);
+    for (size_t i = 0; i < 3; i++)
+        assert_false(f->dec[i].write);
+    /* past the margin: written again, however small the step */
+    for (size_t i = 0; i < 3; i++)
+        f->d[i].stats.used_kib = (237 + 64 + 8) * MIB;
+    tick(f, 5 * SEC);
+    run(f);
+    for (size_t i = 0; i < 3; i++) {
+        assert_true(f->dec[i].write);
+        assert_true(f->dec[i].target_kib >= (237 + 64 + 8 + 64) * MIB);
+    }
+    fx_free(f);
+}
+
 static void test_above_max_corrected_despite_hysteresis(void **state)
 {
     struct fx *f = fx_new(1, 8 * GIB);
@@ -1525,6 +1565,7 @@ int main(void)
         cmocka_unit_test(test_pin_cannot_squeeze_below_min),
         cmocka_unit_test(test_ignored_memory_is_used),
         cmocka_unit_test(test_min_above_max),
+        cmocka_unit_test(test_headroom_promise_beats_hysteresis),
         cmocka_unit_test(test_above_max_corrected_despite_hysteresis),
         cmocka_unit_test(test_garbage_sizes),
         cmocka_unit_test(test_track_from_the_future),

@@ -270,6 +270,57 @@ static void test_model_api(void **state)
     bd_sim_free(sim);
 }
 
+/* A program sizing itself to what is available (leave_kib) takes what
+ * the guest has but leaves that much; the time it has less than
+ * BD_SIM_HEADROOM_KIB above its demand counts as low headroom only while
+ * the host had the difference free. */
+static void test_model_low_headroom(void **state)
+{
+    struct bd_sim *sim;
+    struct bd_sim_guest_cfg c;
+    struct bd_sim_dominfo info;
+    struct bd_sim_stats st;
+    (void)state;
+
+    assert_int_equal(bd_sim_new(1 * GIB, 1, &sim), 0);
+    bd_sim_guest_cfg_init(&c);
+    c.name = "jvm";
+    c.static_max_kib = 1 * GIB;
+    c.boot_kib = 256 * MIB;
+    c.overhead_kib = 56 * MIB;
+    c.demand.base_kib = 300 * MIB;
+    c.demand.leave_kib = 19 * MIB;
+    assert_int_equal(bd_sim_add(sim, &c), 1);
+    assert_int_equal(bd_sim_step(sim, 1000), 0);
+    assert_int_equal(bd_sim_dominfo(sim, 1, &info), 0);
+    assert_int_equal(info.demand_kib, 256 * MIB - 56 * MIB - 19 * MIB);
+    assert_int_equal(bd_sim_dom_stats(sim, 1, &st), 0);
+    assert_int_equal(st.low_headroom_ms, 1000);
+    assert_int_equal(st.short_ms, 0);
+    /* a host with nothing free: not the policy's to give */
+    c.name = "filler";
+    c.static_max_kib = c.boot_kib = 1 * GIB - 256 * MIB;
+    c.overhead_kib = 0;
+    c.demand.leave_kib = 0;
+    assert_int_equal(bd_sim_add(sim, &c), 2);
+    assert_int_equal(bd_sim_step(sim, 1000), 0);
+    assert_int_equal(bd_sim_dom_stats(sim, 1, &st), 0);
+    assert_int_equal(st.low_headroom_ms, 1000);
+    /* grown: the program takes its 300M and keeps 64M and more spare */
+    assert_int_equal(bd_sim_remove(sim, 2), 0);
+    assert_int_equal(bd_sim_set_target(sim, 1, 512 * MIB), 0);
+    assert_int_equal(bd_sim_step(sim, 1000), 0);
+    assert_int_equal(bd_sim_step(sim, 1000), 0);
+    assert_int_equal(bd_sim_dominfo(sim, 1, &info), 0);
+    assert_int_equal(info.demand_kib, 300 * MIB);
+    assert_int_equal(bd_sim_dom_stats(sim, 1, &st), 0);
+    assert_true(st.low_headroom_ms <= 2000);
+    assert_int_equal(bd_sim_step(sim, 1000), 0);
+    assert_int_equal(bd_sim_dom_stats(sim, 1, &st), 0);
+    assert_true(st.low_headroom_ms <= 2000);
+    bd_sim_free(sim);
+}
+
 static void test_model_garbage_and_silent(void **state)
 {
     struct drv d;
@@ -677,6 +728,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_api),
+        cmocka_unit_test(test_model_low_headroom),
         cmocka_unit_test(test_model_garbage_and_silent),
         cmocka_unit_test(test_model_deterministic),
         cmocka_unit_test(test_basic),

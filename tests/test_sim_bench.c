@@ -392,9 +392,14 @@ static void test_model(void **state)
                 r[BP_STATIC].shortfall_gib_h * 0.9);
     assert_true(r[BP_BALLOOND].churn_per_vm_h > 0);
     assert_true(r[BP_QMEMMAN].churn_per_vm_h > 0);
-    /* plenty of memory: nobody is short under balloond */
+    assert_true(r[BP_ORACLE_MIN].low_headroom_pct == -1);
+    for (int p = 0; p < BP_ORACLE_MIN; p++)
+        assert_true(r[p].low_headroom_pct >= 0 && r[p].low_headroom_pct < 100);
+    /* plenty of memory: nobody is short under balloond, nor left below
+     * its headroom */
     assert_int_equal(bd_bench_run(&t, BP_BALLOOND, 8 * GIB, 0, &r[0], NULL), 0);
     assert_true(r[0].shortfall_gib_h < 0.01);
+    assert_true(r[0].low_headroom_pct < 0.01);
     bd_trace_dispose(&t);
 }
 

@@ -943,8 +943,47 @@ static uint64_t sum_committed(const struct planner *pl)
     return sum;
 }
 
-/* 4. Hysteresis: small grows are dropped (that only frees budget), then
- * small shrinks while the budget still closes. */
+/* Whether the target in force breaks x's headroom promise: x reports and
+ * the target is below its use + headroom-min (and its need).  The part of
+ * the need above that (headroom's percentage) is damped by hysteresis. */
+static bool short_of_need(const struct planner *pl, const struct work *x,
+                          uint64_t tin)
+{
+    uint64_t promise = x->used + capk(pl->p->headroom_min_kib);
+
+    return x->stats && tin < minu(x->tier[TIER_NEED], promise);
+}
+
+/* A grow that keeps the headroom promise goes hysteresis beyond the need
+ * when every want fits and the budget has it, so that use creeping up by
+ * less than the hysteresis asks for no write of its own. */
+static void plan_margin(struct planner *pl, uint64_t sum_commit,
+                        uint64_t limit)
+{
+    uint64_t hyst = pl->p->hysteresis_kib;
+
+    if (pl->partial != N_TIERS)
+        return;
+    for (size_t i = 0; i < pl->n; i++) {
+        struct work *x = &pl->w[i];
+        uint64_t tin = capk(pl->doms[i].target_kib), to, extra;
+        if (x->cls != CLS_AUTO || x->stuck || x->target <= tin ||
+            !short_of_need(pl, x, tin))
+            continue;
+        to = minu(x->hi, x->tier[TIER_NEED] + hyst);
+        if (to <= x->target)
+            continue;
+        extra = committed(x, to) - committed(x, x->target);
+        if (sum_commit + extra <= limit) {
+            x->target = to;
+            sum_commit += extra;
+        }
+    }
+}
+
+/* 4. Hysteresis: small grows are dropped (that only frees budget), but
+ * not those that keep the headroom promise; then small shrinks are kept
+ * while the budget still closes; then promise grows get their margin. */
 static void plan_hysteresis(struct planner *pl)
 {
     uint64_t hyst = pl->p->hysteresis_kib, sum_commit, limit;
@@ -953,12 +992,12 @@ static void plan_hysteresis(struct planner *pl)
     for (i = 0; i < pl->n; i++) {
         struct work *x = &pl->w[i];
         uint64_t tin = capk(pl->doms[i].target_kib);
-        bool urgent = x->press != BD_PRESS_NONE ||
-                      (x->stats && x->used > tin);
-        /* a guest under pressure or using more than its target is not
-         * kept waiting for the threshold, but a grow smaller than what
-         * counts as progress is a sliver (rounding after a shrink), not
-         * help: never worth a write */
+        bool urgent = x->press != BD_PRESS_NONE || short_of_need(pl, x, tin);
+        /* a guest under pressure or short of its headroom is not kept
+         * waiting for the threshold (headroom is a promise, hysteresis
+         * only damps it), but a grow smaller than what counts as
+         * progress is a sliver (rounding after a shrink), not help:
+         * never worth a write */
         if (x->cls == CLS_AUTO && !x->stuck && x->target > tin &&
             tin >= x->lo && tin <= x->hi &&
             x->target - tin < (urgent ? pl->p->progress_kib : hyst))
@@ -983,6 +1022,7 @@ static void plan_hysteresis(struct planner *pl)
             sum_commit += extra;
         }
     }
+    plan_margin(pl, sum_commit, lend_cap(pl, pl->budget));
 }
 
 static enum bd_state state_of(const struct bd_dom_input *d,
