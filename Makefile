@@ -126,7 +126,8 @@ unit-check: $(TESTS)
 # Units are written with /usr/sbin paths; install rewrites them to SBINDIR.
 # install builds only the programs (not the tests: no cmocka needed).
 # The config is installed only where none exists: an admin's edits survive
-# every reinstall, and uninstall leaves it in place.
+# every reinstall, and uninstall leaves it in place.  balloond.conf.d/ is
+# made empty: the admin's drop-ins, which the package never touches.
 UNITS      = $(wildcard systemd/*.service)
 COMPLETION = $(wildcard cli/balloonctl.bash)
 CONFFILE   = $(DESTDIR)$(SYSCONFDIR)/balloond/balloond.conf
@@ -137,7 +138,8 @@ LIBVIRTHOOK = $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/libxl.d/balloond
 install: $(BINS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \
-	    $(DESTDIR)$(SYSCONFDIR)/balloond $(DESTDIR)$(BASHCOMPDIR)
+	    $(DESTDIR)$(SYSCONFDIR)/balloond $(DESTDIR)$(BASHCOMPDIR) \
+	    $(CONFFILE).d
 	install -m 0755 $(BINS) $(DESTDIR)$(SBINDIR)/
 	$(if $(MAN5),install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/)
 	$(if $(MAN8),install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)

@@ -339,6 +339,8 @@ void bctl_print_explain(FILE *f, yajl_val r)
                 "reported use + kernel overhead");
     explain_row(f, plan, "need", "need_kib",
                 "use + headroom, or a pressure boost");
+    fprintf(f, "  %-16s %8s  below use + headroom-min: grown however small "
+               "the step\n", "", "");
     explain_row(f, plan, "want", "want_kib",
                 "the need's peak, held for shrink-delay");
     explain_row(f, plan, "fair share", "share_kib",

@@ -114,6 +114,23 @@ static int check_warnings(struct bd_config *cfg, const char *path,
     return 0;
 }
 
+/* --check-config: the files read, in order, and every key they set with
+ * the value in force and where it was set (the rest are the defaults of
+ * balloond.conf(5)). */
+static void print_read(const struct bd_config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_files; i++)
+        printf("read %s\n", cfg->files[i]);
+    for (size_t i = 0; i < cfg->n_set; i++) {
+        const struct bd_config_setting *st = &cfg->set[i];
+        printf("  [%s] %s = %s  (%s:%u)\n", st->section, st->key, st->value,
+               st->file < cfg->n_files ? cfg->files[st->file] : "?",
+               st->line);
+    }
+    if (!cfg->n_set)
+        printf("  no key set: every value is the default\n");
+}
+
 /* At start, with the host's memory known: refuse what cannot work. */
 static int start_guard(const struct bd_config *cfg, struct bd_host *host)
 {
@@ -260,6 +277,7 @@ int main(int argc, char **argv)
         rc = load_config(config_path, true, &cfg, true);
         if (rc < 0)
             return 1;
+        print_read(cfg);
         rc = check_warnings(cfg, config_path, host_spec);
         bd_config_free(cfg);
         return rc;

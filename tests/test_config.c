@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -209,9 +210,9 @@ static void test_errors_structure(void **state)
     BAD("[policy]\nreserve = 1G\n", "t.conf:2: reserve: unknown key in [policy]\n");
     BAD("[host]\ninterval = 5s\n\ninterval = 6s\n",
         "t.conf:4: interval: duplicate key (first set at line 2)\n");
-    BAD("[host]\n[host]\n", "t.conf:2: [host]: section already defined at line 1\n");
-    BAD("[domain a]\n[domain a]\n",
-        "t.conf:2: [domain]: section [domain a] already defined at line 1\n");
+    /* a repeated section merges, but a key twice in one is still a slip */
+    BAD("[host]\n[host]\nreserve = 1G\nreserve = 2G\n",
+        "t.conf:4: reserve: duplicate key (first set at line 3)\n");
     BAD("[domain]\nmin = 1G\n", "t.conf:1: [domain]: a name pattern is expected");
     BAD("reserve = 1G\n", "t.conf:1: reserve: key outside of any section\n");
     BAD("[host\nreserve = 1G\n", "t.conf:1: [: section header without ']'\n");
@@ -435,6 +436,127 @@ static void test_nul_in_mem(void **state)
     bd_config_free(c);
 }
 
+/* Appending a block, as admins and Ansible/Puppet/Salt do: repeated
+ * sections merge, a later key wins; [domain GLOB] blocks too. */
+static void test_repeated_sections_merge(void **state)
+{
+    struct bd_config *c;
+    struct bd_dom_limits l;
+    (void)state;
+
+    c = load_ok("[policy]\nhysteresis = 64M\nheadroom = 15%\n[host]\n"
+                "reserve = 1G\n[domain web-*]\nmin = 256M\n"
+                "[policy]\nhysteresis = 16M\n[domain web-*]\nmax = 1G\n");
+    assert_int_equal(c->policy.hysteresis_kib, 16 * 1024);
+    assert_int_equal(c->policy.headroom_pct, 15);
+    assert_int_equal(c->reserve.kib, 1 * GiB);
+    assert_int_equal(c->n_rules, 1);
+    bd_config_limits(c, 5, "web-1", 4 * GiB, &l);
+    assert_int_equal(l.min_kib, 256 * 1024);
+    assert_int_equal(l.max_kib, 1 * GiB);
+    /* what --check-config prints: each key once, the value in force */
+    assert_int_equal(c->n_set, 5);
+    assert_string_equal(c->set[0].section, "policy");
+    assert_string_equal(c->set[0].key, "hysteresis");
+    assert_string_equal(c->set[0].value, "16M");
+    assert_int_equal(c->set[0].line, 9);
+    assert_string_equal(c->set[3].section, "domain web-*");
+    bd_config_free(c);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* FILE.d/\*.conf after FILE in name order (other names skipped); one bad
+ * drop-in refuses the whole load with its file and line; a directory, a
+ * dangling link and an unreadable directory are one clear line each. */
+static void test_dropins(void **state)
+{
+    char dir[] = "/tmp/bd-test-dropin-XXXXXX", main_p[128], d[160], p[200];
+    struct bd_config *c = NULL;
+    char *err = NULL;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(main_p, sizeof(main_p), "%s/balloond.conf", dir);
+    snprintf(d, sizeof(d), "%s.d", main_p);
+    write_file(main_p, "[policy]\nhysteresis = 64M\nshare-spare = yes\n");
+    /* no drop-in directory: no error */
+    assert_int_equal(bd_config_load(main_p, &c, &err), 0);
+    assert_int_equal(c->n_files, 1);
+    bd_config_free(c);
+    assert_int_equal(mkdir(d, 0755), 0);
+    snprintf(p, sizeof(p), "%s/20-b.conf", d);
+    write_file(p, "[policy]\nhysteresis = 8M\n");
+    snprintf(p, sizeof(p), "%s/10-a.conf", d);
+    write_file(p, "[policy]\nhysteresis = 32M\nshare-spare = no\n");
+    snprintf(p, sizeof(p), "%s/30-c.conf.dpkg-old", d);
+    write_file(p, "[policy]\nhysteresis = 1G\n");
+    snprintf(p, sizeof(p), "%s/.40-hidden.conf", d);
+    write_file(p, "garbage\n");
+    assert_int_equal(bd_config_load(main_p, &c, &err), 0);
+    assert_int_equal(c->policy.hysteresis_kib, 8 * 1024);
+    assert_false(c->policy.share_spare);
+    assert_int_equal(c->n_files, 3);
+    assert_string_equal(c->files[0], main_p);
+    assert_non_null(strstr(c->files[1], "/10-a.conf"));
+    assert_non_null(strstr(c->files[2], "/20-b.conf"));
+    assert_non_null(strstr(c->files[c->set[0].file], "/20-b.conf"));
+    bd_config_free(c);
+
+    /* a bad drop-in: everything refused, its file and line named */
+    snprintf(p, sizeof(p), "%s/50-bad.conf", d);
+    write_file(p, "[policy]\n\nhysteresis = lots\n");
+    c = NULL;
+    assert_int_equal(bd_config_load(main_p, &c, &err), -EINVAL);
+    assert_null(c);
+    assert_non_null(strstr(err, "/50-bad.conf:3: hysteresis:"));
+    free(err);
+    unlink(p);
+
+    /* a directory and a dangling link named *.conf */
+    snprintf(p, sizeof(p), "%s/60-dir.conf", d);
+    assert_int_equal(mkdir(p, 0755), 0);
+    assert_int_equal(bd_config_load(main_p, &c, &err), -EINVAL);
+    assert_non_null(strstr(err, "/60-dir.conf: file: a directory"));
+    assert_null(strchr(strchr(err, '\n') + 1, '\n')); /* one line */
+    free(err);
+    rmdir(p);
+    assert_int_equal(symlink("/nonexistent/x.conf", p), 0);
+    assert_int_equal(bd_config_load(main_p, &c, &err), -EINVAL);
+    assert_non_null(strstr(err, "/60-dir.conf: file: cannot open: No such "
+                                "file or directory (a dangling link?)"));
+    free(err);
+    unlink(p);
+
+    /* an unreadable drop-in directory (root reads it anyway) */
+    if (geteuid() != 0) {
+        assert_int_equal(chmod(d, 0), 0);
+        assert_int_equal(bd_config_load(main_p, &c, &err), -EINVAL);
+        assert_non_null(strstr(err, "balloond.conf.d: directory: cannot be "
+                                    "read: Permission denied"));
+        free(err);
+        chmod(d, 0755);
+    }
+    snprintf(p, sizeof(p), "%s/10-a.conf", d);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s/20-b.conf", d);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s/30-c.conf.dpkg-old", d);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s/.40-hidden.conf", d);
+    unlink(p);
+    assert_int_equal(rmdir(d), 0);
+    unlink(main_p);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_file(void **state)
 {
     char path[] = "/tmp/bd-test-conf-XXXXXX";
@@ -511,6 +633,8 @@ int main(void)
         cmocka_unit_test(test_nul_in_file),
         cmocka_unit_test(test_nul_in_mem),
         cmocka_unit_test(test_file),
+        cmocka_unit_test(test_repeated_sections_merge),
+        cmocka_unit_test(test_dropins),
         cmocka_unit_test(test_shipped_config),
         cmocka_unit_test(test_reload_keeps_old),
     };

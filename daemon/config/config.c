@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "daemon/config/config.h"
@@ -67,7 +69,10 @@ static void report(struct parse *ps, unsigned line, const char *key,
 {
     va_list ap;
 
-    fprintf(ps->err, "%s:%u: %s: ", ps->name, line, key);
+    if (line)
+        fprintf(ps->err, "%s:%u: %s: ", ps->name, line, key);
+    else
+        fprintf(ps->err, "%s: %s: ", ps->name, key);
     va_start(ap, fmt);
     vfprintf(ps->err, fmt, ap);
     va_end(ap);
@@ -116,6 +121,15 @@ void bd_config_dispose(struct bd_config *c)
     free(c->socket_group);
     free(c->state_path);
     free(c->metrics_path);
+    for (i = 0; i < c->n_files; i++)
+        free(c->files[i]);
+    free(c->files);
+    for (i = 0; i < c->n_set; i++) {
+        free(c->set[i].section);
+        free(c->set[i].key);
+        free(c->set[i].value);
+    }
+    free(c->set);
     memset(c, 0, sizeof(*c));
 }
 
@@ -455,15 +469,12 @@ static void finish_section(struct parse *ps)
     ps->line_min = ps->line_max = ps->line_mode = ps->line_target = 0;
 }
 
-static bool section_once(struct parse *ps, unsigned *first, const char *name)
+/* A repeated section merges into the first: only the first one's line is
+ * kept, for the checks across keys. */
+static void section_at(struct parse *ps, unsigned *first)
 {
-    if (*first) {
-        report(ps, ps->line, name, "section already defined at line %u",
-               *first);
-        return false;
-    }
-    *first = ps->line;
-    return true;
+    if (!*first)
+        *first = ps->line;
 }
 
 /* The reader saw "[...]" on line ps->line: name is what is inside. */
@@ -474,15 +485,14 @@ static void begin_section(struct parse *ps, const char *name)
     finish_section(ps);
     snprintf(ps->sec_name, sizeof(ps->sec_name), "%s", name);
     if (!strcmp(name, "host")) {
-        ps->sec = section_once(ps, &ps->host_line, "[host]") ? SEC_HOST
-                                                              : SEC_BAD;
+        section_at(ps, &ps->host_line);
+        ps->sec = SEC_HOST;
     } else if (!strcmp(name, "policy")) {
-        ps->sec = section_once(ps, &ps->policy_line, "[policy]") ? SEC_POLICY
-                                                                  : SEC_BAD;
+        section_at(ps, &ps->policy_line);
+        ps->sec = SEC_POLICY;
     } else if (!strcmp(name, "control")) {
-        ps->sec = section_once(ps, &ps->control_line, "[control]")
-                      ? SEC_CONTROL
-                      : SEC_BAD;
+        section_at(ps, &ps->control_line);
+        ps->sec = SEC_CONTROL;
     } else if (!strncmp(name, "domain", 6) &&
                (name[6] == ' ' || name[6] == '\t' || name[6] == '\0')) {
         const char *glob = name + 6;
@@ -502,10 +512,12 @@ static void begin_section(struct parse *ps, const char *name)
                    "characters", MAX_GLOB_LEN);
             return;
         }
+        snprintf(ps->sec_name, sizeof(ps->sec_name), "domain %s", glob);
         for (i = 0; i < c->n_rules; i++) {
             if (!strcmp(c->rules[i].glob, glob)) {
-                report(ps, ps->line, "[domain]", "section [domain %s] already "
-                       "defined at line %u", glob, c->rules[i].line);
+                /* a repeated [domain GLOB] adds to the first one */
+                ps->rule = &c->rules[i];
+                ps->sec = SEC_DOMAIN;
                 return;
             }
         }
@@ -542,6 +554,43 @@ static void begin_section(struct parse *ps, const char *name)
     }
 }
 
+/* Key and value in force for the section being read, from this file and
+ * line: replaces what an earlier file or section set. */
+static void record(struct parse *ps, const char *key, const char *value)
+{
+    struct bd_config *c = ps->cfg;
+    struct bd_config_setting *st = NULL, *ns;
+    char *v = strdup(value);
+
+    for (size_t i = 0; i < c->n_set && !st; i++)
+        if (!strcmp(c->set[i].section, ps->sec_name) &&
+            !strcmp(c->set[i].key, key))
+            st = &c->set[i];
+    if (v && !st && (ns = realloc(c->set, (c->n_set + 1) * sizeof(*ns)))) {
+        c->set = ns;
+        st = &c->set[c->n_set];
+        st->section = strdup(ps->sec_name);
+        st->key = strdup(key);
+        st->value = NULL;
+        if (st->section && st->key) {
+            c->n_set++;
+        } else {
+            free(st->section);
+            free(st->key);
+            st = NULL;
+        }
+    }
+    if (!v || !st) {
+        free(v);
+        report(ps, ps->line, key, "out of memory");
+        return;
+    }
+    free(st->value);
+    st->value = v;
+    st->file = c->n_files ? c->n_files - 1 : 0;
+    st->line = ps->line;
+}
+
 /* inih calls this for every key; ps->line is the key's line. */
 static int on_key(void *user, const char *section, const char *key,
                   const char *value)
@@ -551,6 +600,8 @@ static int on_key(void *user, const char *section, const char *key,
     (void)section; /* the reader already knows it, with its line */
     if (ps->sec == SEC_BAD)
         return 1; /* the section was reported once; its keys are not */
+    unsigned n_err = ps->n_err;
+
     if (!take_seen(ps, key))
         return 1;
     if (!*value) {
@@ -567,6 +618,8 @@ static int on_key(void *user, const char *section, const char *key,
         break;
     case SEC_BAD: break;
     }
+    if (ps->n_err == n_err && ps->sec != SEC_NONE && ps->sec != SEC_BAD)
+        record(ps, key, value);
     return 1;
 }
 
@@ -717,31 +770,10 @@ static char *reader(char *str, int num, void *stream)
     }
 }
 
-static int parse(struct parse *ps, struct bd_config **out, char **errors)
+/* One file or buffer into ps->cfg, its errors into ps->err. */
+static void parse_stream(struct parse *ps)
 {
-    struct bd_config *c = NULL;
-    char *buf = NULL;
-    size_t buflen = 0;
-    int rc, r;
-
-    *errors = NULL;
-    ps->err = open_memstream(&buf, &buflen);
-    if (!ps->err)
-        return -ENOMEM;
-    c = calloc(1, sizeof(*c));
-    if (!c) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    rc = bd_config_init(c);
-    if (rc)
-        goto out;
-    c->path = strdup(ps->name);
-    if (!c->path) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    ps->cfg = c;
+    int r;
 
     /* Our conventions, set each time: inih keeps them in globals. */
     ini_allow_multiline = false;
@@ -760,14 +792,136 @@ static int parse(struct parse *ps, struct bd_config **out, char **errors)
     }
     if (ps->file && ferror(ps->file))
         report(ps, ps->line, "file", "read error");
+}
 
-    /* Checks across sections. */
+static int add_file(struct bd_config *c, const char *path)
+{
+    char **nf = realloc(c->files, (c->n_files + 1) * sizeof(*nf));
+
+    if (!nf)
+        return -ENOMEM;
+    c->files = nf;
+    c->files[c->n_files] = strdup(path);
+    if (!c->files[c->n_files])
+        return -ENOMEM;
+    c->n_files++;
+    return 0;
+}
+
+static int dropin_filter(const struct dirent *e)
+{
+    size_t n = strlen(e->d_name);
+
+    return e->d_name[0] != '.' && n > 5 && !strcmp(e->d_name + n - 5, ".conf");
+}
+
+/* Byte order, whatever the locale: 10-a.conf before 20-b.conf. */
+static int dropin_order(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* One drop-in: a regular file (a link to one is fine), parsed into the
+ * main file's configuration. */
+static void parse_dropin(struct parse *main_ps, const char *path)
+{
+    struct parse ps = {.name = path, .cfg = main_ps->cfg, .err = main_ps->err};
+    struct stat st;
+
+    if (stat(path, &st) < 0) {
+        report(&ps, 0, "file", "cannot open: %s%s", strerror(errno),
+               errno == ENOENT ? " (a dangling link?)" : "");
+    } else if (!S_ISREG(st.st_mode)) {
+        report(&ps, 0, "file", "%s, not a configuration file",
+               S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
+    } else if (add_file(ps.cfg, path) < 0) {
+        report(&ps, 0, "file", "out of memory");
+    } else if (!(ps.file = fopen(path, "re"))) {
+        report(&ps, 0, "file", "cannot open: %s", strerror(errno));
+    } else {
+        parse_stream(&ps);
+        fclose(ps.file);
+    }
+    main_ps->n_err += ps.n_err;
+}
+
+/* FILE.d/\*.conf after FILE, in name order; a missing directory is none. */
+static void parse_dropins(struct parse *ps)
+{
+    struct dirent **list = NULL;
+    char dir[4096], path[4096 + 256];
+    int n;
+
+    if (snprintf(dir, sizeof(dir), "%s%s", ps->name, BD_DROPIN_SUFFIX) >=
+        (int)sizeof(dir))
+        return;
+    n = scandir(dir, &list, dropin_filter, dropin_order);
+    if (n < 0) {
+        if (errno != ENOENT) {
+            struct parse dps = {.name = dir, .err = ps->err};
+            report(&dps, 0, "directory", "cannot be read: %s",
+                   strerror(errno));
+            ps->n_err += dps.n_err;
+        }
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        if (i < BD_DROPIN_MAX) {
+            snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
+            parse_dropin(ps, path);
+        } else if (i == BD_DROPIN_MAX) {
+            struct parse dps = {.name = dir, .err = ps->err};
+            report(&dps, 0, "directory", "more than %d drop-ins",
+                   BD_DROPIN_MAX);
+            ps->n_err += dps.n_err;
+        }
+        free(list[i]);
+    }
+    free(list);
+}
+
+/* Checks across keys, once everything is read. */
+static void check_across(struct parse *ps)
+{
+    struct bd_config *c = ps->cfg;
+
     if (c->policy.stuck_retry_ms < c->policy.stuck_timeout_ms)
         report(ps, ps->policy_line, "stuck-retry",
                "must not be shorter than stuck-timeout");
     if (c->dom0_max_kib && c->dom0_max_kib < c->dom0_min_kib)
         report(ps, ps->host_line, "dom0-max", "dom0-max is below dom0-min");
+}
 
+static int parse(struct parse *ps, bool dropins, struct bd_config **out,
+                 char **errors)
+{
+    struct bd_config *c = NULL;
+    char *buf = NULL;
+    size_t buflen = 0;
+    int rc;
+
+    *errors = NULL;
+    ps->err = open_memstream(&buf, &buflen);
+    if (!ps->err)
+        return -ENOMEM;
+    c = calloc(1, sizeof(*c));
+    if (!c) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    rc = bd_config_init(c);
+    if (rc)
+        goto out;
+    c->path = strdup(ps->name);
+    if (!c->path || add_file(c, ps->name) < 0) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    ps->cfg = c;
+    parse_stream(ps);
+    if (dropins)
+        parse_dropins(ps);
+    check_across(ps);
     rc = ps->n_err ? -EINVAL : 0;
 out:
     fclose(ps->err);
@@ -790,7 +944,7 @@ int bd_config_load_mem(const char *name, const char *buf, size_t len,
     ps.name = name;
     ps.text = buf;
     ps.text_end = buf + len;
-    return parse(&ps, out, errors);
+    return parse(&ps, false, out, errors);
 }
 
 int bd_config_load_string(const char *name, const char *text,
@@ -813,7 +967,7 @@ int bd_config_load(const char *path, struct bd_config **out, char **errors)
             *errors = NULL;
         return rc;
     }
-    rc = parse(&ps, out, errors);
+    rc = parse(&ps, true, out, errors);
     fclose(ps.file);
     return rc;
 }

@@ -4,7 +4,8 @@
  *
  * Sections: [host], [policy], [control] and any number of [domain GLOB]
  * (fnmatch(3) pattern against the domain name, first match wins; dom0 is
- * "Domain-0").  Parsing builds a brand-new struct bd_config; the caller's
+ * "Domain-0"); a repeated section merges into the first, as inih and
+ * systemd do, and drop-ins (FILE.d/\*.conf) are read after FILE.  Parsing builds a brand-new struct bd_config; the caller's
  * current one is never touched, so a reload that fails keeps the old
  * configuration in force.  Every problem is reported as
  * "FILE:LINE: key: reason" and nothing is silently ignored.
@@ -71,6 +72,26 @@ struct bd_config {
 
     struct bd_domain_rule *rules;
     size_t n_rules;
+
+    /* What was read, for --check-config: the files in the order read (the
+     * main file, then BD_DROPIN_SUFFIX's *.conf in name order) and every
+     * key they set, its value in force and where (a later one wins). */
+    char **files;
+    size_t n_files;
+    struct bd_config_setting *set;
+    size_t n_set;
+};
+
+/* path + this: the drop-in directory read after the main file. */
+#define BD_DROPIN_SUFFIX ".d"
+#define BD_DROPIN_MAX 256 /* *.conf files read from it, at most */
+
+struct bd_config_setting {
+    char *section; /* "policy", "domain web-*" */
+    char *key;
+    char *value;
+    size_t file;   /* index in files */
+    unsigned line;
 };
 
 /* Defaults for every key, no rules. */
@@ -78,11 +99,14 @@ int bd_config_init(struct bd_config *c);
 void bd_config_dispose(struct bd_config *c);
 
 /*
- * Parse FILE into a newly allocated config (*out; free with
- * bd_config_free()).  On error returns -EINVAL and *errors holds every
- * problem, one "FILE:LINE: key: reason" per line (caller frees); on a file
- * that cannot be opened, -errno and one line in *errors.  *out is untouched
- * on failure.
+ * Parse FILE, then every FILE.d/NAME.conf in byte order of NAME (names
+ * starting with '.' skipped), into a newly allocated config (*out; free
+ * with bd_config_free()).  A section may appear any number of times, in
+ * any of the files: its keys merge, a later one wins.  On error returns
+ * -EINVAL and *errors holds every problem, one "FILE:LINE: key: reason"
+ * per line (caller frees): one bad file refuses them all.  On a main file
+ * that cannot be opened, -errno and one line in *errors (a missing FILE.d
+ * is no error).  *out is untouched on failure.
  */
 int bd_config_load(const char *path, struct bd_config **out, char **errors);
 /* The same from a string (tests); name is used in messages. */

@@ -84,6 +84,7 @@ cp "$here"/guests/*.cfg "$d/e2e/guests/"
 cp "$here/dom0/xl.conf" "$d/etc/xen/xl.conf"
 cp "$here/dom0/balloond.conf" "$d/e2e/balloond.conf"
 cp "$here/dom0/balloond.conf" "$d/etc/balloond/balloond.conf"
+cp "$here/../../conf/balloond.conf" "$d/e2e/balloond.conf.shipped"
 for b in daemon/balloond cli/balloonctl; do
     [ -x "$build/$b" ] && add_bin "$cache/dom0-root" "$d" "$build/$b" "/usr/sbin/$(basename $b)"
 done
