@@ -436,6 +436,30 @@ static void test_nul_in_mem(void **state)
     bd_config_free(c);
 }
 
+/* fnmatch(3) bracket expressions in [domain] patterns (issue 22): the
+ * header ends at the last ']', a comment may follow. */
+static void test_bracket_patterns(void **state)
+{
+    struct bd_config *c;
+    struct bd_dom_limits l;
+    (void)state;
+
+    c = load_ok("[domain vm-[ab]] ; a and b\nmin = 256M\n"
+                "[domain web[0-9]]\nmax = 1G\n[host] # see [policy]\n"
+                "reserve = 1G\n");
+    assert_int_equal(c->n_rules, 2);
+    assert_string_equal(c->rules[0].glob, "vm-[ab]");
+    bd_config_limits(c, 5, "vm-b", 4 * GiB, &l);
+    assert_int_equal(l.min_kib, 256 * 1024);
+    bd_config_limits(c, 6, "vm-c", 4 * GiB, &l);
+    assert_int_equal(l.min_kib, 128 * 1024);
+    bd_config_limits(c, 7, "web7", 4 * GiB, &l);
+    assert_int_equal(l.max_kib, 1 * GiB);
+    assert_int_equal(c->reserve.kib, 1 * GiB);
+    bd_config_free(c);
+    BAD("[domain vm-[ab]] x\n", "t.conf:1: [: junk after section header\n");
+}
+
 /* Appending a block, as admins and Ansible/Puppet/Salt do: repeated
  * sections merge, a later key wins; [domain GLOB] blocks too. */
 static void test_repeated_sections_merge(void **state)
@@ -634,6 +658,7 @@ int main(void)
         cmocka_unit_test(test_nul_in_mem),
         cmocka_unit_test(test_file),
         cmocka_unit_test(test_repeated_sections_merge),
+        cmocka_unit_test(test_bracket_patterns),
         cmocka_unit_test(test_dropins),
         cmocka_unit_test(test_shipped_config),
         cmocka_unit_test(test_reload_keeps_old),

@@ -631,6 +631,14 @@ static bool blank(const char *s)
     return true;
 }
 
+/* Whether what follows ']' at end closes a section header: nothing, or a
+ * comment. */
+static bool header_end(const char *end)
+{
+    end += 1 + strspn(end + 1, " \t");
+    return blank(end) || *end == ';' || *end == '#';
+}
+
 /*
  * Look at one complete line before inih does: count it, follow sections,
  * and report the syntax errors inih would only count.  Returns false if the
@@ -651,7 +659,12 @@ static bool inspect_line(struct parse *ps, char *buf)
             ps->sec = SEC_BAD;
             return false;
         }
-        if (!blank(end + 1) && end[1] != ';' && end[1] != '#') {
+        /* a pattern's bracket expression ([domain vm-[ab]]): the header
+         * ends at the last ']' that only blanks or a comment follow */
+        if (!header_end(end) && strrchr(s, ']') != end &&
+            header_end(strrchr(s, ']')))
+            end = strrchr(s, ']');
+        if (!header_end(end)) {
             report(ps, ps->line, "[", "junk after section header");
             ps->sec = SEC_BAD;
             return false;
