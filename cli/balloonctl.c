@@ -77,18 +77,60 @@ static void usage(FILE *f);
 static int usage_err(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* --json was asked for somewhere on the command line: usage errors, found
+ * before or while the options are parsed, are a JSON object on stdout too
+ * (set once in main, before anything can fail). */
+static bool usage_json;
+
+/* {"version":...,"ok":false,"error":msg} on stdout, as balloond words its
+ * failures. */
+static void json_usage_error(const char *msg)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    const unsigned char *buf;
+    size_t len;
+
+    if (!g)
+        return;
+    if (bd_proto_gen_error(g, msg) == 0 &&
+        yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+        printf("%.*s\n", (int)len, (const char *)buf);
+    yajl_gen_free(g);
+}
+
+/* Whether argv (up to "--") asks for --json: "--json", or -j alone or in a
+ * cluster of short options before one that takes a value. */
+static bool wants_json(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--json"))
+            return true;
+        if (a[0] != '-' || a[1] == '-')
+            continue;
+        for (a++; *a && !strchr("tdns", *a); a++)
+            if (*a == 'j')
+                return true;
+    }
+    return false;
+}
+
 static int usage_err(const char *cmd, const char *fmt, ...)
 {
-    char msg[512];
+    char msg[512], full[600];
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     if (cmd)
-        bctl_err("%s: %s (see 'balloonctl help %s')", cmd, msg, cmd);
+        snprintf(full, sizeof(full), "%s: %s (see 'balloonctl help %s')", cmd,
+                 msg, cmd);
     else
-        bctl_err("%s (see 'balloonctl help')", msg);
+        snprintf(full, sizeof(full), "%s (see 'balloonctl help')", msg);
+    if (usage_json)
+        json_usage_error(full);
+    bctl_err("%s", full);
     return BCTL_EXIT_USAGE;
 }
 
@@ -120,23 +162,12 @@ static int parse_size(const char *cmd, const char *what, const char *s,
  * when balloond could not be reached. */
 static void json_error(const struct opts *o, yajl_val reply, const char *msg)
 {
-    yajl_gen g;
-    const unsigned char *buf;
-    size_t len;
-
     if (!o->json)
         return;
-    if (reply) {
+    if (reply)
         bctl_print_json(stdout, reply, false);
-        return;
-    }
-    g = yajl_gen_alloc(NULL);
-    if (!g)
-        return;
-    if (bd_proto_gen_error(g, msg) == 0 &&
-        yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
-        printf("%.*s\n", (int)len, (const char *)buf);
-    yajl_gen_free(g);
+    else
+        json_usage_error(msg);
 }
 
 /* The operation failed: print balloond's message. */
@@ -575,8 +606,9 @@ static int reserve_kib(const struct opts *o, const char *what, uint64_t kib,
     if (rc == BCTL_EXIT_UNREACHABLE)
         return rc;
     bctl_get_u64(reply, "achieved_kib", &got);
+    /* a refusal keeps "version" and "ok", as every failure does */
     if (o->json && print)
-        bctl_print_json(stdout, reply, true);
+        bctl_print_json(stdout, reply, rc == BCTL_EXIT_OK);
     if (rc == BCTL_EXIT_OK) {
         bctl_get_u64(reply, "id", id);
         bctl_get_u64(reply, "hold_ms", &hold);
@@ -1070,6 +1102,7 @@ int main(int argc, char **argv)
     int opt, nargs;
     char optbuf[4];
 
+    usage_json = wants_json(argc, argv);
     /* What follows "--" is xl's (create); getopt must not see it. */
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--")) {

@@ -14,6 +14,11 @@ CTL_RAW := $(BUILDDIR)/tests/integration/ctl-raw
 $(eval $(call LINK,$(CTL_RAW),$(call obj,tests/integration/ctl-raw.c),))
 build-all: $(CTL_RAW)
 
+# One JSON document on stdin, or not (ctl-json.sh).
+JSON_CHECK := $(BUILDDIR)/tests/integration/json-check
+$(eval $(call LINK,$(JSON_CHECK),$(call obj,tests/integration/json-check.c),$(YAJL_LIBS)))
+build-all: $(JSON_CHECK)
+
 # Reply reading against a hostile peer on the socket path.
 TESTS += $(BUILDDIR)/tests/test_client
 $(eval $(call LINK,$(BUILDDIR)/tests/test_client,$(call obj,tests/test_client.c cli/client.c common/proto.c common/size.c),$(YAJL_LIBS) $(CMOCKA_LIBS)))
