@@ -976,7 +976,7 @@ static const struct cmd cmds[] = {
     {"create", "CFG [KEY=VALUE...] [--timeout T] [-- XL-OPTIONS]",
      "xl create, with the memory it needs freed first", 1, -1,
      O_TIMEOUT | O_QUIET | O_FORCE, cmd_create, false},
-    {"capacity", "", "how much a new domain can get now / after reclaim", 0,
+    {"capacity", "", "what a new domain can get now / after reclaim", 0,
      0, O_JSON, cmd_capacity, false},
     {"release", "ID", "give a reservation back", 1, 1, O_JSON, cmd_release,
      false},
@@ -999,6 +999,28 @@ static const struct cmd *find_cmd(const char *name)
     return NULL;
 }
 
+/* "usage: balloonctl NAME ARGS", wrapped before 80 columns at an
+ * option's '[' (limits and reserve have long ones). */
+static void print_synopsis(const struct cmd *c)
+{
+    int col = printf("usage: balloonctl %s", c->name);
+    const char *a = c->args;
+
+    while (*a) {
+        size_t n = strcspn(a + 1, "[") + 1;
+        if (col + 1 + (int)n > 79) {
+            printf("\n       ");
+            col = 7;
+        }
+        while (n > 0 && a[n - 1] == ' ')
+            n--;
+        col += printf(" %.*s", (int)n, a);
+        a += n;
+        a += strspn(a, " ");
+    }
+    printf("\n");
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: balloonctl [--socket PATH] COMMAND [ARGS...]\n\n"
@@ -1016,21 +1038,23 @@ static void usage(FILE *f)
     fprintf(f, "\noptions:\n"
                "  --socket PATH   balloond's control socket (default "
                BCTL_DEFAULT_SOCKET ")\n"
-               "  --json          print the reply as JSON (status, show, "
-               "set, auto, limits, reserve, release, reload, explain);\n"
-               "                  errors too, as {\"ok\":false,...} on "
-               "stdout\n"
-               "  -f, --force     set, limits, reserve, create: below what a guest "
-               "uses\n"
-               "  -w, --wide      show: every column (default: 80 columns, "
-               "or the terminal's width)\n"
+               "  --json          the reply as JSON (status, show, set, "
+               "auto, limits, reserve,\n"
+               "                  capacity, release, reload, explain); "
+               "errors too, on stdout\n"
+               "  -f, --force     set, limits, reserve, create: below what "
+               "a guest uses\n"
+               "  -w, --wide      show: every column (default: 80 columns "
+               "or the terminal's)\n"
                "  -s, --sort KEY  show, top: id, name, current, target, "
                "used or state\n"
                "  -h, --help      this help; -V, --version  the version\n\n"
                "SIZE: 512M, 2G, 1.32G, 64K, 1P (binary units, a unit is "
-               "required).  DOMAIN: a name or a domid.\n"
+               "required).\n"
+               "DOMAIN: a name or a domid.\n"
                "exit status: 0 ok, 1 operation failed, 2 usage error, "
-               "3 balloond not reachable.  See balloonctl(8).\n");
+               "3 balloond not reachable.\n"
+               "See balloonctl(8).\n");
 }
 
 static int cmd_help(const struct opts *o, char **argv, int argc)
@@ -1043,9 +1067,11 @@ static int cmd_help(const struct opts *o, char **argv, int argc)
         return BCTL_EXIT_OK;
     }
     c = find_cmd(argv[0]);
-    if (!c || c->hidden)
+    /* hidden from the list, but a command: list (as in xl) has help */
+    if (!c || !c->help[0])
         return usage_err(NULL, "unknown command '%s'", argv[0]);
-    printf("usage: balloonctl %s %s\n  %s\n", c->name, c->args, c->help);
+    print_synopsis(c);
+    printf("  %s\n", c->help);
     if (c->opts & O_JSON)
         printf("  --json  print the reply as JSON\n");
     return BCTL_EXIT_OK;

@@ -3,7 +3,7 @@
 # man-check.sh - the manual pages say what the programs do.
 #
 # Every page has an .Os value and renders within 80 columns (tables and
-# examples included); every simulator scenario (sim/scenario.c's table) is
+# examples included) with no quote nested in another; every simulator scenario (sim/scenario.c's table) is
 # described in balloond(8); every balloonctl command, `list` included, is
 # in balloonctl(8).
 set -u
@@ -20,6 +20,9 @@ for l in sys.stdin:
     l = l.rstrip("\n")
     if len(l) > 80: print(len(l), l)')
     [ -z "$wide" ] || fail "$m: wider than 80 columns: $wide"
+    # a quote inside a quote (.Ql a , Ql b) renders as ‘a, ‘b’’
+    nested=$(mandoc -Tutf8 "$m" | col -bx | grep -n "‘‘\|’’" | head -n 3)
+    [ -z "$nested" ] || fail "$m: nested quotes: $nested"
 done
 
 names=$(grep -o '{"[a-z-]*", [0-9]* \* GIB, [0-9]*, sc_[a-z_]*}' sim/scenario.c |
