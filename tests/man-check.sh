@@ -21,7 +21,7 @@ for l in sys.stdin:
     if len(l) > 80: print(len(l), l)')
     [ -z "$wide" ] || fail "$m: wider than 80 columns: $wide"
     # a quote inside a quote (.Ql a , Ql b) renders as ‘a, ‘b’’
-    nested=$(mandoc -Tutf8 "$m" | col -bx | grep -n "‘‘\|’’" | head -n 3)
+    nested=$(mandoc -Tutf8 "$m" | col -bx | grep -n "‘‘\|’’\|““\|””" | head -n 3)
     [ -z "$nested" ] || fail "$m: nested quotes: $nested"
 done
 

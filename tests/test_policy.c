@@ -287,6 +287,29 @@ static void test_grow_to_use_plus_headroom(void **state)
     fx_free(f);
 }
 
+/* Issue 22: a guest given far more than it uses says what the rest is:
+ * spare memory lent to it (taken back first), with its size. */
+static void test_reason_names_lent_memory(void **state)
+{
+    struct fx *f = fx_new(1, 8 * GIB);
+    (void)state;
+
+    dom(f, 0, 1 * GIB, 4 * GIB, 404 * MIB);
+    fx_sync_free(f);
+    run(f);
+    assert_true(f->dec[0].write);
+    assert_true(f->dec[0].target_kib > f->dec[0].want_kib + 1 * GIB);
+    assert_non_null(strstr(f->dec[0].reason, "grow: counted use 404M"));
+    assert_non_null(strstr(f->dec[0].reason, ", lent "));
+    assert_non_null(strstr(f->dec[0].reason, " spare"));
+    /* and not when the target is the want */
+    f->p.share_spare = false;
+    tick(f, 5 * SEC);
+    run(f);
+    assert_null(strstr(f->dec[0].reason, "lent"));
+    fx_free(f);
+}
+
 static void test_headroom_min(void **state)
 {
     struct fx *f = fx_new(2, 8 * GIB);
@@ -1566,6 +1589,7 @@ int main(void)
         cmocka_unit_test(test_ignored_memory_is_used),
         cmocka_unit_test(test_min_above_max),
         cmocka_unit_test(test_headroom_promise_beats_hysteresis),
+        cmocka_unit_test(test_reason_names_lent_memory),
         cmocka_unit_test(test_above_max_corrected_despite_hysteresis),
         cmocka_unit_test(test_garbage_sizes),
         cmocka_unit_test(test_track_from_the_future),

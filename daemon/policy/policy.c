@@ -1066,6 +1066,7 @@ static void explain(const struct planner *pl, size_t i, struct bd_decision *dec)
         .hi_kib = x->hi,
         .min_kib = x->lo0,
         .need_kib = x->tier[TIER_NEED],
+        .want_kib = x->tier[TIER_WANT],
         .alloc_kib = x->alloc,
         .used_kib = x->used,
         .clip_kib = t->clip_kib,

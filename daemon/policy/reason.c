@@ -10,6 +10,9 @@
  */
 #include "daemon/policy/reason.h"
 
+/* Lent memory smaller than this is rounding, not worth a word. */
+#define LENT_MIN_KIB (8 * UINT64_C(1024))
+
 /* A text under construction: p moves toward end, which stays free for
  * the NUL. */
 struct text {
@@ -140,6 +143,18 @@ static void put_uses(struct text *t, const char *what,
     put_str(t, tail);
 }
 
+/* What a target holds above the want is spare memory lent to the guest
+ * (share-spare), the first taken back: said, with its size, so that a
+ * target far above the use it names does not look like a mistake. */
+static void put_lent(struct text *t, const struct bd_reason_facts *f)
+{
+    if (!f->stats || f->target_kib <= f->want_kib + LENT_MIN_KIB)
+        return;
+    put_str(t, ", lent ");
+    put_kib(t, f->target_kib - f->want_kib);
+    put_str(t, " spare");
+}
+
 /* A target that is not written. */
 static void put_kept(struct text *t, const struct bd_reason_facts *f)
 {
@@ -156,8 +171,10 @@ static void put_kept(struct text *t, const struct bd_reason_facts *f)
         put_kib(t, f->hi_kib);
         put_str(t, f->press != BD_PRESS_NONE ? " under pressure, " : ", ");
         put_uses(t, "", f, NULL);
-    } else
+    } else {
         put_uses(t, "steady: ", f, NULL);
+        put_lent(t, f);
+    }
 }
 
 static void put_grow(struct text *t, const struct bd_reason_facts *f)
@@ -181,6 +198,7 @@ static void put_grow(struct text *t, const struct bd_reason_facts *f)
         break;
     default:
         put_uses(t, "grow: ", f, NULL);
+        put_lent(t, f);
         break;
     }
     put_str(t, fair);

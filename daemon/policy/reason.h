@@ -41,6 +41,8 @@ struct bd_reason_facts {
                                 domain holds, max lowered by a clip) */
     uint64_t min_kib;        /* configured min, clamped to the max */
     uint64_t need_kib;       /* use plus headroom, within the bounds */
+    uint64_t want_kib;       /* the need's held peak: above it, a target
+                                holds lent spare memory */
     uint64_t alloc_kib;      /* what the fair share gave */
     uint64_t used_kib;       /* use counted for the guest */
     uint64_t clip_kib;       /* learned ceiling, 0 = none */
