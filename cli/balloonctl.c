@@ -134,6 +134,22 @@ static int usage_err(const char *cmd, const char *fmt, ...)
     return BCTL_EXIT_USAGE;
 }
 
+/* A size, or a percentage ("75%") as balloond.conf takes it: resolved by
+ * resolve_pct() against what it is a percentage of. */
+static int parse_size_pct(const char *cmd, const char *what, const char *s,
+                          struct bd_size *sz)
+{
+    const char *why = "invalid";
+    int r = bd_parse_size(s, true, sz, &why);
+
+    if (r == -ERANGE)
+        return usage_err(cmd, "%s '%s' is too large", what, s);
+    if (r)
+        return usage_err(cmd, "%s '%s' is not a size: %s (e.g. 512M, 2G, "
+                         "75%%)", what, s, why);
+    return 0;
+}
+
 static int parse_dom(const char *cmd, const char *s, struct bd_ctl_domref *d)
 {
     const char *why = "invalid";
@@ -528,10 +544,57 @@ static void print_limits(yajl_val r)
     print_domain_line(r, "limits changed");
 }
 
+/* sz in KiB: a percentage is of the domain's static-max (d, as for min
+ * and max in balloond.conf) or of the host's memory (d NULL, as for the
+ * reserve), asked of balloond.  Returns an exit code. */
+static int resolve_pct(const struct opts *o, const char *cmd,
+                       const struct bd_ctl_domref *d, const struct bd_size *sz,
+                       uint64_t *kib)
+{
+    yajl_gen g = begin(d ? BD_CTL_SHOW : BD_CTL_STATUS);
+    yajl_val reply = NULL, base_obj;
+    uint64_t base = 0;
+    char err[512] = "";
+    int rc;
+
+    if (!sz->is_pct) {
+        yajl_gen_free(g);
+        *kib = sz->kib;
+        return BCTL_EXIT_OK;
+    }
+    if (d) {
+        bd_gen_key(g, "domains");
+        yajl_gen_array_open(g);
+        bd_gen_domref(g, NULL, d);
+        yajl_gen_array_close(g);
+    }
+    rc = bctl_call(o->socket, g, BCTL_REPLY_TIMEOUT_MS, &reply, err,
+                   sizeof(err));
+    yajl_gen_free(g);
+    if (rc != BCTL_EXIT_OK)
+        return finish(o, cmd, rc, reply, err, NULL);
+    base_obj = d ? bctl_get(reply, "domains") : reply;
+    if (d && YAJL_IS_ARRAY(base_obj) && base_obj->u.array.len == 1)
+        base_obj = base_obj->u.array.values[0];
+    if (!bctl_get_u64(base_obj, d ? "static_max_kib" : "host_total_kib",
+                      &base) || !base) {
+        yajl_tree_free(reply);
+        json_error(o, NULL, "balloond's reply has no size to take a "
+                            "percentage of");
+        bctl_err("%s: balloond's reply has no size to take a percentage of",
+                 cmd);
+        return BCTL_EXIT_FAILED;
+    }
+    yajl_tree_free(reply);
+    *kib = bd_size_resolve(sz, base);
+    return BCTL_EXIT_OK;
+}
+
 static int cmd_limits(const struct opts *o, char **argv, int argc)
 {
     struct bd_ctl_domref d;
     uint64_t min = 0, max = 0, weight = 0;
+    struct bd_size min_sz, max_sz;
     enum bd_mode mode = BD_MODE_AUTO;
     const char *why = "";
     yajl_gen g;
@@ -547,15 +610,12 @@ static int cmd_limits(const struct opts *o, char **argv, int argc)
     if (!o->reset && !o->min && !o->max && !o->weight && !o->mode)
         return usage_err("limits", "nothing to change: give --min, --max, "
                          "--weight, --mode or --reset");
-    if (o->min && (rc = parse_size("limits", "--min", o->min, &min)))
+    if (o->min && (rc = parse_size_pct("limits", "--min", o->min, &min_sz)))
         return rc;
-    if (o->max && (rc = parse_size("limits", "--max", o->max, &max)))
+    if (o->max && (rc = parse_size_pct("limits", "--max", o->max, &max_sz)))
         return rc;
-    if (o->max && max == 0)
+    if (o->max && !max_sz.is_pct && max_sz.kib == 0)
         return usage_err("limits", "--max must be more than 0");
-    if (o->min && o->max && min > max)
-        return usage_err("limits", "--min %s is larger than --max %s",
-                         o->min, o->max);
     if (o->weight &&
         bd_parse_uint(o->weight, BD_PROTO_MIN_WEIGHT, BD_PROTO_MAX_WEIGHT,
                       &weight, &why))
@@ -565,6 +625,15 @@ static int cmd_limits(const struct opts *o, char **argv, int argc)
     if (o->mode && bd_mode_parse(o->mode, &mode))
         return usage_err("limits", "--mode '%s' must be auto, fixed or "
                          "ignore", o->mode);
+    if (o->min && (rc = resolve_pct(o, "limits", &d, &min_sz, &min)))
+        return rc;
+    if (o->max && (rc = resolve_pct(o, "limits", &d, &max_sz, &max)))
+        return rc;
+    if (o->max && max == 0)
+        return usage_err("limits", "--max must be more than 0");
+    if (o->min && o->max && min > max)
+        return usage_err("limits", "--min %s is larger than --max %s",
+                         o->min, o->max);
     g = begin(BD_CTL_LIMITS);
     bd_gen_domref(g, "domain", &d);
     if (o->min)
@@ -683,8 +752,14 @@ static int cmd_reserve(const struct opts *o, char **argv, int argc)
         if (argc > 1)
             return usage_err("reserve", "KEY=VALUE only follows a config "
                              "file: balloonctl reserve CFG [KEY=VALUE...]");
-        rc = parse_size("reserve", "SIZE", argv[0], &kib);
+        struct bd_size sz;
+        rc = parse_size_pct("reserve", "SIZE", argv[0], &sz);
         if (rc)
+            return rc;
+        if (!sz.is_pct && sz.kib == 0)
+            return usage_err("reserve", "SIZE must be more than 0");
+        /* a percentage of the host's memory, as [host] reserve takes it */
+        if ((rc = resolve_pct(o, "reserve", NULL, &sz, &kib)))
             return rc;
         if (kib == 0)
             return usage_err("reserve", "SIZE must be more than 0");

@@ -130,6 +130,19 @@ has "$err" "nothing to change"
 expect 2 ctl limits vm-a --reset --weight 5
 expect 1 ctl limits vm-a --max 64G
 one_line "$err"
+# percentages as balloond.conf takes them: of the domain's static-max (4G)
+expect 0 ctl limits vm-a --max 75% --min 12.5%
+has "$out" "max 3.00G"
+expect 0 ctl show --json vm-a
+has "$out" '"max_kib":3145728'
+has "$out" '"min_kib":524288'
+expect 0 ctl limits vm-a --reset
+expect 2 ctl limits vm-a --max 101%
+has "$err" "limits: --max '101%' is too large"
+expect 2 ctl limits vm-a --max 0%
+has "$err" "more than 0"
+expect 1 ctl limits nosuch --max 50%
+has "$err" "no domain named 'nosuch'"
 
 # ---- reserve / release ----
 expect 0 ctl reserve 1G --timeout 30s
@@ -165,6 +178,12 @@ has "$err" "[0-9][0-9.]*[KMG] of 5.00G"
 expect 1 ctl reserve 7G --timeout 30s
 has "$err" "cannot free 7.00G"
 expect 2 ctl reserve 1G --timeout 2h
+# a percentage of the host's memory (8G), as [host] reserve takes it
+expect 0 ctl reserve 6.25% --quiet
+id=$out
+expect 0 ctl status --json
+has "$out" '"reservation_list":\[{"id":'"$id"',"kib":524288,'
+ctl release "$id" > /dev/null || fail "release of the 6.25% reservation"
 expect 2 ctl release abc
 
 # ---- capacity ----
