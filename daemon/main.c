@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/base/lock.h"
 #include "daemon/base/log.h"
 #include "daemon/cycle.h"
 #include "daemon/domains.h"
@@ -131,6 +132,29 @@ static void print_read(const struct bd_config *cfg)
         printf("  no key set: every value is the default\n");
 }
 
+/* One balloond per host, before anything is touched: a second one says
+ * who runs and exits.  The lock lasts as long as *fd is open. */
+static int take_lock(const struct bd_config *cfg, const char *host_spec,
+                     int *fd)
+{
+    char path[4096], holder[256] = "?";
+    int rc;
+
+    if (strcmp(host_spec, "xen") == 0)
+        snprintf(path, sizeof(path), "%s", BD_HOST_LOCK);
+    else if (cfg->state_path && cfg->state_path[0])
+        snprintf(path, sizeof(path), "%s%s", cfg->state_path, BD_LOCK_SUFFIX);
+    else
+        return 0; /* a simulated host without a state file shares nothing */
+    rc = bd_lock_take(path, cfg->socket_path, fd, holder, sizeof(holder));
+    if (rc == -EBUSY)
+        bd_err("another balloond runs on this host (pid and socket: %s; "
+               "lock %s): not starting", holder, path);
+    else if (rc < 0)
+        bd_err("cannot take the lock %s: %s", path, strerror(-rc));
+    return rc;
+}
+
 /* At start, with the host's memory known: refuse what cannot work. */
 static int start_guard(const struct bd_config *cfg, struct bd_host *host)
 {
@@ -219,7 +243,7 @@ int main(int argc, char **argv)
     struct bd_host *host = NULL;
     struct bd_daemon d;
     struct bd_loop loop;
-    int c, rc, ret = 1;
+    int c, rc, ret = 1, lock_fd = -1;
 
     while ((c = getopt_long(argc, argv, "c:fnvVh", opts, NULL)) != -1) {
         switch (c) {
@@ -286,6 +310,10 @@ int main(int argc, char **argv)
     rc = load_config(config_path, explicit_config, &cfg, false);
     if (rc < 0) {
         bd_err("cannot start with an invalid configuration");
+        return EXIT_CONFIG;
+    }
+    if (take_lock(cfg, host_spec, &lock_fd) < 0) {
+        bd_config_free(cfg);
         return EXIT_CONFIG;
     }
 
@@ -359,5 +387,7 @@ int main(int argc, char **argv)
 out:
     bd_host_close(host);
     bd_config_free(cfg);
+    if (lock_fd >= 0)
+        close(lock_fd);
     return ret;
 }

@@ -12,8 +12,8 @@ GUEST_STATS_SRCS := daemon/policy/guest_stats.c
 # daemon/config/: balloond.conf and the settings that cannot work.
 CONFIG_SRCS := daemon/config/config.c common/size.c $(POLICY_SRCS)
 GUARD_SRCS  := daemon/config/guard.c
-# daemon/base/: logging and atomic file writes.
-BASE_SRCS   := daemon/base/log.c daemon/base/atomic.c
+# daemon/base/: logging, atomic file writes and the one-per-host lock.
+BASE_SRCS   := daemon/base/log.c daemon/base/atomic.c daemon/base/lock.c
 # The daemon's core: everything the cycle runs, on any host.
 DAEMON_CORE_SRCS := $(BASE_SRCS) $(GUEST_STATS_SRCS) $(DECIDE_SRCS) \
                     $(CONFIG_SRCS) $(GUARD_SRCS) daemon/host/host.c \
