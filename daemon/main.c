@@ -26,6 +26,7 @@
 #include "daemon/base/log.h"
 #include "daemon/cycle.h"
 #include "daemon/domains.h"
+#include "daemon/host/peers.h"
 #include "daemon/host/xlconf.h"
 #include "daemon/loop.h"
 #include "daemon/state.h"
@@ -130,6 +131,36 @@ static void print_read(const struct bd_config *cfg)
     }
     if (!cfg->n_set)
         printf("  no key set: every value is the default\n");
+}
+
+/* Other balloon managers (peers.h) fight balloond as xl's autoballoon
+ * does: refused the same way, unless --force.  false: do not start. */
+static bool peers_allow(bool force, const char *xen_cmdline)
+{
+    const char *why = "";
+    char what[128];
+    bool ok = true;
+
+    if (bd_libvirt_autoballoon(LIBVIRT_LIBXL_CONF, xen_cmdline, &why) == 1) {
+        if (force)
+            bd_warn("libvirt's libxl driver balloons dom0 by itself (%s); "
+                    "running anyway (--force)", why);
+        else
+            bd_err("libvirt's libxl driver would balloon dom0 by itself "
+                   "(%s): set autoballoon = 0 in %s, or start with --force",
+                   why, LIBVIRT_LIBXL_CONF);
+        ok = force;
+    }
+    if (bd_peer_running("/proc", what, sizeof(what)) == 1) {
+        if (force)
+            bd_warn("another balloon manager runs: %s; running anyway "
+                    "(--force)", what);
+        else
+            bd_err("another balloon manager runs: %s: stop it, or start "
+                   "with --force", what);
+        ok = ok && force;
+    }
+    return ok;
 }
 
 /* One balloond per host, before anything is touched: a second one says
@@ -357,6 +388,10 @@ int main(int argc, char **argv)
                     why);
         } else
             bd_debug("%s", why);
+        if (!peers_allow(force, have ? cmdline : NULL)) {
+            ret = EXIT_CONFIG;
+            goto out;
+        }
     }
 
     if (start_guard(cfg, host) < 0) {

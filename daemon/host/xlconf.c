@@ -22,8 +22,9 @@
 
 #include "daemon/host/xlconf.h"
 
-/* Mirrors xl's auto_autoballoon(). */
-static int dom0_mem_set(const char *cmdline)
+/* Mirrors xl's auto_autoballoon() (libvirt's libxl driver has the same
+ * expression). */
+int bd_xen_cmdline_sets_dom0_mem(const char *cmdline)
 {
     regex_t re;
     int r;
@@ -72,7 +73,7 @@ int bd_xl_autoballoon(const char *xl_conf_path, const char *xen_cmdline,
                "is unknown";
         return 1;
     }
-    if (dom0_mem_set(xen_cmdline)) {
+    if (bd_xen_cmdline_sets_dom0_mem(xen_cmdline)) {
         *why = "autoballoon is auto and the Xen command line sets dom0_mem";
         return 0;
     }
