@@ -142,6 +142,7 @@ static void carry_over(struct bd_daemon *d, struct bd_domain *dom,
             continue;
         if (now_ms - g->gone_ms <= BD_GONE_KEEP_MS) {
             dom->track.overhead_kib = g->overhead_kib;
+            dom->track.overhead_known = true;
             bd_info("domain %s (%" PRIu32 "): the same guest as before "
                     "(restored or migrated in): kernel overhead %s carried "
                     "over", dom->name, dom->domid,

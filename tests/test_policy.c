@@ -631,6 +631,55 @@ static void test_overhead_only_from_report_at_rest(void **state)
     fx_free(f);
 }
 
+/* Issue 22 (seen on real Xen: 0 -> 176M -> 0 in a minute): one odd report
+ * at rest does not move a known overhead, a second one that agrees does;
+ * 0 learned is known too, not "nothing learned". */
+static void test_overhead_one_odd_report_moves_nothing(void **state)
+{
+    struct fx *f = fx_new(1, 0);
+    (void)state;
+
+    f->total = 4 * GIB;
+    dom(f, 0, 1 * GIB, 2 * GIB, 300 * MIB);
+    fx_sync_free(f);
+    run(f); /* MemTotal = current: overhead 0, learned */
+    assert_int_equal(f->t[0].overhead_kib, 0);
+    assert_true(f->t[0].overhead_known);
+    for (int k = 0; k < 3; k++) { /* at rest from now on */
+        tick(f, 5 * SEC);
+        f->d[0].target_kib = f->d[0].current_kib = f->dec[0].target_kib;
+        f->d[0].stats.total_kib = f->d[0].current_kib;
+        fx_sync_free(f);
+        run(f);
+    }
+    assert_int_equal(f->t[0].overhead_kib, 0);
+    /* one report says 176M: not believed */
+    tick(f, 5 * SEC);
+    f->d[0].stats.total_kib = f->d[0].current_kib - 176 * MIB;
+    run(f);
+    assert_int_equal(f->t[0].overhead_kib, 0);
+    /* the same report read again in the next plan is not a second one */
+    tick(f, 5 * SEC);
+    f->d[0].stats.time_ms = f->now - 5 * SEC;
+    run(f);
+    assert_int_equal(f->t[0].overhead_kib, 0);
+    /* back to 0: nothing moved; a small drift is taken at once */
+    tick(f, 5 * SEC);
+    f->d[0].stats.total_kib = f->d[0].current_kib - 2 * MIB;
+    run(f);
+    assert_int_equal(f->t[0].overhead_kib, 2 * MIB);
+    /* two later reports at rest agreeing on 60M: the kernel changed */
+    tick(f, 5 * SEC);
+    f->d[0].stats.total_kib = f->d[0].current_kib - 60 * MIB;
+    run(f);
+    assert_int_equal(f->t[0].overhead_kib, 2 * MIB);
+    tick(f, 5 * SEC);
+    f->d[0].stats.total_kib = f->d[0].current_kib - 61 * MIB;
+    run(f);
+    assert_int_equal(f->t[0].overhead_kib, 61 * MIB);
+    fx_free(f);
+}
+
 /* ---- fairness
  * ---------------------------------------------------------------- */
 
@@ -1590,6 +1639,7 @@ int main(void)
         cmocka_unit_test(test_min_above_max),
         cmocka_unit_test(test_headroom_promise_beats_hysteresis),
         cmocka_unit_test(test_reason_names_lent_memory),
+        cmocka_unit_test(test_overhead_one_odd_report_moves_nothing),
         cmocka_unit_test(test_above_max_corrected_despite_hysteresis),
         cmocka_unit_test(test_garbage_sizes),
         cmocka_unit_test(test_track_from_the_future),

@@ -85,6 +85,7 @@
 #include "daemon/policy/policy.h"
 #include "daemon/policy/reason.h"
 
+#define OVERHEAD_SAME_KIB (4 * UINT64_C(1024))
 #define KIB_CAP BD_FILL_MAX_KIB /* 1 PiB: no sum of 4096 overflows */
 #define MIB UINT64_C(1024)
 
@@ -367,20 +368,46 @@ static void track_progress(const struct bd_policy_params *p,
  * keeps the overhead learned before; so does one that predates the last
  * target change.  The first report is taken as it is: over-counting is
  * the safe direction.  A wrong overhead moves the guest's use, the fair
- * level of everyone and its floor: each wobble was a write.
+ * level of everyone and its floor: each wobble was a write.  So a figure
+ * more than OVERHEAD_SAME_KIB away from the known one is adopted only
+ * when a later report at rest agrees with it: one odd report (seen on
+ * real Xen: 0 -> 176M -> 0 within a minute) moves nothing.
  * A guest that lies about MemTotal to inflate this still gets no more
  * than its fair share: its use competes at the same tier as everyone's.
  */
+/* Two overhead figures that are the same kernel's (rounding, a page
+ * table or two). */
+static bool near(uint64_t a, uint64_t b)
+{
+    return (a > b ? a - b : b - a) <= OVERHEAD_SAME_KIB;
+}
+
 static void learn_overhead(const struct bd_dom_input *d,
                            struct bd_dom_track *t)
 {
     const struct bd_guest_stats *s = &d->stats;
-    uint64_t cur = capk(d->current_kib), tot = capk(s->total_kib);
+    uint64_t cur = capk(d->current_kib), tot = capk(s->total_kib), ovh;
     bool at_rest =
         t->rest_ms && s->time_ms > t->rest_ms && s->time_ms > t->last_change_ms;
 
-    if (tot && tot <= cur && (!t->overhead_kib || at_rest))
-        t->overhead_kib = cur - tot;
+    if (!tot || tot > cur)
+        return;
+    ovh = cur - tot;
+    if (!t->overhead_known || (at_rest && near(ovh, t->overhead_kib))) {
+        /* the first figure, or the known one drifting a little */
+        t->overhead_kib = ovh;
+        t->overhead_known = true;
+        t->overhead_cand_ms = 0;
+    } else if (at_rest && t->overhead_cand_ms &&
+               s->time_ms > t->overhead_cand_ms &&
+               near(ovh, t->overhead_cand_kib)) {
+        /* a second report at rest confirms the new figure */
+        t->overhead_kib = ovh;
+        t->overhead_cand_ms = 0;
+    } else if (at_rest && s->time_ms != t->overhead_cand_ms) {
+        t->overhead_cand_kib = ovh;
+        t->overhead_cand_ms = s->time_ms ? s->time_ms : 1;
+    }
 }
 
 uint64_t bd_overhead_estimate_kib(uint64_t static_max_kib)

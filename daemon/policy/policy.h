@@ -111,6 +111,11 @@ struct bd_dom_track {
     uint64_t last_change_ms;     /* last time the planned target changed */
     uint64_t overhead_kib;       /* learned: current - guest's MemTotal
                                     (0 = nothing learned) */
+    bool overhead_known;         /* overhead_kib was learned (0 too) */
+    uint64_t overhead_cand_kib;  /* a different figure from one report at
+                                    rest, adopted only when a later one
+                                    agrees (one odd report moves nothing) */
+    uint64_t overhead_cand_ms;   /* that report's time, 0 = none */
     uint64_t rest_ms;            /* first plan that saw current at rest at
                                     the target (0 = moving): a report
                                     received after it was taken at rest */
