@@ -140,11 +140,25 @@ static void put_line(FILE *f, const char *line, unsigned width)
     fprintf(f, "%.*s\n", (int)n, line);
 }
 
+/* Where the OVH column's kernel overhead comes from, in 4 columns. */
+static const char *ovh_from(const char *src)
+{
+    if (!src)
+        return "-";
+    if (!strcmp(src, "learned"))
+        return "lrn";
+    if (!strcmp(src, "estimated"))
+        return "est";
+    if (!strcmp(src, "configured"))
+        return "conf";
+    return "?";
+}
+
 static void put_row(FILE *f, const struct bctl_table_opts *t, int w,
                     yajl_val d)
 {
     char name[NAME_COL_MAX + 1], reason[200], line[512];
-    char cur[16], tgt[16], min[16], max[16], used[16], avail[16];
+    char cur[16], tgt[16], min[16], max[16], used[16], avail[16], ovh[16];
     const char *nm = bctl_get_str(d, "name"), *mode = bctl_get_str(d, "mode"),
                *state = bctl_get_str(d, "state"), *c, *g, *u;
 
@@ -160,12 +174,14 @@ static void put_row(FILE *f, const struct bctl_table_opts *t, int w,
 
     if (t->wide)
         snprintf(line, sizeof(line),
-                 "%-*s %5" PRIu64 " %8s %8s %8s %8s %8s %8s %6" PRIu64
+                 "%-*s %5" PRIu64 " %8s %8s %8s %8s %8s %8s %8s %-4s %6" PRIu64
                  " %-6.6s %-8.8s %-4s %s",
                  w, name, num(d, "domid"), c, g,
                  bctl_size(d, "min_kib", min, sizeof(min)),
                  bctl_size(d, "max_kib", max, sizeof(max)), u,
                  bctl_size(d, "available_kib", avail, sizeof(avail)),
+                 bctl_size(d, "overhead_kib", ovh, sizeof(ovh)),
+                 ovh_from(bctl_get_str(d, "overhead_source")),
                  num(d, "weight"), mode ? mode : "?", state ? state : "?",
                  bctl_get_bool(d, "pressure") ? "yes" : "-", reason);
     else
@@ -200,9 +216,10 @@ void bctl_print_domains(FILE *f, yajl_val domains,
         qsort_r(rows, n, sizeof(*rows), cmp_dom, (void *)&t->sort);
     if (t->wide)
         snprintf(line, sizeof(line),
-                 "%-*s %5s %8s %8s %8s %8s %8s %8s %6s %-6s %-8s %-4s %s", w,
-                 "NAME", "ID", "CURRENT", "TARGET", "MIN", "MAX", "USED",
-                 "AVAIL", "WEIGHT", "MODE", "STATE", "PRES", "REASON");
+                 "%-*s %5s %8s %8s %8s %8s %8s %8s %8s %-4s %6s %-6s %-8s %-4s "
+                 "%s", w, "NAME", "ID", "CURRENT", "TARGET", "MIN", "MAX",
+                 "USED", "AVAIL", "OVH", "FROM", "WEIGHT", "MODE", "STATE",
+                 "PRES", "REASON");
     else
         snprintf(line, sizeof(line), "%-*s %4s %7s %7s %7s %-8s %s", w,
                  "NAME", "ID", "CURRENT", "TARGET", "USED", "STATE",

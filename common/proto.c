@@ -700,6 +700,13 @@ int bd_proto_gen_domain(yajl_gen g, const struct bd_ctl_dom_info *d)
                         : bd_gen_null(g, "pin_kib");
     if (!rc)
         rc = gen_opt_u64(g, "would_kib", d->would_kib != 0, d->would_kib);
+    if (!rc)
+        rc = gen_opt_u64(g, "overhead_kib", d->overhead_source != NULL,
+                         d->overhead_kib);
+    if (!rc)
+        rc = d->overhead_source
+                 ? bd_gen_str(g, "overhead_source", d->overhead_source)
+                 : bd_gen_null(g, "overhead_source");
     if (!rc) rc = gen_rc(yajl_gen_map_close(g));
     return rc;
 }

@@ -188,6 +188,9 @@ struct bd_ctl_dom_info {
     uint64_t pin_kib;        /* 0 = not pinned (key "pin_kib": null) */
     uint64_t would_kib;      /* --dry-run: the target it would have
                                 written; 0 = none ("would_kib": null) */
+    uint64_t overhead_kib;   /* kernel overhead counted with its use */
+    const char *overhead_source; /* "learned", "estimated", "configured";
+                                    NULL: none counted (both keys null) */
 };
 /* Writes one complete domain object {"domid":..,...} (an array element). */
 int bd_proto_gen_domain(yajl_gen g, const struct bd_ctl_dom_info *d);

@@ -443,7 +443,8 @@ static void test_gen_domain(void **state)
     static const char *const keys[] = {
         "domid", "name", "current_kib", "target_kib", "min_kib", "max_kib",
         "static_max_kib", "weight", "mode", "state", "used_kib",
-        "available_kib", "pressure", "reason", "pin_kib", "would_kib"};
+        "available_kib", "pressure", "reason", "pin_kib", "would_kib",
+        "overhead_kib", "overhead_source"};
 
     (void)state;
     assert_int_equal(bd_proto_gen_domain(g, &d), 0);
@@ -457,6 +458,8 @@ static void test_gen_domain(void **state)
     assert_true(YAJL_IS_NULL(get(v, "used_kib")));
     assert_true(YAJL_IS_NULL(get(v, "pin_kib")));
     assert_true(YAJL_IS_NULL(get(v, "would_kib")));
+    assert_true(YAJL_IS_NULL(get(v, "overhead_kib")));
+    assert_true(YAJL_IS_NULL(get(v, "overhead_source")));
     assert_true(YAJL_IS_TRUE(get(v, "pressure")));
     yajl_tree_free(v);
     yajl_gen_free(g);

@@ -99,6 +99,12 @@ static int gen_dom(yajl_gen g, const struct bd_daemon *d,
         reason[0] = '\0';
     info.reason = reason;
     info.pin_kib = dom->pin_kib;
+    if (dom->stats.present) {
+        enum bd_overhead_src src;
+        info.overhead_kib = bd_domain_overhead_kib(dom, &src);
+        if (src != BD_OVH_NONE)
+            info.overhead_source = bd_overhead_src_name(src);
+    }
     return bd_proto_gen_domain(g, &info);
 }
 

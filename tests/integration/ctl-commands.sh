@@ -24,8 +24,14 @@ has "$out" "^Domain-0  *0 .* ignored "
 # like xl list: 80 columns unless --wide
 printf '%s\n' "$out" | awk 'length > 80 { exit 1 }' || fail "show is wider than 80 columns"
 expect 0 ctl show --wide
-has "$out" "^NAME  *ID  *CURRENT  *TARGET  *MIN  *MAX  *USED  *AVAIL  *WEIGHT  *MODE"
+has "$out" "^NAME  *ID  *CURRENT  *TARGET  *MIN  *MAX  *USED  *AVAIL  *OVH  *FROM  *WEIGHT  *MODE"
 has "$out" "^Domain-0  *0 .* ignore "
+# the kernel overhead counted with a guest's use, and where it comes from
+wait_reports
+expect 0 ctl show --wide
+has "$out" "^vm-a  *1 .* [0-9.]*[KMG]*  *lrn  *[0-9]"
+expect 0 ctl show --json vm-a
+has "$out" '"overhead_kib":[0-9][0-9]*,"overhead_source":"learned"'
 expect 0 ctl show --sort name
 [ "$(printf '%s\n' "$out" | sed -n 2p | cut -d' ' -f1)" = Domain-0 ] || fail "--sort name"
 expect 0 ctl show --sort id
