@@ -62,6 +62,28 @@ deps=$(field "$agent" Depends | tr ',' '\n' | sed 's/^ *//; s/ .*//' | sort | tr
 [ "$deps" = "libc6 libxenstore4 " ] || fail "balloon-agent depends on: $deps"
 ctrl "$daemon" conffiles | grep -qx /etc/balloond/balloond.conf \
     || fail "the config is not a conffile"
+# Every dependency can be installed from this machine's archive (CI: a
+# fresh bookworm): known to APT, its candidate version new enough.
+if command -v apt-cache >/dev/null &&
+    apt-cache policy libc6 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    for d in "$daemon" "$agent"; do
+        field "$d" Depends | tr ',' '\n' | sed 's/^ *//' | while read -r p op v; do
+            [ -n "$p" ] || continue
+            cand=$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+            case $cand in ''|'(none)') fail "$(basename "$d"): $p is not in the archive" ;; esac
+            if [ -n "$op" ]; then
+                op=${op#(} v=${v%)}
+                dpkg --compare-versions "$cand" "$op" "$v" ||
+                    fail "$(basename "$d"): needs $p $op $v, the archive has $cand"
+            fi
+        done || exit 1
+    done
+    xen=$(field "$daemon" Depends | grep -o 'libxenmisc[0-9.]*' | sed 's/libxenmisc//')
+    grep -q "Xen $xen" debian/balloond.README.Debian ||
+        fail "README.Debian does not say the package needs Xen $xen"
+else
+    echo "deb-check: note: no APT lists here: dependencies not checked against the archive"
+fi
 for d in "$daemon" "$agent"; do
     ctrl "$d" postinst | grep -q "deb-systemd-helper enable" \
         || fail "$(basename "$d"): unit not enabled on install"
