@@ -303,15 +303,6 @@ void bctl_print_status(FILE *f, yajl_val st)
 }
 
 /* One "label  figure  (what it is)" line of explain. */
-static void explain_row(FILE *f, yajl_val plan, const char *label,
-                        const char *key, const char *what)
-{
-    char a[16];
-
-    fprintf(f, "  %-16s %8s  %s\n", label, bctl_size(plan, key, a, sizeof(a)),
-            what);
-}
-
 /* What the overhead row says, by where the figure comes from: plan's
  * overhead_source (a daemon without that key only learned it; null:
  * nothing known). */
@@ -328,6 +319,89 @@ static const char *overhead_what(yajl_val plan)
     if (!strcmp(src, "configured"))
         return "configured: kernel-overhead in balloond.conf";
     return "held by the domain outside MemTotal";
+}
+
+/* One term of explain's sum: op '+', '-', '=' or ' '. */
+static void sum_row(FILE *f, char op, const char *label, uint64_t kib,
+                    const char *what)
+{
+    char a[16];
+
+    fprintf(f, "  %c %-16s %8s%s%s\n", op, label,
+            bd_format_kib(kib, a, sizeof(a)), *what ? "  " : "", what);
+}
+
+/* A step from a to b of the sum: "+ label" up, "- down" down, nothing
+ * when equal. */
+static void sum_step(FILE *f, uint64_t a, uint64_t b, const char *up,
+                     const char *up_what, const char *down,
+                     const char *down_what)
+{
+    if (b > a)
+        sum_row(f, '+', up, b - a, up_what);
+    else if (b < a)
+        sum_row(f, '-', down, a - b, down_what);
+}
+
+/* The last plan as a sum that adds up to the planned target, term by term
+ * (issue 22); a domain balloond does not plan for says what holds it. */
+static void print_plan_sum(FILE *f, yajl_val d, yajl_val plan)
+{
+    uint64_t rep = 0, ovh = 0, use = 0, need = 0, want = 0, t = 0, lo = 0,
+             hi = 0, pin = 0;
+    const char *state = bctl_get_str(d, "state");
+    char a[16], b[16], what[96];
+
+    bctl_get_u64(plan, "lo_kib", &lo);
+    bctl_get_u64(plan, "hi_kib", &hi);
+    snprintf(what, sizeof(what), "within %s .. %s (min, max, static-max, clip)",
+             bd_format_kib(lo, a, sizeof(a)), bd_format_kib(hi, b, sizeof(b)));
+    if (!bctl_get_u64(plan, "planned_kib", &t)) {
+        fprintf(f, "last plan: none yet\n");
+        return;
+    }
+    if (state && (!strcmp(state, "pinned") || !strcmp(state, "fixed") ||
+                  !strcmp(state, "external") || !strcmp(state, "ignored"))) {
+        bctl_get_u64(d, "pin_kib", &pin);
+        fprintf(f, "last plan: %s, not balloond's to move:\n", state);
+        sum_row(f, '=', "planned target", t,
+                !strcmp(state, "pinned")   ? "balloonctl set; 'balloonctl auto' "
+                                             "hands it back"
+                : !strcmp(state, "fixed")  ? "mode = fixed (its target)"
+                : !strcmp(state, "external") ? "written by another tool, held"
+                                             : "mode = ignore: never moved");
+        return;
+    }
+    if (!bctl_get_u64(plan, "use_kib", &use) ||
+        !bctl_get_u64(plan, "need_kib", &need) ||
+        !bctl_get_u64(plan, "want_kib", &want)) {
+        fprintf(f, "last plan: no report, its target is kept:\n");
+        sum_row(f, '=', "planned target", t, what);
+        return;
+    }
+    bctl_get_u64(plan, "reported_used_kib", &rep);
+    bctl_get_u64(plan, "overhead_kib", &ovh);
+    fprintf(f, "last plan (the terms add up, top to bottom):\n");
+    sum_row(f, ' ', "reported use", rep, "what the guest says it uses");
+    sum_row(f, '+', "kernel overhead", ovh, overhead_what(plan));
+    sum_step(f, rep + ovh, use, "swap in use", "counted while under pressure",
+             "overhead cut", "no more than the domain holds");
+    sum_row(f, '=', "use counted", use, "");
+    sum_step(f, use, need, "headroom",
+             "headroom % of use, at least headroom-min, or a pressure boost",
+             "above max", "the need stops at max");
+    sum_row(f, '=', "need", need,
+            "below use + headroom-min: grown however small the step");
+    sum_step(f, need, want, "peak held", "the need's peak, held for "
+             "shrink-delay", "?", "");
+    sum_row(f, '=', "want", want, "");
+    sum_step(f, want, t, t == lo ? "raised to min" : "lent spare",
+             t == lo ? "min, or the kernel floor" : "spare memory lent "
+             "(share-spare): taken back first",
+             t == hi ? "held at max" : "cut",
+             t == hi ? "max, static-max or a clip" : "host short: its fair "
+             "share of what there is");
+    sum_row(f, '=', "planned target", t, what);
 }
 
 void bctl_print_explain(FILE *f, yajl_val r)
@@ -347,26 +421,7 @@ void bctl_print_explain(FILE *f, yajl_val r)
     s = bctl_get_str(d, "reason");
     fprintf(f, "  reason:  %s\n", bctl_clean(s && *s ? s : "-", buf,
                                              sizeof(buf)));
-    fprintf(f, "last plan:\n");
-    explain_row(f, plan, "reported use", "reported_used_kib",
-                "what the guest says it uses");
-    explain_row(f, plan, "kernel overhead", "overhead_kib",
-                overhead_what(plan));
-    explain_row(f, plan, "use counted", "use_kib",
-                "reported use + kernel overhead");
-    explain_row(f, plan, "need", "need_kib",
-                "use + headroom, or a pressure boost");
-    fprintf(f, "  %-16s %8s  below use + headroom-min: grown however small "
-               "the step\n", "", "");
-    explain_row(f, plan, "want", "want_kib",
-                "the need's peak, held for shrink-delay");
-    explain_row(f, plan, "fair share", "share_kib",
-                "what the division of host memory gave");
-    fprintf(f, "  %-16s %8s  .. %s (min, max, static-max, clip)\n", "bounds",
-            bctl_size(plan, "lo_kib", a, sizeof(a)),
-            bctl_size(plan, "hi_kib", b, sizeof(b)));
-    explain_row(f, plan, "planned target", "planned_kib",
-                "the target the plan chose");
+    print_plan_sum(f, d, plan);
     s = bctl_get_str(plan, "pressure_signal");
     bctl_get_u64(plan, "pressure_value", &v);
     if (s && !strcmp(s, "psi"))

@@ -68,9 +68,34 @@ has "$out" '^{"version":1,"ok":false,"error":".*'
 # ---- explain ----
 expect 0 ctl explain vm-a
 has "$out" "^vm-a (domid 1): target "
-has "$out" "^  kernel overhead "
-has "$out" "^  use counted "
+has "$out" "^  + kernel overhead "
+has "$out" "^  = use counted "
 has "$out" "^target changes (oldest first):"
+# the terms add up to the planned target, each step (issue 22)
+printf '%s\n' "$out" | awk '
+    function kib(s, n, u) {
+        n = s + 0; u = substr(s, length(s))
+        if (u == "K") return n
+        if (u == "M") return n * 1024
+        if (u == "G") return n * 1048576
+        return n * 1073741824
+    }
+    /^  [ +=-] [a-z]/ {
+        op = substr($0, 3, 1)
+        for (i = 2; i <= NF; i++) if ($i ~ /^[0-9.]+[KMGT]$/) break
+        v = kib($i)
+        if (op == " ") sum = v
+        else if (op == "+") sum += v
+        else if (op == "-") sum -= v
+        else {
+            d = sum - v; if (d < 0) d = -d
+            if (d > 0.01 * v + 16) { print "off at: " $0 " (sum " sum ")"; bad = 1 }
+            sum = v; n++
+        }
+    }
+    END { if (!n) { print "no sum"; bad = 1 } exit bad }' > "$T/sum" ||
+    fail "explain's terms do not add up: $(cat "$T/sum")"
+has "$out" "^  = planned target "
 expect 0 ctl explain --json vm-a
 has "$out" '"plan":{"reported_used_kib":'
 has "$out" '"overhead_source":'
@@ -87,6 +112,11 @@ expect 0 ctl show --json 3
 has "$out" '"target_kib":786432'
 has "$out" '"state":"pinned"'
 has "$out" '"pin_kib":786432'
+# explain says what holds it, not a sum of zeros
+expect 0 ctl explain vm-c
+has "$out" "^last plan: pinned, not balloond's to move:"
+has "$out" "^  = planned target  *768M  balloonctl set; 'balloonctl auto' hands it back"
+hasnt "$out" "use counted"
 # below what the guest uses: needs --force (once vm-c has reported)
 i=0
 until ctl show --json vm-c | grep -q '"used_kib":[0-9]'; do
