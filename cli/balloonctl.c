@@ -186,13 +186,32 @@ static void json_error(const struct opts *o, yajl_val reply, const char *msg)
         json_usage_error(msg);
 }
 
+/* A refused reload: balloond joins its FILE:LINE errors with "; " (the
+ * protocol's errors are one line); each goes on a line of its own, as
+ * --check-config prints them.  False: not that shape, print it whole. */
+static bool reload_errors(const char *e)
+{
+    const char *head = strstr(e, "kept: "), *p, *next;
+
+    if (!head || !strstr(head, "; /"))
+        return false;
+    bctl_err("reload: %.*s", (int)(head + 5 - e), e);
+    for (p = head + 6; *p; p = next) {
+        const char *end = strstr(p, "; /");
+        next = end ? end + 2 : p + strlen(p);
+        bctl_err("reload:   %.*s", (int)((end ? end : next) - p), p);
+    }
+    return true;
+}
+
 /* The operation failed: print balloond's message. */
 static int op_failed(const struct opts *o, const char *cmd, yajl_val reply)
 {
     const char *e = bctl_get_str(reply, "error");
 
     json_error(o, reply, NULL);
-    bctl_err("%s: %s", cmd, e ? e : "failed (no reason given)");
+    if (!e || strcmp(cmd, "reload") || !reload_errors(e))
+        bctl_err("%s: %s", cmd, e ? e : "failed (no reason given)");
     return BCTL_EXIT_FAILED;
 }
 

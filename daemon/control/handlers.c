@@ -527,16 +527,22 @@ static int h_reload(struct bd_ctl_call *call)
                  : bd_daemon_reload(d, &errors);
 
     if (rc < 0) {
-        char msg[BD_PROTO_ERR_MAX];
-        size_t n;
-        snprintf(msg, sizeof(msg), "%s", errors ? errors : strerror(-rc));
-        /* Several errors on one line, separated by "; ". */
-        n = strlen(msg);
-        while (n > 0 && msg[n - 1] == '\n')
-            msg[--n] = '\0';
-        for (char *q = msg; *q; q++)
-            if (*q == '\n')
-                *q = ';';
+        char msg[BD_PROTO_ERR_MAX], *o = msg;
+        const char *q = errors ? errors : strerror(-rc);
+        /* Several errors on one line (the protocol's errors are one
+         * line), separated by "; ": balloonctl prints one per line. */
+        while (*q && o + 3 < msg + sizeof(msg)) {
+            if (*q == '\n') {
+                if (q[1]) {
+                    *o++ = ';';
+                    *o++ = ' ';
+                }
+            } else {
+                *o++ = *q;
+            }
+            q++;
+        }
+        *o = '\0';
         free(errors);
         return bd_ctl_fail(call, -EINVAL, "reload failed, old configuration "
                                           "kept: %s", msg);

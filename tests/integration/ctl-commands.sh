@@ -240,6 +240,14 @@ echo "interval = bogus" >> "$T/balloond.conf"
 expect 1 ctl reload
 has "$err" "reload"
 one_line "$err"
+# several errors: one per line with FILE:LINE, as --check-config
+printf '[policy]\nhysteresis = lots\nheadroom = 5\n' >> "$T/balloond.conf"
+expect 1 ctl reload
+has "$err" "^balloonctl: reload: reload failed, old configuration kept:$"
+has "$err" "^balloonctl: reload:   $T/balloond.conf:[0-9]*: interval: "
+has "$err" "^balloonctl: reload:   $T/balloond.conf:[0-9]*: hysteresis: "
+has "$err" "^balloonctl: reload:   $T/balloond.conf:[0-9]*: headroom: "
+[ "$(printf '%s\n' "$err" | wc -l)" -eq 4 ] || fail "reload errors: not one per line: $err"
 write_config
 expect 0 ctl reload
 expect 0 ctl metrics
