@@ -20,6 +20,7 @@ BINDIR          ?= $(PREFIX)/bin
 MANDIR          ?= $(PREFIX)/share/man
 SYSCONFDIR      ?= /etc
 SYSTEMDUNITDIR  ?= $(PREFIX)/lib/systemd/system
+CATALOGDIR      ?= $(PREFIX)/lib/systemd/catalog
 BASHCOMPDIR     ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR         ?=
 
@@ -139,7 +140,7 @@ install: $(BINS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/balloond $(DESTDIR)$(BASHCOMPDIR) \
-	    $(CONFFILE).d
+	    $(CONFFILE).d $(DESTDIR)$(CATALOGDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(SBINDIR)/
 	$(if $(MAN5),install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/)
 	$(if $(MAN8),install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
@@ -147,6 +148,7 @@ install: $(BINS)
 	    sed 's|/usr/sbin/|$(SBINDIR)/|g' $$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$u) && \
 	    chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$u) || exit 1; done
 	[ -e $(CONFFILE) ] || install -m 0644 conf/balloond.conf $(CONFFILE)
+	install -m 0644 systemd/balloond.catalog $(DESTDIR)$(CATALOGDIR)/
 	$(if $(COMPLETION),install -m 0644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/balloonctl)
 	install -D -m 0755 cli/libvirt-hook.sh $(LIBVIRTHOOK)
 
@@ -155,7 +157,8 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS)))
-	rm -f $(DESTDIR)$(BASHCOMPDIR)/balloonctl $(LIBVIRTHOOK)
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/balloonctl $(LIBVIRTHOOK) \
+	    $(DESTDIR)$(CATALOGDIR)/balloond.catalog
 	@[ ! -e $(CONFFILE) ] || echo "uninstall: kept $(CONFFILE)"
 
 # Every source, script, unit and man page says its license (SPDX line).

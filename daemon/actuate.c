@@ -88,9 +88,10 @@ static int write_target(struct bd_daemon *d, struct bd_domain *dom,
         bd_info("domain %s (%" PRIu32 "): target writes work again",
                 dom->name, dom->domid);
     dom->last_err = 0;
-    bd_info("domain %s (%" PRIu32 "): target %s -> %s (%s)", dom->name,
-            dom->domid, bd_format_kib(dom->target_kib, a, sizeof(a)),
-            bd_format_kib(target_kib, b, sizeof(b)), reason);
+    bd_log_dom(6, BD_ABOUT(BD_EV_TARGET, dom->name, dom->domid),
+               "domain %s (%" PRIu32 "): target %s -> %s (%s)", dom->name,
+               dom->domid, bd_format_kib(dom->target_kib, a, sizeof(a)),
+               bd_format_kib(target_kib, b, sizeof(b)), reason);
     bd_domain_history_add(dom, now_ms, dom->target_kib, target_kib, false,
                           reason);
     dom->written_kib = target_kib;
@@ -342,9 +343,10 @@ int bd_rebalance(struct bd_daemon *d, uint64_t now_ms)
              dec[i].state == BD_STATE_CLIPPED ||
              dom->dec.state == BD_STATE_STUCK ||
              dom->dec.state == BD_STATE_CLIPPED))
-            bd_notice("domain %s (%" PRIu32 "): %s (%s)", dom->name,
-                      dom->domid, bd_state_name(dec[i].state),
-                      dec[i].reason);
+            bd_log_dom(5, BD_ABOUT(BD_EV_STUCK, dom->name, dom->domid),
+                       "domain %s (%" PRIu32 "): %s (%s)", dom->name,
+                       dom->domid, bd_state_name(dec[i].state),
+                       dec[i].reason);
         dom->track = track[i];
         dom->dec = dec[i];
         dom->has_dec = true;

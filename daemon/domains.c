@@ -307,10 +307,11 @@ static void hold_external(struct bd_daemon *d, struct bd_domain *dom,
     }
     d->cnt.external_writes++;
     d->state_dirty = true;
-    bd_notice("domain %s (%" PRIu32 "): target set to %s by another tool; "
-              "holding it %s",
-              dom->name, dom->domid, bd_format_kib(target_kib, a, sizeof(a)),
-              hold_ms ? "for external-hold" : "until balloonctl auto");
+    bd_log_dom(5, BD_ABOUT(BD_EV_EXTERNAL, dom->name, dom->domid),
+               "domain %s (%" PRIu32 "): target set to %s by another tool; "
+               "holding it %s",
+               dom->name, dom->domid, bd_format_kib(target_kib, a, sizeof(a)),
+               hold_ms ? "for external-hold" : "until balloonctl auto");
 }
 
 int bd_domain_read_memory(struct bd_daemon *d, struct bd_domain *dom,
@@ -353,8 +354,9 @@ int bd_domain_read_memory(struct bd_daemon *d, struct bd_domain *dom,
     dom->usable = true;
     if (!dom->announced && dom->name[0]) {
         char a[32], b[32];
-        bd_info("domain %s (%" PRIu32 ") found: current %s, target %s",
-                dom->name, dom->domid,
+        bd_log_dom(6, BD_ABOUT(BD_EV_FOUND, dom->name, dom->domid),
+                   "domain %s (%" PRIu32 ") found: current %s, target %s",
+                   dom->name, dom->domid,
                 bd_format_kib(dom->current_kib, a, sizeof(a)),
                 bd_format_kib(target, b, sizeof(b)));
         dom->announced = true;
@@ -466,8 +468,9 @@ static void report_rejected(struct bd_daemon *d, struct bd_domain *dom,
      * alternates good and bad reports must not fill the log. */
     if (was_ok && (!dom->stats_warn_ms ||
                    now_ms >= dom->stats_warn_ms + BD_STATS_WARN_GAP_MS)) {
-        bd_warn("domain %s (%" PRIu32 "): ignoring its memory report (%s)",
-                dom->name, dom->domid, dom->stats_err);
+        bd_log_dom(4, BD_ABOUT(BD_EV_REPORT, dom->name, dom->domid),
+                   "domain %s (%" PRIu32 "): ignoring its memory report (%s)",
+                   dom->name, dom->domid, dom->stats_err);
         dom->stats_warn_ms = now_ms;
         dom->stats_warned = true;
     }
@@ -520,8 +523,9 @@ int bd_domain_read_stats(struct bd_daemon *d, struct bd_domain *dom,
         /* Said only after a quiet spell, for the same reason. */
         if (dom->stats_warned &&
             now_ms >= dom->stats_warn_ms + BD_STATS_WARN_GAP_MS) {
-            bd_info("domain %s (%" PRIu32 "): memory report valid again",
-                    dom->name, dom->domid);
+            bd_log_dom(6, BD_ABOUT(BD_EV_REPORT, dom->name, dom->domid),
+                       "domain %s (%" PRIu32 "): memory report valid again",
+                       dom->name, dom->domid);
             dom->stats_warned = false;
         }
         dom->stats_err[0] = '\0';
@@ -567,8 +571,9 @@ static bool domain_name(struct bd_daemon *d, struct bd_domain *dom)
         name[0] == '\0' || strcmp(name, dom->name) == 0)
         return false;
     if (dom->name[0] != '\0') {
-        bd_info("domain %s (%" PRIu32 ") renamed to %s", dom->name,
-                dom->domid, name);
+        bd_log_dom(6, BD_ABOUT(BD_EV_RENAME, name, dom->domid),
+                   "domain %s (%" PRIu32 ") renamed to %s", dom->name,
+                   dom->domid, name);
         /* the state file names its domains */
         d->state_dirty = true;
     }
@@ -661,7 +666,8 @@ int bd_domains_scan(struct bd_daemon *d, uint64_t now_ms)
             i++;
             continue;
         }
-        bd_info("domain %s (%" PRIu32 ") gone", dom->name, dom->domid);
+        bd_log_dom(6, BD_ABOUT(BD_EV_GONE, dom->name, dom->domid),
+                   "domain %s (%" PRIu32 ") gone", dom->name, dom->domid);
         remember_gone(d, dom, now_ms);
         if (dom->pin_kib || dom->hold_kib || dom->ovr.has_min ||
             dom->ovr.has_max || dom->ovr.has_weight || dom->ovr.has_mode)

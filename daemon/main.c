@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/base/journal.h"
 #include "daemon/base/lock.h"
 #include "daemon/base/log.h"
 #include "daemon/cycle.h"
@@ -275,6 +276,9 @@ int main(int argc, char **argv)
     struct bd_daemon d;
     struct bd_loop loop;
     int c, rc, ret = 1, lock_fd = -1;
+
+    /* under systemd, lines about a domain carry journal fields */
+    bd_journal_use();
 
     while ((c = getopt_long(argc, argv, "c:fnvVh", opts, NULL)) != -1) {
         switch (c) {

@@ -24,7 +24,7 @@ DAEMON_CORE_SRCS := $(BASE_SRCS) $(GUEST_STATS_SRCS) $(DECIDE_SRCS) \
 CONTROL_SRCS := daemon/control/control.c daemon/control/handlers.c \
                 common/proto.c
 # What balloond adds to the core: the Xen host, the event loop, main.
-DAEMON_MAIN_SRCS := daemon/host/xen.c daemon/host/xlconf.c daemon/host/peers.c daemon/loop.c \
+DAEMON_MAIN_SRCS := daemon/base/journal.c daemon/host/xen.c daemon/host/xlconf.c daemon/host/peers.c daemon/loop.c \
                     $(CONTROL_SRCS) daemon/main.c
 DAEMON_SRCS := $(DAEMON_CORE_SRCS) $(DAEMON_MAIN_SRCS) daemon/host/open.c
 # sim/: the host/guest model and the simulated host behind the host

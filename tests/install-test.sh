@@ -19,13 +19,23 @@ done
 for f in /usr/share/man/man8/balloond.8 /usr/share/man/man8/balloonctl.8 \
          /usr/share/man/man8/balloon-agent.8 /usr/share/man/man5/balloond.conf.5 \
          /etc/balloond/balloond.conf /lib/systemd/system/balloond.service \
-         /usr/share/bash-completion/completions/balloonctl; do
+         /usr/share/bash-completion/completions/balloonctl \
+         /usr/lib/systemd/catalog/balloond.catalog; do
     [ -f "$dest$f" ] || fail "$f missing"
 done
 [ -x "$dest/etc/libvirt/hooks/libxl.d/balloond" ] || fail "libvirt hook missing or not executable"
 grep -q '^ExecStart=/usr/sbin/balloond' "$dest/lib/systemd/system/balloond.service" \
     || fail "unit's ExecStart does not point at SBINDIR"
 [ "$(stat -c %a "$dest/etc/balloond/balloond.conf")" = 644 ] || fail "config mode"
+[ -d "$dest/etc/balloond/balloond.conf.d" ] || fail "no balloond.conf.d drop-in directory"
+[ -z "$(ls -A "$dest/etc/balloond/balloond.conf.d")" ] || fail "balloond.conf.d is not empty"
+# the catalog parses: journalctl reads it (when there is one here)
+if command -v journalctl >/dev/null; then
+    journalctl --root="$dest" --update-catalog 2>/dev/null &&
+        journalctl --root="$dest" --list-catalog 2>/dev/null | grep -q "0e1e77ec99e84e81ad492af2e5fe3f00" ||
+        fail "journalctl does not read the catalog"
+    rm -rf "$dest/var/lib/systemd"
+fi
 
 echo "# edited" >> "$dest/etc/balloond/balloond.conf"
 mk install
