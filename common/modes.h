@@ -63,6 +63,11 @@ static inline int bd_mode_parse(const char *s, enum bd_mode *out)
     return -EINVAL;
 }
 
+/* Not a policy state: an "ok" domain whose report contradicts Xen (it
+ * claims more than the domain holds), as show and the metrics mark it;
+ * the policy already gives such a guest no more than its fair share. */
+#define BD_STATE_SUSPECT_NAME "suspect"
+
 /* "ok", "no-stats", "pinned", ...; "unknown" for anything else. */
 static inline const char *bd_state_name(enum bd_state s)
 {

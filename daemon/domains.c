@@ -810,6 +810,20 @@ void bd_domains_expire(struct bd_daemon *d, uint64_t now_ms)
     }
 }
 
+bool bd_domain_report_suspect(const struct bd_domain *dom)
+{
+    const struct bd_guest_stats *s = &dom->stats;
+    uint64_t held = dom->current_kib > dom->target_kib ? dom->current_kib
+                                                        : dom->target_kib;
+    uint64_t slack = held / 8 > BD_SUSPECT_SLACK_KIB ? held / 8
+                                                     : BD_SUSPECT_SLACK_KIB;
+
+    if (!s->present || dom->stats_err[0] ||
+        s->time_ms < dom->track.last_change_ms + BD_SUSPECT_SETTLE_MS)
+        return false;
+    return s->total_kib > held + slack || s->used_kib > held + slack;
+}
+
 const char *bd_domain_state(const struct bd_domain *dom)
 {
     if (dom->dying)
@@ -820,6 +834,9 @@ const char *bd_domain_state(const struct bd_domain *dom)
         return bd_state_name(BD_STATE_PINNED);
     if (dom->hold_kib)
         return bd_state_name(BD_STATE_EXTERNAL);
+    if (dom->has_dec && dom->dec.state == BD_STATE_OK &&
+        bd_domain_report_suspect(dom))
+        return BD_STATE_SUSPECT_NAME;
     if (dom->has_dec)
         return bd_state_name(dom->dec.state);
     if (!dom->stats.present)

@@ -51,8 +51,13 @@ struct bd_range bd_domain_range(const struct bd_domain *dom);
 uint64_t bd_pending_growth_kib(const struct bd_daemon *d,
                                const struct bd_domain *except);
 /* Its state as show and the metrics name it: "ok", "pinned", "stuck",
- * "dying" ... */
+ * "dying", "suspect" ... */
 const char *bd_domain_state(const struct bd_domain *dom);
+/* Whether its report contradicts Xen: MemTotal, or the use it claims,
+ * beyond what the domain holds or is given (max of current and target)
+ * by more than BD_SUSPECT_SLACK, in a report sampled BD_SUSPECT_SETTLE_MS
+ * after the last target change (a balloon in motion is not a lie). */
+bool bd_domain_report_suspect(const struct bd_domain *dom);
 /* Release an external hold or a pin (balloonctl auto). */
 void bd_domain_release(struct bd_daemon *d, struct bd_domain *dom);
 
@@ -68,6 +73,10 @@ uint64_t bd_domains_process_dirty(struct bd_daemon *d, uint64_t now_ms,
 /* A XenServer pair caught between its two writes (free above total) is
  * "being written" this long before it counts as a bad report. */
 #define BD_STATS_TORN_MS (10 * 1000)
+/* A report claiming this much (or 1/8) beyond what its domain holds,
+ * this long after a target change, is marked "suspect". */
+#define BD_SUSPECT_SLACK_KIB (64 * 1024)
+#define BD_SUSPECT_SETTLE_MS (10 * 1000)
 /* A quiet write-on-change report's keys are read again this often. */
 #define BD_STATS_RECHECK_MS (60 * 1000)
 
