@@ -213,6 +213,11 @@ static void test_errors_structure(void **state)
     /* a repeated section merges, but a key twice in one is still a slip */
     BAD("[host]\n[host]\nreserve = 1G\nreserve = 2G\n",
         "t.conf:4: reserve: duplicate key (first set at line 3)\n");
+    /* a pair that meets in a later block: pointed at that block */
+    BAD("[domain a]\nmin = 2G\n[domain a]\nmax = 1G\n",
+        "t.conf:4: max: max is below min (line 3)\n");
+    BAD("[domain a]\nmode = fixed\ntarget = 0\n[domain a]\n",
+        "t.conf:3: target: target must not be 0\n");
     BAD("[domain]\nmin = 1G\n", "t.conf:1: [domain]: a name pattern is expected");
     BAD("reserve = 1G\n", "t.conf:1: reserve: key outside of any section\n");
     BAD("[host\nreserve = 1G\n", "t.conf:1: [: section header without ']'\n");

@@ -59,6 +59,7 @@ struct parse {
     unsigned host_line, policy_line, control_line;
     /* where relational checks should point */
     unsigned line_min, line_max, line_mode, line_target;
+    unsigned sec_line;  /* the header line of the block being read */
 };
 
 static void report(struct parse *ps, unsigned line, const char *key,
@@ -431,9 +432,16 @@ static void domain_key(struct parse *ps, const char *k, const char *v)
 static void finish_domain(struct parse *ps)
 {
     struct bd_domain_rule *r = ps->rule;
+    unsigned *lines[] = {&ps->line_min, &ps->line_max, &ps->line_mode,
+                         &ps->line_target};
 
     if (!r)
         return;
+    /* a key set in an earlier block of a repeated section: the messages
+     * point at this block's header, where the pair first meets */
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        if (!*lines[i])
+            *lines[i] = ps->sec_line;
     if (r->has_min && r->has_max && r->min.is_pct == r->max.is_pct) {
         bool bad = r->min.is_pct ? r->min.pct_x100 > r->max.pct_x100
                                  : r->min.kib > r->max.kib;
@@ -483,6 +491,7 @@ static void begin_section(struct parse *ps, const char *name)
     struct bd_config *c = ps->cfg;
 
     finish_section(ps);
+    ps->sec_line = ps->line;
     snprintf(ps->sec_name, sizeof(ps->sec_name), "%s", name);
     if (!strcmp(name, "host")) {
         section_at(ps, &ps->host_line);
