@@ -637,8 +637,8 @@ int bd_domains_scan(struct bd_daemon *d, uint64_t now_ms)
                 goto out;
             }
             if (watch_domain(d, dom) < 0)
-                bd_warn("domain %" PRIu32 ": cannot watch its keys",
-                        dom->domid);
+                bd_warn("domain %" PRIu32 ": cannot watch its keys; "
+                        "trying again at every scan", dom->domid);
             domain_name(d, dom);
             bd_domain_read_memory(d, dom, now_ms);
             bd_domain_apply_limits(d, dom);
@@ -647,6 +647,14 @@ int bd_domains_scan(struct bd_daemon *d, uint64_t now_ms)
                         dom->name[0] ? dom->name : "?", dom->domid);
         } else if (dom->name[0] == '\0') {
             domain_name(d, dom);
+        }
+        /* a watch that could not be set (xenstored busy, restarted) is
+         * set again: without it the domain's reports and targets would
+         * only be seen by the periodic re-reads */
+        if (!dom->watched && !dom->dying && watch_domain(d, dom) == 0) {
+            bd_info("domain %s (%" PRIu32 "): watching its keys again",
+                    dom->name, dom->domid);
+            dom->stats_dirty = true;
         }
         dom->seen = true;
         dom->current_kib = list[i].current_kib;

@@ -18,7 +18,10 @@ TESTS += $(BUILDDIR)/tests/test_guest_stats $(BUILDDIR)/tests/test_actuate \
          $(BUILDDIR)/tests/test_daemon_metrics $(BUILDDIR)/tests/test_decide \
          $(BUILDDIR)/tests/test_handlers $(BUILDDIR)/tests/test_guard \
          $(BUILDDIR)/tests/test_guests $(BUILDDIR)/tests/test_peers \
-         $(BUILDDIR)/tests/test_log
+         $(BUILDDIR)/tests/test_log $(BUILDDIR)/tests/test_faults
+# Faults at every host call and file write (issue 24): the file writes
+# through a linker wrap of bd_write_file_atomic().
+$(eval $(call LINK,$(BUILDDIR)/tests/test_faults,$(call obj,tests/test_faults.c $(DAEMON_CORE_SRCS) $(DAEMON_SIMRUN_SRCS)),-Xlinker --wrap=bd_write_file_atomic $(INIH_LIBS) $(CMOCKA_LIBS) -lm))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_log,$(call obj,tests/test_log.c daemon/base/log.c),$(CMOCKA_LIBS)))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_peers,$(call obj,tests/test_peers.c daemon/host/peers.c daemon/host/xlconf.c),$(XLUTIL_LIBS) $(CMOCKA_LIBS)))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_guard,$(call obj,tests/test_guard.c $(GUARD_SRCS) $(CONFIG_SRCS)),$(INIH_LIBS) $(CMOCKA_LIBS) -lm))
