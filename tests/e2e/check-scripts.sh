@@ -58,8 +58,11 @@ printf 'E2E-CRASH s03 p1 triple-fault\nE2E-CRASH s05 g1 panic\n' > "$t/mixed"
 printf 'E2E-CRASH s03 p1 panic\n' > "$t/panic"
 printf 'E2E: not ok 2 - s03 (rc=1, 9.0s)\n' > "$t/plain"
 printf 'E2E: not ok 1 - s02\nE2E-CRASH s03 p1 triple-fault\nE2E: not ok 2 - s03\n' > "$t/before"
+printf '# setup: guest h1 stopped while booting; its console:\n# setup: E2E-CRASH setup h1 triple-fault\nE2E: not ok 1 - s14 # guests failed to start: h1\n' > "$t/setup"
+printf '# setup: guest h1 did not come up in 150 s; its console:\nE2E: not ok 1 - s14 # guests failed to start: h1\n' > "$t/slow"
 emulator_flake "$t/tf" || err "flake.sh: a lone triple fault is not taken for the emulator's"
-for f in mixed panic plain before; do
+emulator_flake "$t/setup" || err "flake.sh: a triple fault while a guest boots is not taken for the emulator's"
+for f in mixed panic plain before slow; do
     ! emulator_flake "$t/$f" || err "flake.sh: a $f failure is taken for the emulator's"
 done
 printf '(XEN) d1v0 Triple fault - invoking HVM shutdown action 1\n(XEN) CPU:    1\n(XEN) RIP:    e008:[<ffff82d0402044a5>]\n' > "$t/xenrip"

@@ -5,8 +5,10 @@
 # emulator_flake LOG: true when the boot's only crashes come from guests
 # that triple-faulted without a panic of their own (dom0's crash check,
 # crash_cause in dom0/lib.sh, prints "E2E-CRASH SCENARIO GUEST CAUSE"
-# before that scenario's result) and no scenario failed before the first
-# of them: what fails after a guest died is its consequence.  Seen under
+# before that scenario's result; create_guest prints "E2E-CRASH setup
+# GUEST CAUSE" for one that crashed while booting) and no scenario failed
+# before the first of them: what fails after a guest died is its
+# consequence.  Seen under
 # QEMU's emulated SVM on PVH and HVM guests, at about one boot in four
 # (tests/e2e/README.md); run.sh retries such a boot at most
 # E2E_FLAKE_RETRIES times per suite and its summary says so.  A panic, an

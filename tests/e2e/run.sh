@@ -109,7 +109,7 @@ show_progress() {
         grep --line-buffered -a -E 'E2E-DEMO|Kernel panic|\(XEN\) .*(FATAL|Panic)' |
             sed -u 's/^.*E2E-DEMO //'
     else
-        grep --line-buffered -a -E 'E2E: (ok|not ok|MARK|done)|FAIL:|Kernel panic|\(XEN\) .*(FATAL|Panic)' |
+        grep --line-buffered -a -E 'E2E: (ok|not ok|MARK|done)|E2E-CRASH|# setup: |FAIL:|Kernel panic|\(XEN\) .*(FATAL|Panic)' |
             sed -u 's/^.*\(E2E: \)/  \1/'
     fi
 }

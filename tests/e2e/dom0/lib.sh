@@ -138,14 +138,30 @@ create_guest() { # name [cfg]: create from /e2e/guests/NAME.cfg, wait for init
         xenstore-write "$_k" "" && xenstore-chmod "$_k" "n$(domid "$1")" ||
             echo "cannot create $_k for the guest"
     fi
-    wait_until 150 guest_ready "$1" || {
-        echo "guest $1 did not come up; its console:"
+    # A guest that crashes while booting stops the wait at once, and says
+    # why (crash_cause): a triple fault there is the emulator's, which
+    # run.sh retries like one during a scenario.
+    wait_until 150 ready_or_down "$1"
+    guest_ready "$1" || {
+        if guest_down "$1"; then
+            echo "guest $1 stopped while booting; its console:"
+        else
+            echo "guest $1 did not come up in 150 s; its console:"
+        fi
         tail -n 20 /var/log/xen/console/guest-$1.log 2>/dev/null
+        if guest_down "$1"; then
+            echo "$1" >> /tmp/e2e-crashed
+            echo "E2E-CRASH setup $1 $(crash_cause "$1")"
+        fi
         return 1
     }
     metric "guest_create_ms.$1" "$(elapsed_ms "$_t0")"
 }
 guest_ready() { [ "$(guest_key "$1" data/e2e-ready)" = 1 ]; }
+# guest_down NAME: xl lists it crashed or shut down (on_crash and
+# on_reboot = "preserve" keep such a guest, so that it is seen).
+guest_down() { xl list "$1" 2>/dev/null | awk 'NR > 1 && $5 ~ /[cs]/ { f = 1 } END { exit !f }'; }
+ready_or_down() { guest_ready "$1" || guest_down "$1"; }
 
 # ---- balloond --------------------------------------------------------------
 bd_pid() { cat "$BD_PIDFILE" 2>/dev/null; }
