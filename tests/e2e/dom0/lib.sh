@@ -143,13 +143,15 @@ create_guest() { # name [cfg]: create from /e2e/guests/NAME.cfg, wait for init
     # run.sh retries like one during a scenario.
     wait_until 150 ready_or_down "$1"
     guest_ready "$1" || {
-        if guest_down "$1"; then
+        _down=""
+        guest_down "$1" && _down=1
+        if [ -n "$_down" ]; then
             echo "guest $1 stopped while booting; its console:"
         else
             echo "guest $1 did not come up in 150 s; its console:"
         fi
         tail -n 20 /var/log/xen/console/guest-$1.log 2>/dev/null
-        if guest_down "$1"; then
+        if [ -n "$_down" ]; then
             echo "$1" >> /tmp/e2e-crashed
             echo "E2E-CRASH setup $1 $(crash_cause "$1")"
         fi
@@ -158,9 +160,11 @@ create_guest() { # name [cfg]: create from /e2e/guests/NAME.cfg, wait for init
     metric "guest_create_ms.$1" "$(elapsed_ms "$_t0")"
 }
 guest_ready() { [ "$(guest_key "$1" data/e2e-ready)" = 1 ]; }
-# guest_down NAME: xl lists it crashed or shut down (on_crash and
-# on_reboot = "preserve" keep such a guest, so that it is seen).
-guest_down() { xl list "$1" 2>/dev/null | awk 'NR > 1 && $5 ~ /[cs]/ { f = 1 } END { exit !f }'; }
+# down_guests: the guests xl lists crashed or shut down (on_crash and
+# on_reboot = "preserve" keep such a guest, so that it is seen);
+# guest_down NAME: whether NAME is one of them.
+down_guests() { xl list 2>/dev/null | awk 'NR > 1 && $5 ~ /[cs]/ { print $1 }'; }
+guest_down() { down_guests | grep -qx "$1"; }
 ready_or_down() { guest_ready "$1" || guest_down "$1"; }
 
 # ---- balloond --------------------------------------------------------------
@@ -393,7 +397,7 @@ run_suite() {
         # that.  So does one that shut down: no scenario shuts a guest down,
         # and a PVH/HVM triple fault is a reboot to xl (on_reboot =
         # "preserve" keeps it, shut down).
-        _crashed=$(xl list 2>/dev/null | awk 'NR > 1 && $5 ~ /[cs]/ { print $1 }')
+        _crashed=$(down_guests)
         for _c in $_crashed; do
             grep -qx "$_c" /tmp/e2e-crashed 2>/dev/null && continue
             echo "$_c" >> /tmp/e2e-crashed
