@@ -133,7 +133,15 @@ static void persist(struct bd_daemon *d, uint64_t now_ms)
         if (rc == 0)
             d->state_dirty = false;
     }
-    if (d->cfg->metrics_path) {
+    /* At most once per interval: a scraper reads the file every 15 s or
+     * more, while kicked cycles can come many times a second on a busy
+     * host, and rendering the file was most of a cycle's cost.  The
+     * socket's `metrics` answer is always live. */
+    if (d->cfg->metrics_path &&
+        (!d->metrics_written ||
+         now_ms - d->metrics_at_ms >= d->cfg->interval_ms)) {
+        d->metrics_written = true;
+        d->metrics_at_ms = now_ms;
         rc = bd_metrics_write_file(d, d->cfg->metrics_path);
         file_result(d, rc, &d->metrics_last_rc, "metrics file",
                     d->cfg->metrics_path);

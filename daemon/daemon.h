@@ -186,6 +186,8 @@ struct bd_daemon {
     void *hooks_ud;
     const char *host_spec;   /* "xen", "sim:basic", for status */
     int metrics_last_rc;     /* last metrics file result, to log changes */
+    bool metrics_written;    /* metrics_at_ms is set */
+    uint64_t metrics_at_ms;  /* the metrics file's last write attempt */
     int state_last_rc;       /* last state file result, likewise */
     char last_error[BD_PROTO_ERR_MAX]; /* the newest error counted ("") */
     struct bd_warnings warnings; /* settings that cannot work (guard.h) */

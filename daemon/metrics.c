@@ -27,18 +27,25 @@
 #include "daemon/metrics.h"
 #include "daemon/reserve.h"
 
-static void label_escape(FILE *f, const char *s)
+/* s as a label value into out (room for 2 * strlen(s) + 1); returns the
+ * length written. */
+static size_t label_escape(char *out, const char *s)
 {
+    size_t n = 0;
+
     for (; *s; s++) {
-        if (*s == '\\' || *s == '"')
-            fprintf(f, "\\%c", *s);
-        else if (*s == '\n')
-            fputs("\\n", f);
-        else if ((unsigned char)*s < 0x20)
-            fputc('?', f);
-        else
-            fputc(*s, f);
+        if (*s == '\\' || *s == '"') {
+            out[n++] = '\\';
+            out[n++] = *s;
+        } else if (*s == '\n') {
+            out[n++] = '\\';
+            out[n++] = 'n';
+        } else {
+            out[n++] = (unsigned char)*s < 0x20 ? '?' : *s;
+        }
     }
+    out[n] = '\0';
+    return n;
 }
 
 /* "# HELP" then "# TYPE": every family is documented and typed, so that
@@ -46,15 +53,66 @@ static void label_escape(FILE *f, const char *s)
 static void family(FILE *f, const char *name, const char *type,
                    const char *help)
 {
-    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    fputs_unlocked("# HELP ", f);
+    fputs_unlocked(name, f);
+    fputc_unlocked(' ', f);
+    fputs_unlocked(help, f);
+    fputs_unlocked("\n# TYPE ", f);
+    fputs_unlocked(name, f);
+    fputc_unlocked(' ', f);
+    fputs_unlocked(type, f);
+    fputc_unlocked('\n', f);
 }
 
-static void dom_labels(FILE *f, const char *name,
-                       const struct bd_domain *dom)
+/* A domain's label set, `{domid="N",name="..."`, as written after each of
+ * its samples' names. */
+struct dom_label {
+    char text[48 + 2 * BD_DOMAIN_NAME_MAX];
+    size_t len;
+};
+
+static void dom_label_init(struct dom_label *l, const struct bd_domain *dom)
 {
-    fprintf(f, "%s{domid=\"%" PRIu32 "\",name=\"", name, dom->domid);
-    label_escape(f, dom->name);
-    fputc('"', f);
+    char id[12];
+    size_t i = sizeof(id), n;
+    uint32_t v = dom->domid;
+
+    /* no printf: this runs for every domain on every write */
+    do {
+        id[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    n = sizeof(id) - i;
+    memcpy(l->text, "{domid=\"", 8);
+    memcpy(l->text + 8, id + i, n);
+    memcpy(l->text + 8 + n, "\",name=\"", 8);
+    l->len = 16 + n;
+    l->len += label_escape(l->text + l->len, dom->name);
+    l->text[l->len++] = '"';
+}
+
+/* v in decimal, without printf: the domain samples are most of the file,
+ * and the file is written every interval */
+static void put_u64(FILE *f, uint64_t v)
+{
+    char buf[24];
+    size_t i = sizeof(buf);
+
+    do {
+        buf[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    fwrite_unlocked(buf + i, 1, sizeof(buf) - i, f);
+}
+
+static void dom_sample(FILE *f, const char *name, const struct dom_label *l,
+                       uint64_t v)
+{
+    fputs_unlocked(name, f);
+    fwrite_unlocked(l->text, 1, l->len, f);
+    fputs_unlocked("} ", f);
+    put_u64(f, v);
+    fputc_unlocked('\n', f);
 }
 
 struct dom_metric {
@@ -102,8 +160,14 @@ static bool dom_value(const struct dom_metric *dm, const struct bd_domain *dom,
     return false;
 }
 
-static void render_domains(FILE *f, const struct bd_daemon *d)
+static int render_domains(FILE *f, const struct bd_daemon *d)
 {
+    struct dom_label *l = calloc(d->n_doms ? d->n_doms : 1, sizeof(*l));
+
+    if (!l)
+        return -ENOMEM;
+    for (size_t i = 0; i < d->n_doms; i++)
+        dom_label_init(&l[i], d->doms[i]);
     for (size_t m = 0; m < sizeof(dom_metrics) / sizeof(dom_metrics[0]);
          m++) {
         const struct dom_metric *dm = &dom_metrics[m];
@@ -112,18 +176,19 @@ static void render_domains(FILE *f, const struct bd_daemon *d)
         for (size_t i = 0; i < d->n_doms; i++) {
             uint64_t v = 0;
 
-            if (!dom_value(dm, d->doms[i], &v))
-                continue;
-            dom_labels(f, dm->name, d->doms[i]);
-            fprintf(f, "} %" PRIu64 "\n", v);
+            if (dom_value(dm, d->doms[i], &v))
+                dom_sample(f, dm->name, &l[i], v);
         }
     }
     family(f, "balloond_domain_state", "gauge",
            "1 for the domain's state (ok, pinned, stuck, clipped, ...).");
     for (size_t i = 0; i < d->n_doms; i++) {
-        dom_labels(f, "balloond_domain_state", d->doms[i]);
+        fputs("balloond_domain_state", f);
+        fwrite(l[i].text, 1, l[i].len, f);
         fprintf(f, ",state=\"%s\"} 1\n", bd_domain_state(d->doms[i]));
     }
+    free(l);
+    return 0;
 }
 
 /* Starting domains: the pool and what a new domain could get. */
@@ -228,7 +293,11 @@ char *bd_metrics_render(const struct bd_daemon *d)
 
     if (!f)
         return NULL;
-    render_domains(f, d);
+    if (render_domains(f, d) < 0) {
+        fclose(f);
+        free(buf);
+        return NULL;
+    }
     render_host(f, d);
     render_counters(f, d);
     if (fclose(f) != 0) {

@@ -22,6 +22,13 @@ TESTS += $(BUILDDIR)/tests/test_guest_stats $(BUILDDIR)/tests/test_actuate \
 # Faults at every host call and file write (issue 24): the file writes
 # through a linker wrap of bd_write_file_atomic().
 $(eval $(call LINK,$(BUILDDIR)/tests/test_faults,$(call obj,tests/test_faults.c $(DAEMON_CORE_SRCS) $(DAEMON_SIMRUN_SRCS)),-Xlinker --wrap=bd_write_file_atomic $(INIH_LIBS) $(CMOCKA_LIBS) -lm))
+# A simulated year of churn through the real cycle (issue 24): `make
+# soak`; make check runs 14 days of it.
+$(eval $(call LINK,$(BUILDDIR)/tests/soak,$(call obj,tests/soak.c $(CONTROL_SRCS) $(DAEMON_CORE_SRCS) $(DAEMON_SIMRUN_SRCS)),$(YAJL_LIBS) $(SYSTEMD_LIBS) $(INIH_LIBS) -lm))
+CHECKS += tests/soak-short.sh
+.PHONY: soak
+soak: $(BUILDDIR)/tests/soak
+	$(BUILDDIR)/tests/soak $${SOAK_DAYS:-365}
 $(eval $(call LINK,$(BUILDDIR)/tests/test_log,$(call obj,tests/test_log.c daemon/base/log.c),$(CMOCKA_LIBS)))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_peers,$(call obj,tests/test_peers.c daemon/host/peers.c daemon/host/xlconf.c),$(XLUTIL_LIBS) $(CMOCKA_LIBS)))
 $(eval $(call LINK,$(BUILDDIR)/tests/test_guard,$(call obj,tests/test_guard.c $(GUARD_SRCS) $(CONFIG_SRCS)),$(INIH_LIBS) $(CMOCKA_LIBS) -lm))

@@ -436,6 +436,18 @@ int bd_host_sim_wrap(struct bd_sim *sim, uint64_t now_ms,
     return 0;
 }
 
+struct bd_sim *bd_host_sim_release(struct bd_host *h)
+{
+    struct bd_sim *sim;
+
+    if (!h || !h->priv)
+        return NULL;
+    sim = P(h)->sim;
+    P(h)->sim = NULL; /* sim_destroy frees the rest, not the model */
+    sim_destroy(h);
+    return sim;
+}
+
 int bd_host_sim_open(const char *scenario, uint64_t now_ms,
                      struct bd_host **out)
 {

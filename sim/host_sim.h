@@ -24,6 +24,10 @@ int bd_host_sim_open(const char *scenario, uint64_t now_ms,
  * at the model's current virtual time.  0 or -ENOMEM. */
 int bd_host_sim_wrap(struct bd_sim *sim, uint64_t now_ms,
                      struct bd_host **out);
+/* Destroy a simulated host made by the two above (its watches and queued
+ * events go, as a daemon's xenstore connection does when it exits) and
+ * hand back its model, which lives on.  NULL when h is NULL. */
+struct bd_sim *bd_host_sim_release(struct bd_host *h);
 /* The model behind a simulated host; NULL for other hosts. */
 struct bd_sim *bd_host_sim_model(struct bd_host *h);
 

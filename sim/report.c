@@ -48,6 +48,7 @@ const char *const bd_sim_xkey_path[BD_SIM_XK_N] = {
     [BD_SIM_XK_AGENT_SEQ] = BD_XS_AGENT_SEQ,
     [BD_SIM_XK_XE_UPDATED] = BD_XS_XE_UPDATED,
     [BD_SIM_XK_QUBES_MEMINFO] = BD_XS_QUBES_MEMINFO,
+    [BD_SIM_XK_NAME] = BD_XS_NAME,
 };
 
 uint64_t bd_sim_reporter_default_ms(enum bd_sim_reporter r)
@@ -297,6 +298,9 @@ int bd_sim_xs_read(const struct bd_sim *sim, uint32_t domid, const char *path,
         break;
     case BD_SIM_XK_STATIC_MAX:
         snprintf(val, sizeof(val), "%" PRIu64, g->cfg.static_max_kib);
+        break;
+    case BD_SIM_XK_NAME:
+        v = g->name;
         break;
     case BD_SIM_XK_FEATURE_BALLOON:
         if (g->cfg.behaviour == BD_SIM_SILENT)

@@ -185,6 +185,23 @@ int bd_sim_remove(struct bd_sim *sim, uint32_t domid);
  */
 int bd_sim_set_target(struct bd_sim *sim, uint32_t domid, uint64_t kib);
 
+/*
+ * What an administrator changes from outside (sim/admin.c).
+ * bd_sim_rename: as xl rename: the domain's name key changes.  -ENOENT,
+ *   -EINVAL (empty name), -ENOMEM.
+ * bd_sim_set_static_max: as xl mem-max: static-max changes; libxl refuses a
+ *   value below the target, and the model also one below what the domain
+ *   holds (Xen would let it keep those pages).  -ENOENT, -EINVAL.
+ * bd_sim_set_behaviour: the guest now behaves as b (its reporter stops:
+ *   BD_SIM_SILENT; it lies: BD_SIM_HOSTILE; it floods: BD_SIM_GARBAGE with
+ *   a short report_ms) and samples every report_ms (0 = unchanged).
+ *   -ENOENT.
+ */
+int bd_sim_rename(struct bd_sim *sim, uint32_t domid, const char *name);
+int bd_sim_set_static_max(struct bd_sim *sim, uint32_t domid, uint64_t kib);
+int bd_sim_set_behaviour(struct bd_sim *sim, uint32_t domid,
+                         enum bd_sim_behaviour b, uint64_t report_ms);
+
 /* Outstanding claims (a domain being built), subtracted from free. */
 void bd_sim_set_outstanding(struct bd_sim *sim, uint64_t kib);
 
@@ -270,6 +287,7 @@ enum bd_sim_xkey {
     BD_SIM_XK_AGENT_SEQ,
     BD_SIM_XK_XE_UPDATED,
     BD_SIM_XK_QUBES_MEMINFO,
+    BD_SIM_XK_NAME, /* the domain's name (bd_sim_rename()) */
     BD_SIM_XK_N
 };
 extern const char *const bd_sim_xkey_path[BD_SIM_XK_N];

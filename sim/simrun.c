@@ -16,7 +16,10 @@
 #include "daemon/cycle.h"
 #include "daemon/domains.h"
 #include "sim/host_sim.h"
+#include "daemon/state.h"
 #include "sim/simrun.h"
+
+static int sr_start(struct bd_simrun *r);
 
 static uint64_t sr_now(void *ud)
 {
@@ -65,14 +68,67 @@ int bd_simrun_init(struct bd_simrun *r, struct bd_sim *sim,
     }
     r->sim = sim;
     r->step_ms = r->host->step_ms ? r->host->step_ms : 100;
+    return sr_start(r);
+}
+
+/* The daemon's start on r->host with r->cfg, as main.c's. */
+static int sr_start(struct bd_simrun *r)
+{
     bd_daemon_init(&r->d, r->cfg, r->host);
     r->d.hooks = &simrun_hooks;
     r->d.hooks_ud = r;
     r->d.host_spec = "sim";
     r->d.start_ms = r->now_ms;
     r->tick_at_ms = r->now_ms;
+    r->kick_at_ms = r->dirty_at_ms = 0;
     /* As loop.c: domains coming and going are watched from the start. */
     return bd_daemon_watch_domains(&r->d);
+}
+
+int bd_simrun_restart(struct bd_simrun *r, const char *cfg_text)
+{
+    struct bd_config *nc = NULL;
+    char *errs = NULL, *state = NULL, *metrics = NULL;
+    struct bd_sim *sim;
+    uint64_t step_ms = r->step_ms;
+    int rc;
+
+    if (r->cfg->state_path && !(state = strdup(r->cfg->state_path)))
+        return -ENOMEM;
+    if (r->cfg->metrics_path && !(metrics = strdup(r->cfg->metrics_path))) {
+        free(state);
+        return -ENOMEM;
+    }
+    rc = bd_config_load_string("simrun", cfg_text ? cfg_text : "", &nc, &errs);
+    if (rc < 0) {
+        fprintf(stderr, "simrun: restart: %s", errs ? errs : "");
+        free(errs);
+        free(state);
+        free(metrics);
+        return rc;
+    }
+    free(errs);
+    free(nc->state_path);
+    nc->state_path = state;
+    free(nc->metrics_path);
+    nc->metrics_path = metrics;
+    /* the old process goes, its watches with its xenstore connection */
+    bd_daemon_dispose(&r->d);
+    bd_config_free(r->cfg);
+    sim = bd_host_sim_release(r->host);
+    r->host = NULL;
+    r->cfg = nc;
+    rc = bd_host_sim_wrap(sim, r->now_ms, &r->host);
+    if (rc < 0) {
+        r->sim = NULL;
+        return rc;
+    }
+    r->step_ms = step_ms;
+    memset(&r->d, 0, sizeof(r->d));
+    rc = sr_start(r);
+    if (rc == 0 && state)
+        bd_state_load(&r->d, state, r->now_ms);
+    return rc;
 }
 
 static uint64_t earliest(uint64_t a, uint64_t b)
@@ -153,8 +209,12 @@ int bd_simrun_reload(struct bd_simrun *r, const char *cfg_text)
         return rc;
     }
     free(errs);
+    /* the files stay the ones the caller chose (none by default) */
     free(nc->state_path);
-    nc->state_path = NULL;
+    free(nc->metrics_path);
+    nc->state_path = r->cfg->state_path ? strdup(r->cfg->state_path) : NULL;
+    nc->metrics_path =
+        r->cfg->metrics_path ? strdup(r->cfg->metrics_path) : NULL;
     /* The daemon owns its configuration from here; r->cfg follows it. */
     bd_daemon_use_config(&r->d, nc);
     r->cfg = nc;

@@ -50,6 +50,12 @@ int bd_simrun_advance(struct bd_simrun *r, uint64_t ms);
  * does: the new limits apply at once, the tick restarts and a cycle runs
  * soon.  0, or -EINVAL (errors go to stderr; the old one stays). */
 int bd_simrun_reload(struct bd_simrun *r, const char *cfg_text);
+/* Restart the daemon as `systemctl restart balloond` does: the old one's
+ * memory and watches go, the model stays, and a new one starts with the
+ * configuration text cfg_text, the same state and metrics files, and
+ * reads the state file back (pins, weights, reservations).  0, -EINVAL
+ * (config errors go to stderr; the old daemon keeps running), -ENOMEM. */
+int bd_simrun_restart(struct bd_simrun *r, const char *cfg_text);
 void bd_simrun_dispose(struct bd_simrun *r);
 
 #endif /* BD_SIMRUN_H */

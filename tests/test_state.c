@@ -469,6 +469,36 @@ static void test_save_failure_keeps_old(void **state)
     fake_host_free(fh);
 }
 
+/* The metrics file is rewritten at most once per interval, however many
+ * cycles kicks add in between (the socket's answer stays live). */
+static void test_metrics_file_once_per_interval(void **state)
+{
+    struct fake_host *fh = fake_host_new(8 * G, 4 * G);
+    struct bd_config *cfg = new_cfg();
+    struct bd_daemon d;
+    char mpath[160];
+    struct stat st;
+    uint64_t iv;
+
+    (void)state;
+    snprintf(mpath, sizeof(mpath), "%s/metrics.prom", dir);
+    cfg->metrics_path = strdup(mpath);
+    iv = cfg->interval_ms;
+    fake_add(fh, 1, "a", 1 * G, 4 * G);
+    bd_daemon_init(&d, cfg, &fh->h);
+    assert_int_equal(bd_cycle(&d, 1000, NULL), 0);
+    assert_int_equal(stat(mpath, &st), 0);
+    assert_int_equal(unlink(mpath), 0);
+    assert_int_equal(bd_cycle(&d, 1000 + iv / 2, NULL), 0);
+    assert_int_equal(bd_cycle(&d, 1000 + iv - 1, NULL), 0);
+    assert_true(stat(mpath, &st) < 0);
+    assert_int_equal(bd_cycle(&d, 1000 + iv, NULL), 0);
+    assert_int_equal(stat(mpath, &st), 0);
+    bd_daemon_dispose(&d);
+    bd_config_free(cfg);
+    fake_host_free(fh);
+}
+
 /* The model steps, its events are drained, the one cycle runs. */
 static size_t cycle(struct bd_daemon *d, struct bd_host *h, uint64_t now)
 {
@@ -582,6 +612,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_save_failure_keeps_old, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_file_once_per_interval,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_without_burst, setup,
                                         teardown),
     };
