@@ -31,6 +31,9 @@
 /* Events drained at most per call: the fd stays readable and the loop
  * comes back, so one flooding guest cannot starve the others. */
 #define BD_DRAIN_MAX 4096
+/* A watch connection that breaks again and again is logged once per
+ * this long, not at each break. */
+#define BD_WATCH_LOG_GAP_MS (10 * 60 * 1000)
 
 int bd_daemon_drain(struct bd_daemon *d, uint64_t now_ms, bool *kick,
                     uint64_t *dirty_next_ms)
@@ -41,6 +44,22 @@ int bd_daemon_drain(struct bd_daemon *d, uint64_t now_ms, bool *kick,
 
     while (n++ < BD_DRAIN_MAX && (rc = h->ops->next_event(h, &ev)) == 0)
         bd_domains_event(d, &ev, now_ms, kick);
+    if (rc < 0 && rc != -EAGAIN && !d->watch_lost) {
+        /* xenstored restarted, or the connection died: the next cycle
+         * opens a new one (bd_daemon_rewatch) and rescans */
+        d->watch_lost = true;
+        d->watch_retry_rc = 0;
+        d->cnt.errors++;
+        d->watch_loss_logged = !d->watch_logged_ms ||
+                               now_ms >= d->watch_logged_ms +
+                                             BD_WATCH_LOG_GAP_MS;
+        if (d->watch_loss_logged) {
+            d->watch_logged_ms = now_ms ? now_ms : 1;
+            bd_err("lost the xenstore watch connection: %s; connecting "
+                   "again", strerror(-rc));
+        }
+        *kick = true;
+    }
     *dirty_next_ms = bd_domains_process_dirty(d, now_ms, kick);
     if (d->rescan_needed)
         *kick = true;
@@ -148,6 +167,24 @@ static void persist(struct bd_daemon *d, uint64_t now_ms)
     }
 }
 
+/* A broken watch connection, opened again; a failure is logged once
+ * and tried again on the next cycle. */
+static void watch_recover(struct bd_daemon *d)
+{
+    int rc = bd_daemon_rewatch(d);
+
+    if (rc == 0) {
+        if (d->watch_loss_logged)
+            bd_notice("xenstore watch connection open again: every watch "
+                      "set again");
+    } else if (rc != d->watch_retry_rc && d->watch_loss_logged) {
+        d->watch_retry_rc = rc;
+        bd_warn("cannot open a new xenstore watch connection: %s; trying "
+                "again each cycle (changes are seen on the tick only)",
+                strerror(-rc));
+    }
+}
+
 int bd_cycle(struct bd_daemon *d, uint64_t now_ms,
              struct bd_cycle_result *out)
 {
@@ -157,6 +194,8 @@ int bd_cycle(struct bd_daemon *d, uint64_t now_ms,
     int rc;
 
     memset(&res, 0, sizeof(res));
+    if (d->watch_lost)
+        watch_recover(d);
     rc = bd_domains_scan(d, now_ms);
     /* State entries apply to the domains of the first scan only. */
     if (rc == 0 && first)

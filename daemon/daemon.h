@@ -175,6 +175,11 @@ struct bd_daemon {
     uint64_t last_rebalance_ms;
     int64_t last_rebalance_wall; /* for STATUS=, seconds since the epoch */
     bool rescan_needed;
+    bool watch_lost;         /* the watch connection broke: reconnecting */
+    int watch_retry_rc;      /* last failed reconnect, logged once */
+    bool watch_loss_logged;  /* this loss was logged (and its end will be) */
+    uint64_t watch_logged_ms; /* when a loss was last logged */
+    bool host_fd_changed;    /* reconnected: the loop polls the new fd */
     bool state_dirty;
     bool host_failed;        /* last scan failed (logged once) */
     bool scanned_once;

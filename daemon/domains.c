@@ -592,6 +592,28 @@ int bd_daemon_watch_domains(struct bd_daemon *d)
     return rc;
 }
 
+int bd_daemon_rewatch(struct bd_daemon *d)
+{
+    int rc;
+
+    if (!d->host->ops->reconnect)
+        return -ENOTSUP;
+    rc = d->host->ops->reconnect(d->host);
+    if (rc < 0)
+        return rc;
+    d->host_fd_changed = true;
+    /* the old connection's watches died with it: the scan sets each
+     * domain's again */
+    for (size_t i = 0; i < d->n_doms; i++)
+        d->doms[i]->watched = false;
+    rc = bd_daemon_watch_domains(d);
+    if (rc < 0)
+        return rc;
+    d->watch_lost = false;
+    d->rescan_needed = true;
+    return 0;
+}
+
 int bd_domains_scan(struct bd_daemon *d, uint64_t now_ms)
 {
     struct bd_host_dom *list = NULL;

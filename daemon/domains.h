@@ -21,6 +21,11 @@ const char *bd_domain_final_name(const char *name, char *buf, size_t len);
 /* Watch for domains coming and going (@introduceDomain, @releaseDomain).
  * 0 or -errno. */
 int bd_daemon_watch_domains(struct bd_daemon *d);
+/* After the watch connection broke (d->watch_lost): a new connection,
+ * the domain watches set again and a rescan asked for; clears watch_lost
+ * and sets host_fd_changed.  0, -ENOTSUP (the host cannot), or -errno
+ * (the next cycle tries again). */
+int bd_daemon_rewatch(struct bd_daemon *d);
 /* List domains and physinfo from the host; add/remove/watch domains. */
 int bd_domains_scan(struct bd_daemon *d, uint64_t now_ms);
 /* Recompute every domain's limits (after a reload or override change). */

@@ -87,6 +87,22 @@ void bd_loop_notify_status(struct bd_loop *l)
 
 static int on_res_timer(sd_event_source *s, uint64_t usec, void *ud);
 static int on_dirty(sd_event_source *s, uint64_t usec, void *ud);
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *ud);
+
+/* After a reconnect: poll the new connection's fd.  The old source goes
+ * first, as the new fd may have the old one's number. */
+static void rebind_io(struct bd_loop *l)
+{
+    struct bd_host *h = l->d->host;
+    int fd = h->ops->fd(h);
+
+    l->io = sd_event_source_unref(l->io);
+    if (fd >= 0 && sd_event_add_io(l->ev, &l->io, fd, EPOLLIN, on_io, l) < 0) {
+        l->io = NULL;
+        bd_err("cannot poll the new xenstore connection; changes are seen "
+               "on the tick only");
+    }
+}
 
 void bd_loop_cycle(struct bd_loop *l)
 {
@@ -97,6 +113,10 @@ void bd_loop_cycle(struct bd_loop *l)
 
     l->last_cycle_ms = now;
     bd_cycle(d, now, &res);
+    if (d->host_fd_changed) {
+        d->host_fd_changed = false;
+        rebind_io(l);
+    }
     if (res.dirty_next_ms)
         arm(l, &l->dirty, res.dirty_next_ms, on_dirty);
     if (res.res_waiting)
@@ -157,15 +177,11 @@ static void drain_events(struct bd_loop *l)
     bool kick = false;
     int rc = bd_daemon_drain(l->d, now, &kick, &next);
 
-    if (rc < 0 && l->io) {
-        /* The watch connection broke (xenstored gone): stop polling a
-         * dead fd rather than spin; ticks keep running. */
-        bd_err("lost the xenstore watch connection: %s; balloond keeps "
-               "planning on its tick but sees changes late; restart it",
-               strerror(-rc));
+    /* The watch connection broke (logged by the drain): stop polling a
+     * dead fd rather than spin; the next cycle connects again and
+     * bd_loop_cycle() polls the new one. */
+    if (rc < 0 && l->io)
         sd_event_source_set_enabled(l->io, SD_EVENT_OFF);
-        l->d->cnt.errors++;
-    }
     if (next)
         arm(l, &l->dirty, next, on_dirty);
     if (kick)

@@ -8,4 +8,5 @@ TESTS += $(BUILDDIR)/tests/test_proto
 $(eval $(call LINK,$(BUILDDIR)/tests/test_proto,$(call obj,tests/test_proto.c common/proto.c common/size.c),$(YAJL_LIBS) $(CMOCKA_LIBS)))
 
 TESTS += $(BUILDDIR)/tests/test_control
-$(eval $(call LINK,$(BUILDDIR)/tests/test_control,$(call obj,tests/test_control.c daemon/control/control.c common/proto.c common/size.c),$(YAJL_LIBS) $(SYSTEMD_LIBS) $(CMOCKA_LIBS)))
+# Socket faults: accept4, recv and send wrapped (test_socket_faults).
+$(eval $(call LINK,$(BUILDDIR)/tests/test_control,$(call obj,tests/test_control.c daemon/control/control.c common/proto.c common/size.c),-Xlinker --wrap=accept4 -Xlinker --wrap=recv -Xlinker --wrap=send $(YAJL_LIBS) $(SYSTEMD_LIBS) $(CMOCKA_LIBS)))

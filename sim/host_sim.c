@@ -59,6 +59,7 @@ struct sim_priv {
     struct bd_host_event *lit; /* ring of registration events */
     size_t lit_head, lit_len;
     bool overflow;     /* an event was lost: report a rescan */
+    bool broken;       /* bd_host_sim_break(): the connection is gone */
 };
 
 static struct sim_priv *P(struct bd_host *h)
@@ -290,6 +291,8 @@ static int sim_watch(struct bd_host *h, const char *path, const char *token)
     uint32_t domid, m = 0;
     int t = -1;
 
+    if (p->broken)
+        return -ECONNRESET;
     if (strlen(path) >= BD_HOST_PATH_MAX || strlen(token) >= 32)
         return -EINVAL;
     if (bd_host_split_path(path, &domid, &rel) == 0 &&
@@ -343,6 +346,8 @@ static int sim_next_event(struct bd_host *h, struct bd_host_event *ev)
     struct sim_priv *p = P(h);
     struct sim_qev *e;
 
+    if (p->broken)
+        return -ECONNRESET;
     if (p->overflow) {
         p->overflow = false;
         snprintf(ev->path, sizeof(ev->path), BD_XS_RELEASE);
@@ -364,6 +369,28 @@ static int sim_next_event(struct bd_host *h, struct bd_host_event *ev)
     p->q_head = (p->q_head + 1) % p->q_cap;
     p->q_len--;
     return 0;
+}
+
+/* Every watch and queued event dropped, as a new connection has none. */
+static void drop_watches(struct sim_priv *p)
+{
+    memset(p->mask, 0, SIM_DOMID_SLOTS * sizeof(*p->mask));
+    p->n_other = 0;
+    p->q_len = p->lit_len = 0;
+    p->overflow = false;
+}
+
+static int sim_reconnect(struct bd_host *h)
+{
+    drop_watches(P(h));
+    P(h)->broken = false;
+    return 0;
+}
+
+void bd_host_sim_break(struct bd_host *h)
+{
+    drop_watches(P(h));
+    P(h)->broken = true;
 }
 
 static int sim_cmdline(struct bd_host *h, char *buf, size_t len)
@@ -400,6 +427,7 @@ static const struct bd_host_ops sim_ops = {
     .unwatch = sim_unwatch,
     .fd = sim_fd,
     .next_event = sim_next_event,
+    .reconnect = sim_reconnect,
     .step = sim_step,
     .xen_cmdline = sim_cmdline,
     .destroy = sim_destroy,

@@ -30,5 +30,8 @@ int bd_host_sim_wrap(struct bd_sim *sim, uint64_t now_ms,
 struct bd_sim *bd_host_sim_release(struct bd_host *h);
 /* The model behind a simulated host; NULL for other hosts. */
 struct bd_sim *bd_host_sim_model(struct bd_host *h);
+/* Break h's connection as a xenstored restart does: every watch gone,
+ * next_event and watch fail with -ECONNRESET until reconnect. */
+void bd_host_sim_break(struct bd_host *h);
 
 #endif /* BD_HOST_SIM_H */

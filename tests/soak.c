@@ -9,7 +9,8 @@
  * guests of a busy host: domains created and destroyed (domids drawn from
  * a small pool, so they are reused), xl rename, xl mem-set and mem-max
  * from outside, reporters that stop, lie or flood, config reloads,
- * daemon restarts from the state file, and host calls failing at a low
+ * daemon restarts from the state file, xenstored restarts (every watch
+ * lost: open again within a minute), and host calls failing at a low
  * rate with the errors the real ones return.  Every 10 s of virtual time
  * it checks the daemon's promises: no auto domain's target outside its
  * range, none below its minimum, the model's invariants.  It prints a
@@ -35,6 +36,7 @@
 #include "daemon/base/log.h"
 #include "daemon/control/handlers.h"
 #include "daemon/domains.h"
+#include "sim/host_sim.h"
 #include "sim/sim.h"
 #include "sim/simrun.h"
 #include "tests/rng.h"
@@ -125,6 +127,16 @@ static void violation(const char *fmt, ...)
 
 static void check(struct bd_simrun *r)
 {
+    static uint64_t lost_since_ms;
+
+    /* a broken watch connection is open again within a minute */
+    if (!r->d.watch_lost)
+        lost_since_ms = 0;
+    else if (!lost_since_ms)
+        lost_since_ms = r->now_ms;
+    else if (r->now_ms - lost_since_ms > 60 * SEC)
+        violation("t=%" PRIu64 "s the watch connection is still lost",
+                  r->now_ms / SEC), lost_since_ms = r->now_ms;
     for (size_t i = 0; i < r->d.n_doms; i++) {
         const struct bd_domain *dom = r->d.doms[i];
         struct bd_range range = bd_domain_range(dom);
@@ -180,7 +192,7 @@ static const char *const behaviours_note =
 /* What the schedule did, for the closing line. */
 enum act_kind {
     A_CREATE, A_DESTROY, A_RENAME, A_MEMSET, A_MEMMAX, A_BEHAVIOUR,
-    A_PIN, A_UNPIN, A_WEIGHT, A_RELOAD, A_RESTART, A_N
+    A_PIN, A_UNPIN, A_WEIGHT, A_RELOAD, A_RESTART, A_XS_RESTART, A_N
 };
 
 /* An admin's balloonctl request, through the daemon's own handlers. */
@@ -340,6 +352,10 @@ static void act(struct bd_simrun *r, const char *conf, const char *conf2,
         counts[A_RELOAD] += bd_simrun_reload(r, roll ? conf : conf2) == 0;
     else if (roll < 10) /* about once a day */
         restart(r, conf, counts);
+    else if (roll < 12) { /* xenstored restarts: every watch gone */
+        bd_host_sim_break(r->host);
+        counts[A_XS_RESTART]++;
+    }
     else if (bd_sim_dominfo(r->sim, id, &info) < 0) {
         if (roll < 600) /* ~ 86 creations a day at this pool's use */
             create(r, id, created, counts);
@@ -443,11 +459,12 @@ int main(int argc, char **argv)
            PRIu64 ", mem-set %" PRIu64 ", mem-max %" PRIu64 ", reporter "
            "changes %" PRIu64 ", pins %" PRIu64 ", unpins %" PRIu64
            ", weights %" PRIu64 ", reloads %" PRIu64 ", restarts %" PRIu64
+           ", xenstored restarts %" PRIu64
            "; %.1f log lines per day, %.1f of them warnings or errors\n",
            counts[A_CREATE], counts[A_DESTROY], counts[A_RENAME],
            counts[A_MEMSET], counts[A_MEMMAX], counts[A_BEHAVIOUR],
            counts[A_PIN], counts[A_UNPIN], counts[A_WEIGHT],
-           counts[A_RELOAD], counts[A_RESTART],
+           counts[A_RELOAD], counts[A_RESTART], counts[A_XS_RESTART],
            (double)log_lines / (double)days,
            (double)warn_lines / (double)days);
     bd_log_sink = NULL;

@@ -53,6 +53,62 @@ static struct {
     bool reserve_force;
 } fake;
 
+/*
+ * Socket faults (issue 24), through linker wraps of accept4, recv and
+ * send: only the server's side fails (the fds accept4 returned), with
+ * the errors the kernel gives: EMFILE at accept, ECONNRESET at read,
+ * EPIPE at write.  sk.fail_nth: fail that many server-side calls of
+ * sk.op from the next one on (0 = none).
+ */
+enum sk_op { SK_ACCEPT, SK_RECV, SK_SEND };
+static struct {
+    enum sk_op op;
+    int err;
+    int fail_n;       /* calls still to fail */
+    int fired;
+    bool server_fd[1024];
+} sk;
+
+int __real_accept4(int fd, struct sockaddr *a, socklen_t *l, int flags);
+ssize_t __real_recv(int fd, void *buf, size_t len, int flags);
+ssize_t __real_send(int fd, const void *buf, size_t len, int flags);
+int __wrap_accept4(int fd, struct sockaddr *a, socklen_t *l, int flags);
+ssize_t __wrap_recv(int fd, void *buf, size_t len, int flags);
+ssize_t __wrap_send(int fd, const void *buf, size_t len, int flags);
+
+static bool sk_fail(enum sk_op op, int fd)
+{
+    if (sk.op != op || sk.fail_n <= 0 ||
+        (op != SK_ACCEPT && (fd < 0 || fd >= 1024 || !sk.server_fd[fd])))
+        return false;
+    sk.fail_n--;
+    sk.fired++;
+    errno = sk.err;
+    return true;
+}
+
+int __wrap_accept4(int fd, struct sockaddr *a, socklen_t *l, int flags)
+{
+    int r;
+
+    if (sk_fail(SK_ACCEPT, fd))
+        return -1;
+    r = __real_accept4(fd, a, l, flags);
+    if (r >= 0 && r < 1024)
+        sk.server_fd[r] = true;
+    return r;
+}
+
+ssize_t __wrap_recv(int fd, void *buf, size_t len, int flags)
+{
+    return sk_fail(SK_RECV, fd) ? -1 : __real_recv(fd, buf, len, flags);
+}
+
+ssize_t __wrap_send(int fd, const void *buf, size_t len, int flags)
+{
+    return sk_fail(SK_SEND, fd) ? -1 : __real_send(fd, buf, len, flags);
+}
+
 static uint64_t now_ms(void)
 {
     struct timespec ts;
@@ -1083,6 +1139,59 @@ static void test_oversized_no_reset(void **state)
     assert_int_equal(bd_ctl_server_n_connections(srv), 0);
 }
 
+/* A failed accept (out of fds), read or write on the server's side: the
+ * one connection goes (or waits), the error is logged once per episode,
+ * and the next client is served as if nothing happened. */
+static void test_socket_faults(void **state)
+{
+    static const struct {
+        enum sk_op op;
+        int err, n;
+    } cases[] = {
+        {SK_ACCEPT, EMFILE, 2}, {SK_ACCEPT, ENFILE, 1},
+        {SK_RECV, ECONNRESET, 1}, {SK_RECV, EIO, 1},
+        {SK_SEND, EPIPE, 1}, {SK_SEND, ECONNRESET, 1},
+    };
+    yajl_val v;
+    char *line;
+    int fd, logs;
+
+    (void)state;
+    start(NULL, false);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(sk.server_fd, 0, sizeof(sk.server_fd));
+        sk.op = cases[i].op;
+        sk.err = cases[i].err;
+        sk.fail_n = cases[i].n;
+        sk.fired = 0;
+        logs = fake.n_logs;
+        fd = client();
+        send_all(fd, REQ("status"), strlen(REQ("status")));
+        line = read_line(fd, 8000);
+        /* accept: the client waits and is served once accepting resumes;
+         * read or write: that connection is closed, never half a reply */
+        if (cases[i].op == SK_ACCEPT)
+            yajl_tree_free(expect_ok(line));
+        else if (line)
+            fail_msg("case %zu: a reply after a failed %s: %s", i,
+                     cases[i].op == SK_RECV ? "read" : "write", line);
+        close(fd);
+        assert_int_equal(sk.fired, cases[i].n);
+        if (cases[i].op == SK_ACCEPT) /* once per episode: each case */
+            assert_int_equal(fake.n_logs, logs + 1);
+        else
+            assert_true(fake.n_logs <= logs + 1);
+        /* the next client, as if nothing happened */
+        fd = client();
+        v = expect_ok(roundtrip(fd, REQ("status")));
+        yajl_tree_free(v);
+        close(fd);
+        settle();
+        assert_int_equal(bd_ctl_server_n_connections(srv), 0);
+    }
+    sk.fail_n = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1104,6 +1213,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_uid_slots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oversized_no_reset, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_socket_faults, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

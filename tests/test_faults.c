@@ -36,6 +36,7 @@
 
 #include "daemon/base/log.h"
 #include "daemon/domains.h"
+#include "sim/host_sim.h"
 #include "sim/sim.h"
 #include "sim/simrun.h"
 
@@ -45,12 +46,13 @@
 #define BURST_MS (30 * SEC)    /* a burst fault lasts this long */
 #define SETTLE_MS (90 * SEC)   /* to recover in, after the last fault */
 #define LOG_MAX 12             /* warnings and errors a fault may cause */
+#define BREAK_MS (50 * SEC)    /* the watch connection breaks, each run */
 
 enum op { OP_LIST, OP_PHYS, OP_NAME, OP_READ, OP_SET, OP_WATCH, OP_EVENT,
-          OP_FILE, OP_COUNT };
+          OP_RECONNECT, OP_FILE, OP_COUNT };
 static const char *const op_name[OP_COUNT] = {
     "list_domains", "physinfo", "domain_name", "read_key", "set_target",
-    "watch", "next_event", "file write"};
+    "watch", "next_event", "reconnect", "file write"};
 
 /* The errors each call really returns (libxl's ERROR_* and xenstore's
  * errno become these in daemon/host/xen.c). */
@@ -63,6 +65,8 @@ static const struct {
     {OP_READ, -EACCES}, {OP_READ, -ENOENT},  {OP_READ, -EAGAIN},
     {OP_SET, -EIO},     {OP_SET, -EINVAL},   {OP_SET, -ENOENT},
     {OP_WATCH, -EIO},   {OP_WATCH, -ENOSPC}, {OP_EVENT, -EIO},
+    {OP_EVENT, -ECONNRESET}, {OP_RECONNECT, -ECONNREFUSED},
+    {OP_RECONNECT, -ENOENT},
     {OP_FILE, -ENOSPC}, {OP_FILE, -EROFS},   {OP_FILE, -EIO},
 };
 
@@ -132,6 +136,12 @@ static int w_event(struct bd_host *h, struct bd_host_event *ev)
 {
     int rc = fault(OP_EVENT);
     return rc ? rc : real_ops->next_event(h, ev);
+}
+
+static int w_reconnect(struct bd_host *h)
+{
+    int rc = fault(OP_RECONNECT);
+    return rc ? rc : real_ops->reconnect(h);
 }
 
 int __real_bd_write_file_atomic(const char *path, const void *buf, size_t len,
@@ -213,6 +223,7 @@ static void run_once(struct outcome *o, const char *state_dir)
     fault_ops.set_target = w_set;
     fault_ops.watch = w_watch;
     fault_ops.next_event = w_event;
+    fault_ops.reconnect = w_reconnect;
     r.host->ops = &fault_ops;
     /* the files the cycle writes: a state file (made dirty now and then)
      * and the metrics file */
@@ -224,6 +235,8 @@ static void run_once(struct outcome *o, const char *state_dir)
     for (uint64_t t = 0; t < RUN_MS; t += SEC) {
         if (t % (20 * SEC) == 0)
             r.d.state_dirty = true;
+        if (t == BREAK_MS) /* xenstored restarted: every run has one */
+            bd_host_sim_break(r.host);
         rc = bd_simrun_advance(&r, SEC);
         if (rc)
             fail_msg("fault %s %d at call %" PRIu64 ": sim: %s",
@@ -263,8 +276,8 @@ static void test_fault_walk(void **state)
     unsigned runs = 0;
     (void)state;
 
-    /* name + 13 operations: a new one needs a fault case (above) */
-    assert_int_equal(sizeof(struct bd_host_ops), 14 * sizeof(void *));
+    /* name + 14 operations: a new one needs a fault case (above) */
+    assert_int_equal(sizeof(struct bd_host_ops), 15 * sizeof(void *));
     if (!mkdtemp(dir)) {
         strcpy(dir, "/tmp/bd-faults-XXXXXX");
         assert_non_null(mkdtemp(dir));
@@ -305,9 +318,69 @@ static void test_fault_walk(void **state)
     }
 }
 
+static unsigned reconnected;
+static uint64_t dom_events;
+
+static int count_reconnect(int prio, const struct bd_log_about *about,
+                           const char *line)
+{
+    (void)prio;
+    (void)about;
+    reconnected += strstr(line, "watch connection open again") != NULL;
+    return 0;
+}
+
+static int count_events(struct bd_host *h, struct bd_host_event *ev)
+{
+    int rc = real_ops->next_event(h, ev);
+
+    dom_events += rc == 0 && strcmp(ev->token, "dom") == 0;
+    return rc;
+}
+
+/* xenstored restarted: the watches die with the connection; balloond
+ * connects again and sets every watch again (the guests' key changes
+ * come as events again), with one error and one notice. */
+static void test_watch_connection_lost(void **state)
+{
+    struct bd_sim *sim = NULL;
+    struct bd_simrun r;
+    uint64_t errors0;
+
+    (void)state;
+    assert_int_equal(bd_sim_scenario_new("basic", &sim), 0);
+    assert_int_equal(bd_simrun_init(&r, sim, "[host]\ninterval = 5s\n"), 0);
+    real_ops = r.host->ops;
+    fault_ops = *real_ops;
+    fault_ops.next_event = count_events;
+    r.host->ops = &fault_ops;
+    assert_int_equal(bd_simrun_advance(&r, 30 * SEC), 0);
+    errors0 = r.d.cnt.errors;
+    reconnected = 0;
+    bd_log_level = 5;
+    bd_log_sink = count_reconnect;
+    bd_host_sim_break(r.host);
+    assert_int_equal(bd_simrun_advance(&r, 10 * SEC), 0);
+    assert_false(r.d.watch_lost);
+    dom_events = 0;
+    assert_int_equal(bd_simrun_advance(&r, 120 * SEC), 0);
+    bd_log_sink = NULL;
+    bd_log_level = 4;
+    assert_int_equal(reconnected, 1);
+    assert_int_equal(r.d.cnt.errors, errors0 + 1);
+    /* the guests' reports and targets change in two minutes: watched
+     * again, they come as events */
+    if (dom_events == 0)
+        fail_msg("no domain key event in the 2 minutes after the reconnect: "
+                 "the watches were not set again");
+    r.host->ops = real_ops;
+    bd_simrun_dispose(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_watch_connection_lost),
         cmocka_unit_test(test_fault_walk),
     };
     bd_log_level = 4;

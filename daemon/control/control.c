@@ -766,6 +766,11 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents,
     /* A bounded batch, so a flood cannot starve the rest of the loop. */
     for (int i = 0; i < 16; i++) {
         int rc = accept_one(s);
+        if (rc == 0 && s->logged_accept_error) {
+            /* the episode is over: the next one is logged again */
+            s->logged_accept_error = false;
+            slog(s, LOG_NOTICE, "accepting connections again");
+        }
         if (rc == -EAGAIN || rc == -EWOULDBLOCK)
             break;
         if (rc == -EINTR || rc == -ECONNABORTED)

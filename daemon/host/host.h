@@ -95,6 +95,10 @@ struct bd_host_ops {
     int (*fd)(struct bd_host *h);
     /* 0 and one event, or -EAGAIN when none is pending. */
     int (*next_event)(struct bd_host *h, struct bd_host_event *ev);
+    /* A new xenstore connection for one that broke (next_event failed:
+     * xenstored restarted): the old one's watches are gone with it, and
+     * fd() may change.  0 or -errno.  NULL: the host cannot reconnect. */
+    int (*reconnect)(struct bd_host *h);
     /* Advance a simulated host to now_ms (NULL for real hosts). */
     int (*step)(struct bd_host *h, uint64_t now_ms);
     /* The hypervisor's command line into buf (for xl's autoballoon=auto

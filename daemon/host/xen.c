@@ -336,6 +336,19 @@ static int xen_cmdline(struct bd_host *h, char *buf, size_t len)
     return 0;
 }
 
+static int xen_reconnect(struct bd_host *h)
+{
+    /* the new one first: on failure the old handle stays, so that every
+     * other call keeps a handle to fail on */
+    struct xs_handle *xs = xs_open(0);
+
+    if (!xs)
+        return -(errno ? errno : EIO);
+    xs_close(P(h)->xs);
+    P(h)->xs = xs;
+    return 0;
+}
+
 static void xen_destroy(struct bd_host *h)
 {
     struct xen_priv *p = P(h);
@@ -362,6 +375,7 @@ static const struct bd_host_ops xen_ops = {
     .unwatch = xen_unwatch,
     .fd = xen_fd,
     .next_event = xen_next_event,
+    .reconnect = xen_reconnect,
     .step = NULL,
     .xen_cmdline = xen_cmdline,
     .destroy = xen_destroy,
