@@ -88,6 +88,7 @@ void bd_loop_notify_status(struct bd_loop *l)
 static int on_res_timer(sd_event_source *s, uint64_t usec, void *ud);
 static int on_dirty(sd_event_source *s, uint64_t usec, void *ud);
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *ud);
+static void drain_events(struct bd_loop *l);
 
 /* After a reconnect: poll the new connection's fd.  The old source goes
  * first, as the new fd may have the old one's number. */
@@ -165,6 +166,9 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
 
     (void)s;
     (void)usec;
+    /* a broken xenstore connection makes no fd readable: look on each
+     * tick (xen.c's next_event) */
+    drain_events(l);
     bd_loop_cycle(l);
     arm(l, &l->tick, now + l->d->cfg->interval_ms, on_tick);
     return 0;

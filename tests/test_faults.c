@@ -65,7 +65,8 @@ static const struct {
     {OP_READ, -EACCES}, {OP_READ, -ENOENT},  {OP_READ, -EAGAIN},
     {OP_SET, -EIO},     {OP_SET, -EINVAL},   {OP_SET, -ENOENT},
     {OP_WATCH, -EIO},   {OP_WATCH, -ENOSPC}, {OP_EVENT, -EIO},
-    {OP_EVENT, -ECONNRESET}, {OP_RECONNECT, -ECONNREFUSED},
+    {OP_EVENT, -ECONNRESET}, {OP_EVENT, -EINVAL}, /* a closed connection */
+    {OP_RECONNECT, -ECONNREFUSED},
     {OP_RECONNECT, -ENOENT},
     {OP_FILE, -ENOSPC}, {OP_FILE, -EROFS},   {OP_FILE, -EIO},
 };

@@ -318,6 +318,10 @@ static int xen_next_event(struct bd_host *h, struct bd_host_event *ev)
 
     errno = 0;
     vec = xs_check_watch(P(h)->xs);
+    /* EAGAIN: nothing pending.  A connection xenstored closed is closed
+     * by libxenstore's reader thread and then gives EINVAL, without
+     * making the watch pipe readable: the loop also drains on its tick
+     * to notice it. */
     if (!vec)
         return errno == EAGAIN || errno == 0 ? -EAGAIN : -errno;
     snprintf(ev->path, sizeof(ev->path), "%s", vec[XS_WATCH_PATH]);
@@ -338,14 +342,26 @@ static int xen_cmdline(struct bd_host *h, char *buf, size_t len)
 
 static int xen_reconnect(struct bd_host *h)
 {
-    /* the new one first: on failure the old handle stays, so that every
+    /* the new ones first: on failure the old handles stay, so that every
      * other call keeps a handle to fail on */
+    struct xen_priv *p = P(h);
     struct xs_handle *xs = xs_open(0);
+    libxl_ctx *ctx = NULL;
+    int lrc;
 
     if (!xs)
         return -(errno ? errno : EIO);
-    xs_close(P(h)->xs);
-    P(h)->xs = xs;
+    /* libxl keeps its own xenstore connection, which target writes go
+     * through: it broke with ours */
+    lrc = libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0, &p->logger);
+    if (lrc) {
+        xs_close(xs);
+        return xl_errno(lrc);
+    }
+    libxl_ctx_free(p->ctx);
+    xs_close(p->xs);
+    p->ctx = ctx;
+    p->xs = xs;
     return 0;
 }
 
