@@ -26,6 +26,7 @@ $(eval $(call LINK,$(BUILDDIR)/tests/test_faults,$(call obj,tests/test_faults.c 
 # soak`; make check runs 14 days of it.
 $(eval $(call LINK,$(BUILDDIR)/tests/soak,$(call obj,tests/soak.c $(CONTROL_SRCS) $(DAEMON_CORE_SRCS) $(DAEMON_SIMRUN_SRCS)),$(YAJL_LIBS) $(SYSTEMD_LIBS) $(INIH_LIBS) -lm))
 CHECKS += tests/soak-short.sh
+build-all: $(BUILDDIR)/tests/soak
 .PHONY: soak
 soak: $(BUILDDIR)/tests/soak
 	$(BUILDDIR)/tests/soak $${SOAK_DAYS:-365}
