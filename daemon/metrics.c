@@ -71,38 +71,38 @@ struct dom_label {
     size_t len;
 };
 
-static void dom_label_init(struct dom_label *l, const struct bd_domain *dom)
+/* v in decimal, without printf (the domain samples are most of the file,
+ * and the file is written every interval), ending at end: returns where
+ * the digits start. */
+static char *u64_digits(char *end, uint64_t v)
 {
-    char id[12];
-    size_t i = sizeof(id), n;
-    uint32_t v = dom->domid;
-
-    /* no printf: this runs for every domain on every write */
     do {
-        id[--i] = (char)('0' + v % 10);
+        *--end = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    n = sizeof(id) - i;
+    return end;
+}
+
+static void dom_label_init(struct dom_label *l, const struct bd_domain *dom)
+{
+    char id[24];
+    char *p = u64_digits(id + sizeof(id), dom->domid);
+    size_t n = (size_t)(id + sizeof(id) - p);
+
     memcpy(l->text, "{domid=\"", 8);
-    memcpy(l->text + 8, id + i, n);
+    memcpy(l->text + 8, p, n);
     memcpy(l->text + 8 + n, "\",name=\"", 8);
     l->len = 16 + n;
     l->len += label_escape(l->text + l->len, dom->name);
     l->text[l->len++] = '"';
 }
 
-/* v in decimal, without printf: the domain samples are most of the file,
- * and the file is written every interval */
 static void put_u64(FILE *f, uint64_t v)
 {
     char buf[24];
-    size_t i = sizeof(buf);
+    char *p = u64_digits(buf + sizeof(buf), v);
 
-    do {
-        buf[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    fwrite_unlocked(buf + i, 1, sizeof(buf) - i, f);
+    fwrite_unlocked(p, 1, (size_t)(buf + sizeof(buf) - p), f);
 }
 
 static void dom_sample(FILE *f, const char *name, const struct dom_label *l,

@@ -85,33 +85,46 @@ static int sr_start(struct bd_simrun *r)
     return bd_daemon_watch_domains(&r->d);
 }
 
-int bd_simrun_restart(struct bd_simrun *r, const char *cfg_text)
+/* cfg_text as a configuration, with the files the caller chose for r
+ * (none by default) instead of the text's.  0, -EINVAL (the errors go to
+ * stderr after "simrun: WHAT: "), -ENOMEM. */
+static int sr_load_config(const struct bd_simrun *r, const char *cfg_text,
+                          const char *what, struct bd_config **out)
 {
     struct bd_config *nc = NULL;
-    char *errs = NULL, *state = NULL, *metrics = NULL;
-    struct bd_sim *sim;
-    uint64_t step_ms = r->step_ms;
-    int rc;
+    char *errs = NULL;
+    int rc =
+        bd_config_load_string("simrun", cfg_text ? cfg_text : "", &nc, &errs);
 
-    if (r->cfg->state_path && !(state = strdup(r->cfg->state_path)))
-        return -ENOMEM;
-    if (r->cfg->metrics_path && !(metrics = strdup(r->cfg->metrics_path))) {
-        free(state);
-        return -ENOMEM;
-    }
-    rc = bd_config_load_string("simrun", cfg_text ? cfg_text : "", &nc, &errs);
     if (rc < 0) {
-        fprintf(stderr, "simrun: restart: %s", errs ? errs : "");
+        fprintf(stderr, "simrun: %s: %s", what, errs ? errs : "");
         free(errs);
-        free(state);
-        free(metrics);
         return rc;
     }
     free(errs);
     free(nc->state_path);
-    nc->state_path = state;
     free(nc->metrics_path);
-    nc->metrics_path = metrics;
+    nc->state_path = r->cfg->state_path ? strdup(r->cfg->state_path) : NULL;
+    nc->metrics_path =
+        r->cfg->metrics_path ? strdup(r->cfg->metrics_path) : NULL;
+    if ((r->cfg->state_path && !nc->state_path) ||
+        (r->cfg->metrics_path && !nc->metrics_path)) {
+        bd_config_free(nc);
+        return -ENOMEM;
+    }
+    *out = nc;
+    return 0;
+}
+
+int bd_simrun_restart(struct bd_simrun *r, const char *cfg_text)
+{
+    struct bd_config *nc = NULL;
+    struct bd_sim *sim;
+    uint64_t step_ms = r->step_ms;
+    int rc = sr_load_config(r, cfg_text, "restart", &nc);
+
+    if (rc < 0)
+        return rc;
     /* the old process goes, its watches with its xenstore connection */
     bd_daemon_dispose(&r->d);
     bd_config_free(r->cfg);
@@ -126,8 +139,8 @@ int bd_simrun_restart(struct bd_simrun *r, const char *cfg_text)
     r->step_ms = step_ms;
     memset(&r->d, 0, sizeof(r->d));
     rc = sr_start(r);
-    if (rc == 0 && state)
-        bd_state_load(&r->d, state, r->now_ms);
+    if (rc == 0 && r->cfg->state_path)
+        bd_state_load(&r->d, r->cfg->state_path, r->now_ms);
     return rc;
 }
 
@@ -199,22 +212,10 @@ int bd_simrun_advance(struct bd_simrun *r, uint64_t ms)
 int bd_simrun_reload(struct bd_simrun *r, const char *cfg_text)
 {
     struct bd_config *nc = NULL;
-    char *errs = NULL;
-    int rc =
-        bd_config_load_string("simrun", cfg_text ? cfg_text : "", &nc, &errs);
+    int rc = sr_load_config(r, cfg_text, "reload", &nc);
 
-    if (rc < 0) {
-        fprintf(stderr, "simrun: reload: %s", errs ? errs : "");
-        free(errs);
+    if (rc < 0)
         return rc;
-    }
-    free(errs);
-    /* the files stay the ones the caller chose (none by default) */
-    free(nc->state_path);
-    free(nc->metrics_path);
-    nc->state_path = r->cfg->state_path ? strdup(r->cfg->state_path) : NULL;
-    nc->metrics_path =
-        r->cfg->metrics_path ? strdup(r->cfg->metrics_path) : NULL;
     /* The daemon owns its configuration from here; r->cfg follows it. */
     bd_daemon_use_config(&r->d, nc);
     r->cfg = nc;
