@@ -64,6 +64,7 @@ g=$st/guest
 install -D -m 0755 "$here/guest/init" "$g/init"
 install -D -m 0755 "$here/guest/e2e-hog.sh" "$g/e2e-hog.sh"
 install -D -m 0755 "$here/guest/quiet-reporter.sh" "$g/quiet-reporter.sh"
+install -D -m 0644 "$here/guest/calibrate.sh" "$g/calibrate.sh"
 have_agent=""
 if [ -x "$build/agent/balloon-agent" ]; then
     add_bin "$cache/guest-root" "$g" "$build/agent/balloon-agent" /usr/sbin/balloon-agent

@@ -5,6 +5,7 @@
 #   data/e2e/hog-target-mib  MiB the hog should hold
 #   data/e2e/hog-margin-mib  grow only while MemAvailable stays above this
 #   data/e2e/flood           seconds of hostile writes to the stat keys
+#   data/e2e/cal             a calibration measurement (calibrate.sh)
 #   data/e2e/hog-mib         MiB held now (written here)
 #   data/e2e/guest-target-kb, guest-current-kb  the balloon driver's own
 #                            target and what it holds (written here when
@@ -21,6 +22,7 @@
 # Cost matters: under QEMU TCG every process spawn is expensive, so the loop
 # blocks on a xenstore watch and spawns nothing while idle; it only polls
 # /proc/meminfo (a shell builtin read) while it waits for memory.
+. /calibrate.sh
 CHUNK=8
 n=0
 have=0
@@ -64,12 +66,16 @@ avail_mib() {
 
 read_keys() {
     set -- $(xenstore-read data/e2e/hog-target-mib data/e2e/hog-margin-mib \
-             data/e2e/flood 2>/dev/null)
+             data/e2e/flood data/e2e/cal 2>/dev/null)
     case "${1:-}" in ''|*[!0-9]*) ;; *) want=$(($1 / CHUNK * CHUNK)) ;; esac
     case "${2:-}" in ''|*[!0-9]*) ;; *) margin=$2 ;; esac
     case "${3:-}" in ''|0|*[!0-9]*) ;; *)
         xenstore-write data/e2e/flood 0
         flood "$3" ;;
+    esac
+    case "${4:-}" in balloon.[0-9]*|report.[0-9]*)
+        xenstore-write data/e2e/cal 0
+        cal_cmd "$4" ;;
     esac
 }
 
