@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "sim/sim.h"
 
 #define GIB (UINT64_C(1024) * 1024)
 #define MIB UINT64_C(1024)
@@ -135,14 +136,15 @@ static int run_job(const struct bd_trace *t, const struct job *jb, size_t j)
     if (!f)
         return -errno;
     fprintf(f, "%s,%.3f,%.9f,%.6f,%.4f,%.4f,%.4f,%.4f,%" PRIu64 ",%.6f,%u,%u,"
-               "%u,%" PRIu64 ",%" PRIu64 "\n",
+               "%u,%" PRIu64 ",%" PRIu64 ",%u,%u,%u\n",
             bd_bench_policy_name[jb->pol], (double)jb->cap_kib / GIB,
             res.shortfall_gib_h, res.shortfall_pct, res.pressured_pct,
             res.low_headroom_pct,
             res.churn_per_vm_h, res.idle_gib, res.violations, res.demand_gib_h,
             res.starts, res.starts_admitted, res.starts_refused,
             res.start_p50_ms,
-            res.start_p99_ms);
+            res.start_p99_ms, res.starts_fit, res.starts_fit_admitted,
+            res.starts_fit_refused);
     return fclose(f) ? -errno : 0;
 }
 
@@ -188,6 +190,7 @@ struct row {
     unsigned starts, admitted, refused; /* VM starts asked, admitted in
                                            10 s, refused at once */
     uint64_t p50_ms, p99_ms;      /* their wait */
+    unsigned fit, fit_admitted, fit_refused; /* of those the bound fits */
 };
 
 static int collect(size_t n_jobs, struct row *rows)
@@ -201,12 +204,13 @@ static int collect(size_t n_jobs, struct row *rows)
         if (!f || !fgets(line, sizeof(line), f) ||
             sscanf(line,
                    "%15[^,],%lf,%lf,%lf,%lf,%lf,%lf,%lf,%" SCNu64 ",%lf,%u,%u,"
-                   "%u,%" SCNu64 ",%" SCNu64,
+                   "%u,%" SCNu64 ",%" SCNu64 ",%u,%u,%u",
                    rows[j].policy, &rows[j].cap, &rows[j].sf, &rows[j].sf_pct,
                    &rows[j].press, &rows[j].low, &rows[j].churn, &rows[j].idle,
                    &rows[j].viol, &rows[j].demand, &rows[j].starts,
                    &rows[j].admitted, &rows[j].refused, &rows[j].p50_ms,
-                   &rows[j].p99_ms) != 15) {
+                   &rows[j].p99_ms, &rows[j].fit, &rows[j].fit_admitted,
+                   &rows[j].fit_refused) != 18) {
             if (f)
                 fclose(f);
             fprintf(stderr, "bench: missing result %s\n", path);
@@ -255,19 +259,23 @@ static void report_starts(const struct row *rows, size_t n_caps,
                           size_t n_pol)
 {
     printf("\nVM starts (512M, 1G, 2G, 4G in turn, every 2 h; admitted "
-           "within 10 s, or refused at once):\n%-10s %6s %7s %9s %8s %9s "
-           "%9s\n", "policy", "C GiB", "starts", "admitted", "refused",
-           "wait p50", "wait p99");
+           "within 10 s, or refused at once; fit: the bound fits them, and "
+           "of those admitted and refused):\n%-10s %6s %7s %9s %8s %9s "
+           "%9s %5s %9s %8s\n", "policy", "C GiB", "starts", "admitted",
+           "refused", "wait p50", "wait p99", "fit", "fit-adm", "fit-ref");
     for (size_t c = 0; c < n_caps; c++)
         for (size_t q = 0; q < n_pol; q++) {
             const struct row *r = &rows[c * n_pol + q];
             if (!strcmp(r->policy, "oracle-min"))
                 continue;
-            printf("%-10s %6g %7u %8.1f%% %7.1f%% %8.1fs %8.1fs\n",
+            printf("%-10s %6g %7u %8.1f%% %7.1f%% %8.1fs %8.1fs %5u %8.1f%% "
+                   "%7.1f%%\n",
                    r->policy, r->cap, r->starts,
                    r->starts ? 100.0 * r->admitted / r->starts : 0.0,
                    r->starts ? 100.0 * r->refused / r->starts : 0.0,
-                   (double)r->p50_ms / 1000, (double)r->p99_ms / 1000);
+                   (double)r->p50_ms / 1000, (double)r->p99_ms / 1000, r->fit,
+                   r->fit ? 100.0 * r->fit_admitted / r->fit : 0.0,
+                   r->fit ? 100.0 * r->fit_refused / r->fit : 0.0);
         }
     printf("\n");
 }
@@ -286,7 +294,8 @@ static int report(const struct row *rows, size_t n_caps, size_t n_pol)
                "pressured_pct,low_headroom_pct,churn_per_vm_h,idle_gib,"
                "violations,starts,"
                "starts_admitted_10s,starts_refused,start_wait_p50_s,"
-               "start_wait_p99_s\n");
+               "start_wait_p99_s,starts_fit,starts_fit_admitted,"
+               "starts_fit_refused\n");
     printf("%-10s %6s %12s %10s %10s %9s %10s %9s %5s\n", "policy", "C GiB",
            "short GiB-h", "short %", "pressured%", "low-hr %", "churn/VM-h",
            "idle GiB", "viol");
@@ -299,12 +308,13 @@ static int report(const struct row *rows, size_t n_caps, size_t n_pol)
             fmt_opt(p2, sizeof(p2), r->churn, "%.2f");
             fmt_opt(p3, sizeof(p3), r->idle, "%.2f");
             fprintf(f, "%s,%g,%.4f,%.5f,%s,%s,%s,%s,%" PRIu64 ",%u,%u,%u,%.1f,"
-                       "%.1f\n",
+                       "%.1f,%u,%u,%u\n",
                     r->policy, r->cap, r->sf, r->sf_pct, p1, p4, p2, p3,
                     r->viol,
                     r->starts, r->admitted, r->refused,
                     (double)r->p50_ms / 1000,
-                    (double)r->p99_ms / 1000);
+                    (double)r->p99_ms / 1000, r->fit, r->fit_admitted,
+                    r->fit_refused);
             printf("%-10s %6g %12.3f %10.4f %10s %9s %10s %9s %5" PRIu64 "\n",
                    r->policy, r->cap, r->sf, r->sf_pct, p1, p4, p2, p3,
                    r->viol);
@@ -465,7 +475,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: bench [--trace FILE] [--meta FILE] [--out DIR]\n"
                "             [--capacities G,G,...] [--series-capacity G]\n"
                "             [--jobs N] [--days D] [--no-search]\n"
-               "             [--no-timing] [--timing-only]\n");
+               "             [--no-timing] [--timing-only] [--speeds tcg|hw]\n");
 }
 
 static int parse_caps(const char *caps_s, double *caps, size_t *n_caps)
@@ -496,6 +506,7 @@ int main(int argc, char **argv)
     size_t n_caps = 0, n_jobs;
     long jobs_opt = 0;
     bool timing = true, timing_only = false, search = true;
+    enum bd_cal_profile speeds = BD_CAL_HW;
     struct bd_trace t;
     struct job *jobs = NULL;
     struct row *rows = NULL;
@@ -511,6 +522,7 @@ int main(int argc, char **argv)
         {"no-search", no_argument, NULL, 'S'},
         {"no-timing", no_argument, NULL, 'n'},
         {"timing-only", no_argument, NULL, 'T'},
+        {"speeds", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -548,6 +560,13 @@ int main(int argc, char **argv)
         case 'T':
             timing_only = true;
             break;
+        case 'p':
+            if (strcmp(optarg, "tcg") && strcmp(optarg, "hw")) {
+                fprintf(stderr, "bench: --speeds is tcg or hw, not %s\n", optarg);
+                return 2;
+            }
+            speeds = strcmp(optarg, "tcg") ? BD_CAL_HW : BD_CAL_TCG;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -572,6 +591,16 @@ int main(int argc, char **argv)
     rc = bd_trace_load(trace, meta, &t);
     if (rc)
         return 1;
+    t.speeds = speeds;
+    printf("model: bench/calibration.csv; PV kernel overhead %" PRIu64
+           " MiB at 1 GiB static-max, %" PRIu64 " at 16 GiB; balloons "
+           "grow %" PRIu64 ", shrink %" PRIu64 " MiB/s (%s)\n",
+           bd_sim_linux_overhead_kib(GIB) / 1024,
+           bd_sim_linux_overhead_kib(16 * GIB) / 1024,
+           bd_cal_balloon_kib_s(BD_CAL_PV, true, speeds) / 1024,
+           bd_cal_balloon_kib_s(BD_CAL_PV, false, speeds) / 1024,
+           speeds == BD_CAL_TCG ? "measured under TCG"
+                                : "hardware estimate");
     printf("trace %s: %zu VMs, %zu samples every %" PRIu64 " s (%.1f days%s)\n",
            trace, t.n_vm, t.n_samples, t.step_s,
            (double)(t.n_samples * t.step_s) / 86400.0,

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim/calibration.h"
+
 /* KiB x ms in one GiB-hour: the unit of shortfall and demand. */
 #define KIB_MS_PER_GIB_H (1024.0 * 1024.0 * 3600.0 * 1000.0)
 
@@ -32,6 +34,8 @@ struct bd_trace {
     uint32_t *vm_id;   /* n_vm */
     uint64_t *max_kib; /* provisioned, n_vm */
     uint64_t *use_kib; /* n_samples x n_vm, row-major */
+    enum bd_cal_profile speeds; /* the guests' balloon speeds in the run
+                                   (bench --speeds; default BD_CAL_HW) */
 };
 
 /* Load TRACE (gzip or plain CSV) and META.  On error returns -errno and
@@ -66,6 +70,9 @@ struct bd_bench_result {
     /* VM starts (starts.c): asked, admitted within the wait, the wait */
     uint32_t starts, starts_admitted, starts_refused;
     uint64_t start_p50_ms, start_p99_ms;
+    /* the starts the bound says fit (every VM's oracle-min need and the
+     * start's in C), admitted of those within the wait, refused of those */
+    uint32_t starts_fit, starts_fit_admitted, starts_fit_refused;
 };
 
 /* Time series of a few VMs, one row per trace sample (demand, allocation). */
@@ -133,15 +140,19 @@ struct bd_bench_starts {
     } live[BD_BENCH_MAX_LIVE];    /* started VMs still running */
     size_t n_live;
     uint32_t requested, admitted, refused; /* refused: at once, cleanly */
+    bool fits;                    /* the bound says the one asked for fits */
+    uint32_t fit, fit_admitted, fit_refused; /* of those that fit */
     uint64_t wait_ms[BD_BENCH_MAX_STARTS]; /* of the admitted ones */
 };
 
 void bd_bench_starts_init(struct bd_bench_starts *s);
 /* What Xen needs free to build a VM of size_kib (overhead counted). */
 uint64_t bd_bench_start_need_kib(uint64_t size_kib);
-/* Whether a start is asked for now (then s->need_kib says what it needs
- * and s->waiting is set): one at a time, at its time. */
-bool bd_bench_start_due(struct bd_bench_starts *s, uint64_t now_ms);
+/* Whether a start is asked for now (then s->need_kib says what it needs,
+ * s->waiting is set and s->fits says whether the bound fits it in sim's
+ * capacity): one at a time, at its time. */
+bool bd_bench_start_due(struct bd_bench_starts *s, const struct bd_sim *sim,
+                        uint64_t now_ms);
 /* The one asked for waited BD_BENCH_START_WAIT_MS: it failed. */
 bool bd_bench_start_expired(const struct bd_bench_starts *s, uint64_t now_ms);
 /* It failed: refused at once (the policy said it cannot fit), or not. */

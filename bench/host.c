@@ -46,6 +46,8 @@ int bd_bench_sim_new(const struct bd_trace *t, uint64_t capacity_kib,
         c.static_max_kib = t->max_kib[i];
         c.boot_kib = share < t->max_kib[i] ? share : t->max_kib[i];
         c.overhead_kib = bd_sim_linux_overhead_kib(t->max_kib[i]);
+        c.speed_kib_s = bd_cal_balloon_kib_s(BD_CAL_PV, true, t->speeds);
+        c.shrink_kib_s = bd_cal_balloon_kib_s(BD_CAL_PV, false, t->speeds);
         c.swap_kib = t->max_kib[i];
         c.reporter = (enum bd_sim_reporter)rep;
         c.demand.pattern = BD_SIM_TRACE;

@@ -87,7 +87,7 @@ static int baseline_starts(struct bd_baseline *b, struct bd_sim *sim,
 
     if (rc)
         return rc;
-    bd_bench_start_due(st, now);
+    bd_bench_start_due(st, sim, now);
     if (!st->waiting)
         return 0;
     rc = bd_baseline_request(b, sim, st->need_kib, &free_now);

@@ -110,7 +110,7 @@ static int daemon_starts(struct bd_simrun *r, struct bd_bench_starts *st)
 
     if (rc)
         return rc;
-    if (bd_bench_start_due(st, r->now_ms)) {
+    if (bd_bench_start_due(st, r->sim, r->now_ms)) {
         if (bd_res_add(d, st->need_kib, BD_BENCH_START_WAIT_MS, false, NULL,
                        r->now_ms, err, sizeof(err)) < 0) {
             bd_bench_start_fail(st, true);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "bench/bench.h"
+#include "sim/calibration.h"
 #include "sim/sim.h"
 
 #define MIB UINT64_C(1024)
@@ -36,12 +37,36 @@ void bd_bench_starts_init(struct bd_bench_starts *s)
 
 uint64_t bd_bench_start_need_kib(uint64_t size_kib)
 {
-    /* libxl_domain_need_memory() for a PV guest: memory plus about 1/128
-     * of it (page tables, p2m) and a MiB, as measured on the testbed */
-    return size_kib + size_kib / 128 + MIB;
+    /* libxl_domain_need_memory() for a PV guest of that static-max, as
+     * the testbed measured it (bench/calibration.csv) */
+    return size_kib + bd_cal_xen_overhead_kib(BD_CAL_PV, size_kib);
 }
 
-bool bd_bench_start_due(struct bd_bench_starts *s, uint64_t now_ms)
+/* The bound at this moment: every domain's oracle-min need (demand plus
+ * its kernel's overhead, within its min and static-max) and the start's
+ * need together within the host. */
+static bool bound_fits(const struct bd_sim *sim, uint64_t need_kib)
+{
+    struct bd_sim_physinfo pi;
+    struct bd_sim_dominfo di;
+    uint64_t sum = need_kib;
+
+    bd_sim_physinfo(sim, &pi);
+    for (size_t i = 0; i < bd_sim_count(sim); i++) {
+        uint64_t x, lo;
+
+        if (bd_sim_dominfo_at(sim, i, &di))
+            continue;
+        lo = bd_bench_min_kib(di.static_max_kib);
+        x = di.demand_kib + bd_sim_linux_overhead_kib(di.static_max_kib);
+        x = x < lo ? lo : x > di.static_max_kib ? di.static_max_kib : x;
+        sum += x;
+    }
+    return sum <= pi.total_kib;
+}
+
+bool bd_bench_start_due(struct bd_bench_starts *s, const struct bd_sim *sim,
+                        uint64_t now_ms)
 {
     if (s->waiting || now_ms < s->next_ms ||
         s->requested >= BD_BENCH_MAX_STARTS || s->n_live >= BD_BENCH_MAX_LIVE)
@@ -51,6 +76,8 @@ bool bd_bench_start_due(struct bd_bench_starts *s, uint64_t now_ms)
     s->size_kib = sizes_kib[s->requested % (sizeof(sizes_kib) /
                                             sizeof(sizes_kib[0]))];
     s->need_kib = bd_bench_start_need_kib(s->size_kib);
+    s->fits = bound_fits(sim, s->need_kib);
+    s->fit += s->fits;
     s->requested++;
     s->next_ms = now_ms + START_EVERY_MS;
     return true;
@@ -66,6 +93,8 @@ void bd_bench_start_fail(struct bd_bench_starts *s, bool refused)
     s->waiting = false;
     if (refused)
         s->refused++;
+    if (refused && s->fits)
+        s->fit_refused++;
 }
 
 int bd_bench_start_admit(struct bd_bench_starts *s, struct bd_sim *sim,
@@ -96,6 +125,7 @@ int bd_bench_start_admit(struct bd_bench_starts *s, struct bd_sim *sim,
     s->live[s->n_live].end_ms = now_ms + START_LIFE_MS;
     s->n_live++;
     s->wait_ms[s->admitted++] = now_ms - s->req_ms;
+    s->fit_admitted += s->fits;
     return 0;
 }
 
@@ -127,6 +157,9 @@ void bd_bench_starts_result(struct bd_bench_starts *s,
     res->starts = s->requested - (s->waiting ? 1 : 0);
     res->starts_admitted = s->admitted;
     res->starts_refused = s->refused;
+    res->starts_fit = s->fit - (s->waiting && s->fits ? 1 : 0);
+    res->starts_fit_admitted = s->fit_admitted;
+    res->starts_fit_refused = s->fit_refused;
     res->start_p50_ms = res->start_p99_ms = 0;
     if (!s->admitted)
         return;

@@ -30,7 +30,7 @@ DAEMON_SRCS := $(DAEMON_CORE_SRCS) $(DAEMON_MAIN_SRCS) daemon/host/open.c
 # sim/: the host/guest model and the simulated host behind the host
 # interface; balloond-sim is balloond with sim/open.c instead of
 # daemon/host/open.c.
-SIM_SRCS := sim/sim.c sim/store.c sim/admin.c sim/scenario.c sim/report.c agent/report.c
+SIM_SRCS := sim/sim.c sim/calibration.c sim/store.c sim/admin.c sim/scenario.c sim/report.c agent/report.c
 SIM_HOST_SRCS := sim/host_sim.c $(SIM_SRCS)
 BALLOOND_SIM_SRCS := $(DAEMON_CORE_SRCS) $(DAEMON_MAIN_SRCS) \
                      $(SIM_HOST_SRCS) sim/open.c

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "common/limits.h"
+#include "sim/calibration.h"
 #include "sim/sim.h"
 #include "sim/sim_int.h"
 
@@ -30,7 +31,7 @@
 
 uint64_t bd_sim_linux_overhead_kib(uint64_t static_max_kib)
 {
-    return static_max_kib / 64 + 16 * MIB;
+    return bd_cal_kernel_overhead_kib(BD_CAL_PV, static_max_kib);
 }
 
 void bd_sim_guest_cfg_init(struct bd_sim_guest_cfg *cfg)
@@ -277,9 +278,11 @@ void bd_sim_set_outstanding(struct bd_sim *sim, uint64_t kib)
         sim->outstanding_kib = kib;
 }
 
-static uint64_t speed_kib(const struct bd_sim_guest *g, uint64_t dt_ms)
+static uint64_t speed_kib(const struct bd_sim_guest *g, uint64_t dt_ms,
+                          bool shrink)
 {
-    uint64_t s = g->cfg.speed_kib_s;
+    uint64_t s = shrink && g->cfg.shrink_kib_s ? g->cfg.shrink_kib_s
+                                               : g->cfg.speed_kib_s;
 
     if (g->cfg.behaviour == BD_SIM_SLOW)
         s = s / 50 ? s / 50 : 1;
@@ -376,7 +379,7 @@ int bd_sim_step(struct bd_sim *sim, uint64_t dt_ms)
             lb = g->cfg.overhead_kib + KERNEL_FREE_KIB;
         if (g->current_kib <= lb)
             continue;
-        mv = speed_kib(g, dt_ms);
+        mv = speed_kib(g, dt_ms, true);
         if (mv > g->current_kib - lb)
             mv = g->current_kib - lb;
         g->current_kib -= mv;
@@ -396,7 +399,7 @@ int bd_sim_step(struct bd_sim *sim, uint64_t dt_ms)
             ub = g->cfg.static_max_kib;
         if (g->current_kib >= ub)
             continue;
-        mv = speed_kib(g, dt_ms);
+        mv = speed_kib(g, dt_ms, false);
         if (mv > ub - g->current_kib)
             mv = ub - g->current_kib;
         if (mv > avail)

@@ -58,9 +58,10 @@
  *  "churn"    16 GiB host; guests are created and destroyed every minute
  *             (the scenario's own schedule, run by bd_sim_step()).
  *  "mixed"    16 GiB host with one guest of every behaviour.
- *  "overhead" 7 GiB host, two Linux-like guests whose kernels hold 1/64 of
- *             static-max + 16 MiB outside MemTotal (as measured on real
- *             Xen): use must be counted in target terms.
+ *  "overhead" 7 GiB host, two Linux-like guests whose kernels hold what
+ *             the testbed measured outside MemTotal
+ *             (bd_sim_linux_overhead_kib()): use must be counted in target
+ *             terms.
  */
 #ifndef BD_SIM_H
 #define BD_SIM_H
@@ -134,6 +135,7 @@ struct bd_sim_guest_cfg {
     uint64_t static_max_kib;
     uint64_t boot_kib;    /* current and target at creation */
     uint64_t speed_kib_s; /* balloon speed; 0 = 200 MiB/s */
+    uint64_t shrink_kib_s; /* while it shrinks; 0 = speed_kib_s */
     uint64_t floor_kib;   /* BD_SIM_REFUSE_FLOOR */
     enum bd_sim_reporter reporter; /* default BD_SIM_REP_AGENT */
     uint64_t report_ms;   /* the reporter samples every report_ms;
@@ -148,8 +150,9 @@ struct bd_sim_guest_cfg {
     struct bd_sim_demand demand;
 };
 
-/* What a Linux guest's kernel holds outside MemTotal (memmap, image), as
- * measured on real Xen: 1/64 of static-max + 16 MiB. */
+/* What a Linux PV guest's kernel holds outside MemTotal (memmap, image), as
+ * measured on real Xen: bench/calibration.csv's line over static-max
+ * (sim/calibration.h). */
 uint64_t bd_sim_linux_overhead_kib(uint64_t static_max_kib);
 
 /* Fill a cfg with the defaults (cooperative, 200 MiB/s, balloon-agent

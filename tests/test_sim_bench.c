@@ -201,7 +201,8 @@ static uint64_t reports(struct bd_host *h)
 
 static void test_report_agent(void **state)
 {
-    const uint64_t oh = 4 * GIB / 64 + 16 * MIB, total = 2 * GIB - oh;
+    const uint64_t oh = bd_sim_linux_overhead_kib(4 * GIB);
+    const uint64_t total = 2 * GIB - oh;
     struct bd_host *h = one_guest(BD_SIM_REP_AGENT, 1 * GIB, 2 * GIB);
     struct bd_sim *sim = bd_host_sim_model(h);
     struct bd_host_event ev;
@@ -245,7 +246,7 @@ static void test_report_agent(void **state)
 
 static void test_report_xenserver(void **state)
 {
-    const uint64_t oh = 4 * GIB / 64 + 16 * MIB;
+    const uint64_t oh = bd_sim_linux_overhead_kib(4 * GIB);
     struct bd_host *h = one_guest(BD_SIM_REP_XENSERVER, 3 * GIB, 2 * GIB);
     struct bd_sim *sim = bd_host_sim_model(h);
     struct bd_guest_stats st;
@@ -300,7 +301,7 @@ static void test_report_qubes(void **state)
     assert_int_equal(h->ops->step(h, 1000), 0);
     assert_int_equal(reports(h), 1);
     assert_int_equal(
-        bd_sim_set_target(sim, 1, 1 * GIB + 4 * GIB / 64 + 16 * MIB - 20000),
+        bd_sim_set_target(sim, 1, 1 * GIB + bd_sim_linux_overhead_kib(4 * GIB) - 20000),
         0);
     for (uint64_t t = 2000; t <= 30000; t += 1000)
         assert_int_equal(h->ops->step(h, t), 0);
@@ -338,7 +339,7 @@ static void test_report_qubes(void **state)
  * 16 MiB its MemTotal would be nothing (and its report invalid). */
 static void test_kernel_floor(void **state)
 {
-    const uint64_t oh = 4 * GIB / 64 + 16 * MIB;
+    const uint64_t oh = bd_sim_linux_overhead_kib(4 * GIB);
     struct bd_host *h = one_guest(BD_SIM_REP_AGENT, 100 * MIB, 2 * GIB);
     struct bd_sim *sim = bd_host_sim_model(h);
     struct bd_sim_dominfo di;
@@ -360,7 +361,8 @@ static void test_kernel_floor(void **state)
 static void test_model(void **state)
 {
     const double step_h = 300 / 3600.0;
-    const uint64_t oh7 = 4 * GIB / 64 + 16 * MIB, oh9 = 2 * GIB / 64 + 16 * MIB;
+    const uint64_t oh7 = bd_sim_linux_overhead_kib(4 * GIB);
+    const uint64_t oh9 = bd_sim_linux_overhead_kib(2 * GIB);
     struct bd_trace t;
     struct bd_bench_result r[BP_COUNT];
     double want;
@@ -421,6 +423,9 @@ static void test_starts(void **state)
             0);
         assert_int_equal(r[p].starts, 2);
         assert_int_equal(r[p].violations, 0);
+        /* 6 GiB holds both starts beside the trace's needs */
+        assert_int_equal(r[p].starts_fit, 2);
+        assert_int_equal(r[p].starts_fit_refused, 0);
     }
     assert_int_equal(r[BP_STATIC].starts_admitted, 1);
     assert_int_equal(r[BP_STATIC].starts_refused, 0);
@@ -430,6 +435,12 @@ static void test_starts(void **state)
     assert_int_equal(r[BP_QMEMMAN].starts_admitted, 2);
     /* nobody is short for it */
     assert_true(r[BP_BALLOOND].shortfall_gib_h < 0.01);
+    assert_int_equal(r[BP_BALLOOND].starts_fit_admitted, 2);
+    assert_int_equal(r[BP_STATIC].starts_fit_admitted, 1);
+    /* on a host too small for the trace's needs the bound fits none */
+    assert_int_equal(
+        bd_bench_run(&t, BP_BALLOOND, 1 * GIB, 0, &r[0], NULL), 0);
+    assert_int_equal(r[0].starts_fit, 0);
     bd_trace_dispose(&t);
 }
 

@@ -19,12 +19,11 @@
 #                       agent's report of it in data/balloon/mem-available
 # and cal.info.{xen,kernel,loop_ms}: the versions, and how long a fixed
 # busybox awk loop takes in dom0 (the emulator's slowdown).
-# Arguments: TYPE (pv, pvh, hvm) and static-max sizes in MiB.
+# The suite sets CAL_TYPE (pv, pvh, hvm) and CAL_SIZES (static-max, MiB).
 # e2e-timeout: 800
 . /e2e/lib.sh
-TYPE=${1:-pv}
-shift
-SIZES=${*:-512 1024 2048}
+TYPE=${CAL_TYPE:-${1:-pv}}
+SIZES=${CAL_SIZES:-512 1024 2048}
 BOOT=256 GROWN=448
 need_bins balloonctl balloon-agent
 case $TYPE in
