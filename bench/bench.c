@@ -136,7 +136,7 @@ static int run_job(const struct bd_trace *t, const struct job *jb, size_t j)
     if (!f)
         return -errno;
     fprintf(f, "%s,%.3f,%.9f,%.6f,%.4f,%.4f,%.4f,%.4f,%" PRIu64 ",%.6f,%u,%u,"
-               "%u,%" PRIu64 ",%" PRIu64 ",%u,%u,%u\n",
+               "%u,%" PRIu64 ",%" PRIu64 ",%u,%u,%u,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n",
             bd_bench_policy_name[jb->pol], (double)jb->cap_kib / GIB,
             res.shortfall_gib_h, res.shortfall_pct, res.pressured_pct,
             res.low_headroom_pct,
@@ -144,7 +144,9 @@ static int run_job(const struct bd_trace *t, const struct job *jb, size_t j)
             res.starts, res.starts_admitted, res.starts_refused,
             res.start_p50_ms,
             res.start_p99_ms, res.starts_fit, res.starts_fit_admitted,
-            res.starts_fit_refused);
+            res.starts_fit_refused, res.cause_gib_h[0], res.cause_gib_h[1],
+            res.cause_gib_h[2], res.cause_gib_h[3], res.cause_gib_h[4],
+            res.cause_gib_h[5]);
     return fclose(f) ? -errno : 0;
 }
 
@@ -191,6 +193,7 @@ struct row {
                                            10 s, refused at once */
     uint64_t p50_ms, p99_ms;      /* their wait */
     unsigned fit, fit_admitted, fit_refused; /* of those the bound fits */
+    double cause[BD_BENCH_CAUSES]; /* the shortfall by cause, GiB-h */
 };
 
 static int collect(size_t n_jobs, struct row *rows)
@@ -204,13 +207,15 @@ static int collect(size_t n_jobs, struct row *rows)
         if (!f || !fgets(line, sizeof(line), f) ||
             sscanf(line,
                    "%15[^,],%lf,%lf,%lf,%lf,%lf,%lf,%lf,%" SCNu64 ",%lf,%u,%u,"
-                   "%u,%" SCNu64 ",%" SCNu64 ",%u,%u,%u",
+                   "%u,%" SCNu64 ",%" SCNu64 ",%u,%u,%u,%lf,%lf,%lf,%lf,%lf,%lf",
                    rows[j].policy, &rows[j].cap, &rows[j].sf, &rows[j].sf_pct,
                    &rows[j].press, &rows[j].low, &rows[j].churn, &rows[j].idle,
                    &rows[j].viol, &rows[j].demand, &rows[j].starts,
                    &rows[j].admitted, &rows[j].refused, &rows[j].p50_ms,
                    &rows[j].p99_ms, &rows[j].fit, &rows[j].fit_admitted,
-                   &rows[j].fit_refused) != 18) {
+                   &rows[j].fit_refused, &rows[j].cause[0], &rows[j].cause[1],
+                   &rows[j].cause[2], &rows[j].cause[3], &rows[j].cause[4],
+                   &rows[j].cause[5]) != 24) {
             if (f)
                 fclose(f);
             fprintf(stderr, "bench: missing result %s\n", path);
@@ -280,6 +285,30 @@ static void report_starts(const struct row *rows, size_t n_caps,
     printf("\n");
 }
 
+/* Where each policy's shortfall comes from (sim.h, struct bd_sim_stats):
+ * the cause a change must remove. */
+static void report_causes(const struct row *rows, size_t n_caps, size_t n_pol)
+{
+    printf("\nShortfall by cause, GiB-h (over-max: beyond static-max; unseen: "
+           "not reported since it rose; waits: reported, memory free, target "
+           "not moved since; capped: moved since, not far enough; moving: the "
+           "balloon is on its way; not-free: the host had it not free):\n"
+           "%-10s %6s", "policy", "C GiB");
+    for (size_t k = 0; k < BD_BENCH_CAUSES; k++)
+        printf(" %9s", bd_bench_cause_name[k]);
+    printf("\n");
+    for (size_t c = 0; c < n_caps; c++)
+        for (size_t q = 0; q < n_pol; q++) {
+            const struct row *r = &rows[c * n_pol + q];
+            if (!strcmp(r->policy, "oracle-min") || !strcmp(r->policy, "static"))
+                continue;
+            printf("%-10s %6g", r->policy, r->cap);
+            for (size_t k = 0; k < BD_BENCH_CAUSES; k++)
+                printf(" %9.3f", r->cause[k]);
+            printf("\n");
+        }
+}
+
 static int report(const struct row *rows, size_t n_caps, size_t n_pol)
 {
     char path[4096];
@@ -324,6 +353,7 @@ static int report(const struct row *rows, size_t n_caps, size_t n_pol)
     if (fclose(f))
         return -errno;
     report_starts(rows, n_caps, n_pol);
+    report_causes(rows, n_caps, n_pol);
     /* the same figures laid out for gnuplot: one line per capacity */
     snprintf(path, sizeof(path), "%s/shortfall.dat", out_dir);
     f = fopen(path, "w");

@@ -27,6 +27,10 @@
 
 struct bd_sim;
 
+#define BD_BENCH_CAUSES 6
+/* Their names, for the report: "over-max", "unseen", ... */
+extern const char *const bd_bench_cause_name[BD_BENCH_CAUSES];
+
 struct bd_trace {
     size_t n_vm;
     size_t n_samples;
@@ -67,6 +71,9 @@ struct bd_bench_result {
     double idle_gib;       /* oracle-min: -1 */
     uint64_t violations;
     double demand_gib_h;
+    /* the shortfall by cause, GiB-hours (struct bd_sim_stats' order:
+     * over static-max, unseen, waits, capped, moving, not free) */
+    double cause_gib_h[BD_BENCH_CAUSES];
     /* VM starts (starts.c): asked, admitted within the wait, the wait */
     uint32_t starts, starts_admitted, starts_refused;
     uint64_t start_p50_ms, start_p99_ms;

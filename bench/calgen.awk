@@ -8,6 +8,7 @@ function num(s, what) {
     if (s !~ /^[0-9]+$/) { printf "%s:%d: %s is not a number: %s\n", FILENAME, NR, what, s > "/dev/stderr"; bad = 1 }
     return s
 }
+/^# SPDX-License-Identifier/ { next }
 /^#/ { line = $0; sub(/^# ?/, "", line); gsub(/\\/, "\\\\", line); gsub(/"/, "\\\"", line)
        src = src "    \"" line "\\n\"\n"; next }
 /^source,/ { next }

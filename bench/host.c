@@ -91,6 +91,9 @@ void bd_bench_observe(struct bd_bench_obs *o, const struct bd_sim *sim)
     }
 }
 
+const char *const bd_bench_cause_name[BD_BENCH_CAUSES] = {
+    "over-max", "unseen", "waits", "capped", "moving", "not-free"};
+
 void bd_bench_collect(const struct bd_sim *sim, const struct bd_bench_obs *o,
                       struct bd_bench_result *res)
 {
@@ -108,6 +111,12 @@ void bd_bench_collect(const struct bd_sim *sim, const struct bd_bench_obs *o,
         low_ms += (double)st.low_headroom_ms;
         idle += (double)st.idle_kib_ms;
         changes += (double)st.target_changes;
+        const uint64_t c[BD_BENCH_CAUSES] = {
+            st.short_over_max_kib_ms, st.short_unseen_kib_ms,
+            st.short_waits_kib_ms, st.short_capped_kib_ms,
+            st.short_moving_kib_ms, st.short_not_free_kib_ms};
+        for (size_t k = 0; k < BD_BENCH_CAUSES; k++)
+            res->cause_gib_h[k] += (double)c[k] / KIB_MS_PER_GIB_H;
     }
     res->shortfall_gib_h = sf / KIB_MS_PER_GIB_H;
     res->demand_gib_h = dem / KIB_MS_PER_GIB_H;

@@ -257,6 +257,7 @@ void bd_sim_reporter_run(struct bd_sim *sim, struct bd_sim_guest *g)
     g->report = r;
     g->has_report = true;
     g->stats.reports++;
+    g->report_ms = sim->now_ms;
 }
 
 /* Garbage a hostile guest might write; rotates with each report. */

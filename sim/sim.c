@@ -264,8 +264,10 @@ int bd_sim_set_target(struct bd_sim *sim, uint32_t domid, uint64_t kib)
     /* libxl: rejects > static-max, and dom0 below 128 MiB */
     if (kib == 0 || kib > g->cfg.static_max_kib || (domid == 0 && kib < 131072))
         return -EINVAL;
-    if (kib != g->target_kib)
+    if (kib != g->target_kib) {
         g->stats.target_changes++;
+        g->target_ms = sim->now_ms;
+    }
     g->target_kib = kib;
     /* xenstored fires the watch on every write, changed or not */
     bd_sim_log(sim, domid, BD_SIM_XK_TARGET);
@@ -296,6 +298,35 @@ static uint64_t usable_kib(const struct bd_sim_guest *g)
     return g->current_kib > g->cfg.overhead_kib
                ? g->current_kib - g->cfg.overhead_kib
                : 0;
+}
+
+/* Where g's shortfall sh (KiB) comes from, over dt_ms, with free_kib free
+ * after this step: the causes of struct bd_sim_stats, in that order. */
+static void short_causes(struct bd_sim_guest *g, uint64_t sh, uint64_t free_kib,
+                         uint64_t dt_ms)
+{
+    struct bd_sim_stats *s = &g->stats;
+    uint64_t need = g->demand_kib + g->cfg.overhead_kib, over, *to;
+
+    over = need > g->cfg.static_max_kib ? need - g->cfg.static_max_kib : 0;
+    over = over < sh ? over : sh;
+    s->short_over_max_kib_ms += over * dt_ms;
+    sh -= over;
+    if (!sh)
+        return;
+    if (need > g->cfg.static_max_kib)
+        need = g->cfg.static_max_kib;
+    if (g->report_ms < g->rise_ms || !g->report_ms)
+        to = &s->short_unseen_kib_ms;
+    else if (free_kib < sh)
+        to = &s->short_not_free_kib_ms;
+    else if (g->target_kib >= need)
+        to = &s->short_moving_kib_ms;
+    else if (g->target_ms > g->report_ms)
+        to = &s->short_capped_kib_ms;
+    else
+        to = &s->short_waits_kib_ms;
+    *to += sh * dt_ms;
 }
 
 /* Whether g, with use usable, has less than BD_SIM_HEADROOM_KIB above its
@@ -356,6 +387,7 @@ int bd_sim_step(struct bd_sim *sim, uint64_t dt_ms)
     }
     for (i = 0; i < sim->n; i++) {
         struct bd_sim_guest *g = &sim->g[i];
+        uint64_t was = g->demand_kib;
         g->demand_kib = demand_at(sim, g, sim->now_ms);
         /* a program sizing itself to what is available asks no more */
         if (g->cfg.demand.leave_kib &&
@@ -363,6 +395,8 @@ int bd_sim_step(struct bd_sim *sim, uint64_t dt_ms)
             g->demand_kib = usable_kib(g) > g->cfg.demand.leave_kib
                                 ? usable_kib(g) - g->cfg.demand.leave_kib
                                 : 0;
+        if (g->demand_kib > was)
+            g->rise_ms = sim->now_ms;
     }
 
     /* shrinks first: released pages are free for growth in the same step */
@@ -415,8 +449,10 @@ int bd_sim_step(struct bd_sim *sim, uint64_t dt_ms)
 
         g->stats.shortfall_kib_ms += sh * dt_ms;
         g->stats.demand_kib_ms += g->demand_kib * dt_ms;
-        if (sh)
+        if (sh) {
             g->stats.short_ms += dt_ms;
+            short_causes(g, sh, avail, dt_ms);
+        }
         else
             g->stats.idle_kib_ms += (use - g->demand_kib) * dt_ms;
         if (low_headroom(g, use, avail))

@@ -342,6 +342,16 @@ struct bd_sim_stats {
     uint64_t low_headroom_ms; /* time with usable - demand below
                                  BD_SIM_HEADROOM_KIB while the host had
                                  the difference free (and static-max room) */
+    /* the shortfall by cause (they sum to shortfall_kib_ms), KiB x ms:
+     * over_max: demand beyond static-max (nobody can help);
+     * unseen: the guest has not reported since its demand rose;
+     * waits: it has, memory is free, its target was not moved since;
+     * capped: the target was moved since, but not far enough, with the
+     *   memory free;
+     * moving: the target covers the need, the balloon is on its way;
+     * not_free: the host has not the memory free to give */
+    uint64_t short_over_max_kib_ms, short_unseen_kib_ms, short_waits_kib_ms,
+        short_capped_kib_ms, short_moving_kib_ms, short_not_free_kib_ms;
     uint64_t reports;      /* reports written (any format) */
     uint64_t key_writes;   /* report keys written */
 };

@@ -23,6 +23,9 @@ struct bd_sim_guest {
     uint64_t current_kib;
     uint64_t target_kib;
     uint64_t demand_kib;
+    /* for the shortfall's breakdown: when demand last rose, when the guest
+     * last reported, when its target last changed (virtual ms) */
+    uint64_t rise_ms, report_ms, target_ms;
     bool has_report;
     uint64_t seq;
     uint64_t next_report_ms; /* next sample of its reporter */

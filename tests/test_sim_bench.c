@@ -375,7 +375,18 @@ static void test_model(void **state)
             bd_bench_run(&t, (enum bd_bench_policy)p, 3 * GIB, 0, &r[p], NULL),
             0);
         assert_int_equal(r[p].violations, 0);
+        /* every GiB-h of a run's shortfall has one cause */
+        double sum = 0;
+        for (int k = 0; k < BD_BENCH_CAUSES; k++)
+            sum += r[p].cause_gib_h[k];
+        if (p != BP_ORACLE_MIN)
+            assert_true(sum > r[p].shortfall_gib_h - 1e-9 &&
+                        sum < r[p].shortfall_gib_h + 1e-9);
     }
+    /* static never moves a target: its shortfall is never "capped" or
+     * "moving" */
+    assert_true(r[BP_STATIC].cause_gib_h[3] == 0);
+    assert_true(r[BP_STATIC].cause_gib_h[4] == 0);
     /* C = 3G: static gives 1.5G each; vm7's 3G step is 1.5G + its kernel's
      * overhead short for 300 s; nothing else is short */
     want = (double)(1536 * MIB + oh7) / GIB * step_h;
