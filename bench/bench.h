@@ -104,6 +104,9 @@ int bd_bench_sim_new(const struct bd_trace *t, uint64_t capacity_kib,
 
 /* The per-VM min of the model: min(BD_BENCH_MIN_KIB, max). */
 uint64_t bd_bench_min_kib(uint64_t max_kib);
+/* What the bound gives a VM of static-max max_kib with this demand: its
+ * demand plus its kernel's overhead, within [min, max]. */
+uint64_t bd_bench_oracle_kib(uint64_t demand_kib, uint64_t max_kib);
 
 /* Run one policy at one capacity over the whole trace (or its first
  * limit_ms of virtual time, 0 = all).  series may be NULL. */

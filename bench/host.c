@@ -21,6 +21,14 @@ uint64_t bd_bench_min_kib(uint64_t max_kib)
     return max_kib < BD_BENCH_MIN_KIB ? max_kib : BD_BENCH_MIN_KIB;
 }
 
+uint64_t bd_bench_oracle_kib(uint64_t demand_kib, uint64_t max_kib)
+{
+    uint64_t lo = bd_bench_min_kib(max_kib);
+    uint64_t need = demand_kib + bd_sim_linux_overhead_kib(max_kib);
+
+    return need < lo ? lo : need > max_kib ? max_kib : need;
+}
+
 int bd_bench_sim_new(const struct bd_trace *t, uint64_t capacity_kib,
                      int rep, struct bd_sim **out)
 {

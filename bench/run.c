@@ -44,11 +44,9 @@ static void oracle_min(const struct bd_trace *t, uint64_t cap_kib,
     for (size_t s = 0; s < n_s; s++) {
         uint64_t sum = 0, over = 0;
         for (size_t i = 0; i < t->n_vm; i++) {
-            uint64_t m = t->max_kib[i], lo = bd_bench_min_kib(m);
-            uint64_t need = t->use_kib[s * t->n_vm + i] +
-                            bd_sim_linux_overhead_kib(m);
-            uint64_t x = need < lo ? lo : need > m ? m : need;
-            sum += x;
+            uint64_t m = t->max_kib[i], d = t->use_kib[s * t->n_vm + i];
+            uint64_t need = d + bd_sim_linux_overhead_kib(m);
+            sum += bd_bench_oracle_kib(d, m);
             over += need > m ? need - m : 0;
             dem += (double)t->use_kib[s * t->n_vm + i] * step;
         }

@@ -52,16 +52,9 @@ static bool bound_fits(const struct bd_sim *sim, uint64_t need_kib)
     uint64_t sum = need_kib;
 
     bd_sim_physinfo(sim, &pi);
-    for (size_t i = 0; i < bd_sim_count(sim); i++) {
-        uint64_t x, lo;
-
-        if (bd_sim_dominfo_at(sim, i, &di))
-            continue;
-        lo = bd_bench_min_kib(di.static_max_kib);
-        x = di.demand_kib + bd_sim_linux_overhead_kib(di.static_max_kib);
-        x = x < lo ? lo : x > di.static_max_kib ? di.static_max_kib : x;
-        sum += x;
-    }
+    for (size_t i = 0; i < bd_sim_count(sim); i++)
+        if (!bd_sim_dominfo_at(sim, i, &di))
+            sum += bd_bench_oracle_kib(di.demand_kib, di.static_max_kib);
     return sum <= pi.total_kib;
 }
 

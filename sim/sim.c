@@ -452,8 +452,7 @@ int bd_sim_step(struct bd_sim *sim, uint64_t dt_ms)
         if (sh) {
             g->stats.short_ms += dt_ms;
             short_causes(g, sh, avail, dt_ms);
-        }
-        else
+        } else
             g->stats.idle_kib_ms += (use - g->demand_kib) * dt_ms;
         if (low_headroom(g, use, avail))
             g->stats.low_headroom_ms += dt_ms;

@@ -53,6 +53,7 @@ settled() { # the guest's driver holds its target
     [ -n "$(guest_key cal data/e2e/guest-current-kb)" ] &&
         [ "$(guest_key cal data/e2e/guest-current-kb)" = "$(guest_key cal data/e2e/guest-target-kb)" ]
 }
+ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b - a) * 1000 }'; }
 memtotal_kib() { guest_key cal data/balloon/mem-total; }
 cal_run() { # CMD ROUND: ask the guest, wait for its result line
     _k=$(xs_dom cal)/data/e2e
@@ -85,7 +86,7 @@ move() { # ROUND MIB NAME: one timed balloon move
     # R balloon T_CHANGE T_REACHED FROM TO CUR
     [ "$7" = "$6" ] || note "cal $TYPE $S: $8 stopped at $7 of $6 KiB"
     metric "cal.$TYPE.$S.${8}_kib" $(( $7 > $5 ? $7 - $5 : $5 - $7 ))
-    metric "cal.$TYPE.$S.${8}_ms" "$(awk -v a="$3" -v b="$4" 'BEGIN { printf "%d", (b - a) * 1000 }')"
+    metric "cal.$TYPE.$S.${8}_ms" "$(ms_between "$3" "$4")"
 }
 
 for S in $SIZES; do
@@ -115,7 +116,7 @@ for S in $SIZES; do
         # a report that showed less than 48 of the 64 MiB is not a delay:
         # the round is left out (calibrate.sh takes the median of the rest)
         [ "$6" != timeout ] || { note "cal $TYPE $S: no report of the whole change in 30 s (round $r)"; continue; }
-        metric "cal.$TYPE.$S.report_ms.$r" "$(awk -v a="$3" -v b="$4" 'BEGIN { printf "%d", (b - a) * 1000 }')"
+        metric "cal.$TYPE.$S.report_ms.$r" "$(ms_between "$3" "$4")"
     done
     xl destroy cal || fail "xl destroy cal"
     rm -f /run/e2e-disk-cal.img
