@@ -40,6 +40,7 @@ struct bd_trace {
     uint64_t *use_kib; /* n_samples x n_vm, row-major */
     enum bd_cal_profile speeds; /* the guests' balloon speeds in the run
                                    (bench --speeds; default BD_CAL_HW) */
+    bool no_starts;             /* no VM starts in the run (--no-starts) */
 };
 
 /* Load TRACE (gzip or plain CSV) and META.  On error returns -errno and
@@ -155,7 +156,8 @@ struct bd_bench_starts {
     uint64_t wait_ms[BD_BENCH_MAX_STARTS]; /* of the admitted ones */
 };
 
-void bd_bench_starts_init(struct bd_bench_starts *s);
+/* Start the schedule at the first start, or with none when !on. */
+void bd_bench_starts_init(struct bd_bench_starts *s, bool on);
 /* What Xen needs free to build a VM of size_kib (overhead counted). */
 uint64_t bd_bench_start_need_kib(uint64_t size_kib);
 /* Whether a start is asked for now (then s->need_kib says what it needs,

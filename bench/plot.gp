@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # bench/plot.gp - plots for `make bench` (gnuplot -e "out='DIR'" plot.gp)
 #  shortfall.png: shortfall (% of demand) against host capacity, per policy
+#  causes.png:    where balloond's shortfall comes from, per capacity (the
+#                 report's breakdown, as shares of its shortfall)
 #  series.png:    demand and balloond's allocation (pages held) of the four
 #                 VMs with the biggest peaks, first three days, at the
 #                 series capacity
@@ -23,6 +25,20 @@ plot for [c=2:5] out."/shortfall.dat" using 1:(f(column(c))) \
      with linespoints lw 2 pt 6 dt 2 title columnheader(6)
 
 unset logscale y
+set output out."/causes.png"
+set title "Where balloond's shortfall comes from (the report's breakdown, with the VM starts)"
+set xlabel "host capacity for guests (GiB)"
+set ylabel "share of balloond's shortfall (%)"
+set yrange [0:100]
+set autoscale x
+set style data histograms
+set style histogram rowstacked
+set style fill solid 0.8 border -1
+set boxwidth 0.7
+set key outside right
+plot for [c=2:7] out."/causes.dat" using c:xtic(1) title columnheader(c)
+
+set style data lines
 set autoscale y
 set output out."/series.png"
 set datafile separator ","

@@ -156,7 +156,7 @@ int bd_bench_run(const struct bd_trace *t, enum bd_bench_policy pol,
     st = calloc(1, sizeof(*st));
     if (!st)
         return -ENOMEM;
-    bd_bench_starts_init(st);
+    bd_bench_starts_init(st, !t->no_starts);
     rc = bd_bench_sim_new(t, capacity_kib, reporter_of(pol), &sim);
     if (rc)
         goto out;

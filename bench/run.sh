@@ -18,7 +18,7 @@ echo "== --speeds tcg (balloons as fast as on the testbed under QEMU):"
     tee "$out/table-tcg.txt"
 if command -v gnuplot >/dev/null 2>&1; then
     gnuplot -e "out='$out'" "$(dirname "$0")/plot.gp"
-    echo "plots: $out/shortfall.png $out/series.png"
+    echo "plots: $out/shortfall.png $out/causes.png $out/series.png"
 else
     echo "gnuplot not found: no plots (apt-get install gnuplot-nox)"
 fi

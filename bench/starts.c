@@ -29,10 +29,10 @@
 static const uint64_t sizes_kib[] = {512 * MIB, 1024 * MIB, 2048 * MIB,
                                      4096 * MIB};
 
-void bd_bench_starts_init(struct bd_bench_starts *s)
+void bd_bench_starts_init(struct bd_bench_starts *s, bool on)
 {
     memset(s, 0, sizeof(*s));
-    s->next_ms = START_FIRST_MS;
+    s->next_ms = on ? START_FIRST_MS : UINT64_MAX;
 }
 
 uint64_t bd_bench_start_need_kib(uint64_t size_kib)

@@ -316,7 +316,7 @@ static void short_causes(struct bd_sim_guest *g, uint64_t sh, uint64_t free_kib,
         return;
     if (need > g->cfg.static_max_kib)
         need = g->cfg.static_max_kib;
-    if (g->report_ms < g->rise_ms || !g->report_ms)
+    if (!g->has_report || g->report_ms < g->rise_ms)
         to = &s->short_unseen_kib_ms;
     else if (free_kib < sh)
         to = &s->short_not_free_kib_ms;

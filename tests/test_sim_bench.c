@@ -455,6 +455,31 @@ static void test_starts(void **state)
     bd_trace_dispose(&t);
 }
 
+/* --no-starts: the same run without the VM starts, like for like with
+ * oracle-min; what the admissions cost the running VMs is the difference
+ * (squeezed admits every start by squeezing them). */
+static void test_no_starts(void **state)
+{
+    struct bd_trace t;
+    struct bd_bench_result with, without;
+    (void)state;
+
+    assert_int_equal(
+        bd_trace_load(path_of("long.csv.gz"), path_of("meta.csv"), &t), 0);
+    assert_int_equal(bd_bench_run(&t, BP_SQUEEZED, 3 * GIB, 0, &with, NULL), 0);
+    t.no_starts = true;
+    assert_int_equal(
+        bd_bench_run(&t, BP_SQUEEZED, 3 * GIB, 0, &without, NULL), 0);
+    assert_int_equal(with.starts, 2);
+    assert_int_equal(with.starts_admitted, 2);
+    assert_int_equal(without.starts, 0);
+    assert_int_equal(without.starts_admitted, 0);
+    assert_int_equal(without.starts_fit, 0);
+    assert_true(with.shortfall_gib_h > without.shortfall_gib_h + 0.01);
+    assert_int_equal(without.violations, 0);
+    bd_trace_dispose(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_kernel_floor),
         cmocka_unit_test(test_model),
         cmocka_unit_test(test_starts),
+        cmocka_unit_test(test_no_starts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
