@@ -6,6 +6,7 @@
  * Usage: bench [--trace FILE] [--meta FILE] [--out DIR]
  *              [--capacities G,G,...] [--series-capacity G] [--jobs N]
  *              [--days D] [--no-search] [--no-timing] [--timing-only]
+ *              [--speeds tcg|hw] [--no-starts]
  *
  * Design: one (policy, capacity) run is independent of the others, so
  * runs are forked onto --jobs processes (default: online CPUs); each
@@ -13,7 +14,10 @@
  * them in a fixed order, so the output does not depend on scheduling.
  * After the table, each policy's smallest capacity (to 0.5 GiB) with a
  * shortfall of at most 0.1 % of demand is found by bisection between the
- * table's capacities, one round of parallel runs per step.  Outputs in
+ * table's capacities, one round of parallel runs per step.  balloond,
+ * qmemman and squeezed also run without the VM starts (ns_pol): that run
+ * is the one held against oracle-min, which knows nothing of starts, and
+ * the difference is what the admissions cost.  Outputs in
  * DIR: results.csv, smallest.csv, series.csv (demand and allocation of a
  * few VMs at the series capacity), cost.csv (cost.c).
  */
@@ -641,7 +645,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: bench [--trace FILE] [--meta FILE] [--out DIR]\n"
                "             [--capacities G,G,...] [--series-capacity G]\n"
                "             [--jobs N] [--days D] [--no-search]\n"
-               "             [--no-timing] [--timing-only] [--speeds tcg|hw]\n");
+               "             [--no-timing] [--timing-only] [--speeds tcg|hw]\n"
+               "             [--no-starts]\n");
 }
 
 static int parse_caps(const char *caps_s, double *caps, size_t *n_caps)
