@@ -55,6 +55,15 @@ static const enum bd_bench_policy ns_pol[] = {BP_BALLOOND, BP_QMEMMAN,
 static const char *out_dir = "bench/out";
 static uint64_t limit_ms; /* --days: only the trace's first days */
 
+/* DIR/name opened for writing, NULL (errno set) on failure. */
+static FILE *out_open(const char *name)
+{
+    char path[4096];
+
+    snprintf(path, sizeof(path), "%s/%s", out_dir, name);
+    return fopen(path, "w");
+}
+
 static void part_path(char *buf, size_t len, size_t j)
 {
     snprintf(buf, len, "%s/.part-%zu", out_dir, j);
@@ -63,11 +72,9 @@ static void part_path(char *buf, size_t len, size_t j)
 static int write_series(const struct bd_trace *t,
                         const struct bd_bench_series *s, uint64_t cap_kib)
 {
-    char path[4096];
     FILE *f;
 
-    snprintf(path, sizeof(path), "%s/series.csv", out_dir);
-    f = fopen(path, "w");
+    f = out_open("series.csv");
     if (!f)
         return -errno;
     fprintf(f, "hours");
@@ -85,8 +92,7 @@ static int write_series(const struct bd_trace *t,
     }
     if (fclose(f))
         return -errno;
-    snprintf(path, sizeof(path), "%s/series.cap", out_dir);
-    f = fopen(path, "w");
+    f = out_open("series.cap");
     if (!f)
         return -errno;
     fprintf(f, "%.0f\n", (double)cap_kib / GIB);
@@ -327,11 +333,9 @@ static void report_admission(const struct row *rows, const struct row *ns,
 static int write_causes_dat(const struct row *rows, size_t n_caps,
                             size_t n_pol)
 {
-    char path[4096];
     FILE *f;
 
-    snprintf(path, sizeof(path), "%s/causes.dat", out_dir);
-    f = fopen(path, "w");
+    f = out_open("causes.dat");
     if (!f)
         return -errno;
     fprintf(f, "capacity_gib");
@@ -429,12 +433,10 @@ static void report_causes(const struct row *rows, size_t n_caps, size_t n_pol)
 static int report(const struct row *rows, const struct row *ns,
                   size_t n_caps, size_t n_pol)
 {
-    char path[4096];
     FILE *f;
     int misses = 0;
 
-    snprintf(path, sizeof(path), "%s/results.csv", out_dir);
-    f = fopen(path, "w");
+    f = out_open("results.csv");
     if (!f)
         return -errno;
     fprintf(f, "policy,with_starts,capacity_gib,shortfall_gib_h,shortfall_pct,"
@@ -476,8 +478,7 @@ static int report(const struct row *rows, const struct row *ns,
     if (rc)
         return rc;
     /* the same figures laid out for gnuplot: one line per capacity */
-    snprintf(path, sizeof(path), "%s/shortfall.dat", out_dir);
-    f = fopen(path, "w");
+    f = out_open("shortfall.dat");
     if (!f)
         return -errno;
     fprintf(f, "capacity_gib");
@@ -571,7 +572,6 @@ static int search_smallest(const struct bd_trace *t, const struct row *rows,
     uint64_t ub = 0;
     bool first = true;
     size_t n_s;
-    char path[4096];
     FILE *f;
     int rc = 0;
 
@@ -616,8 +616,7 @@ static int search_smallest(const struct bd_trace *t, const struct row *rows,
                 x->lo = jobs[j].cap_kib;
         }
     }
-    snprintf(path, sizeof(path), "%s/smallest.csv", out_dir);
-    f = fopen(path, "w");
+    f = out_open("smallest.csv");
     if (!f)
         return -errno;
     fprintf(f, "policy,with_starts,smallest_capacity_gib\n");
